@@ -1,0 +1,41 @@
+#pragma once
+// Options through the PETSc options database (command line, -options_file, PETSC_OPTIONS), with a
+// per-object prefix and -help output that lists every option with its default and current value.
+//
+//   neurops::Options opt("Darcy generator", "darcy_");
+//   const auto n   = opt.integer("n", 64, "grid points per side");      // reads -darcy_n
+//   const auto tol = opt.real("rtol", 1e-8, "relative KSP tolerance");
+//   if (opt.help_requested()) return 0;                                   // after declaring all
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace neurops {
+
+class Options {
+ public:
+  explicit Options(std::string title, std::string prefix = "");
+  std::int64_t integer(const std::string& name, std::int64_t def, const std::string& help);
+  double real(const std::string& name, double def, const std::string& help);
+  bool flag(const std::string& name, bool def, const std::string& help);
+  std::string string(const std::string& name, const std::string& def, const std::string& help);
+  /// One of `choices`; anything else is an error naming the option and the accepted values.
+  std::string choice(const std::string& name, const std::string& def, const std::vector<std::string>& choices,
+                     const std::string& help);
+  std::vector<double> reals(const std::string& name, const std::vector<double>& def, const std::string& help);
+  std::vector<std::int64_t> integers(const std::string& name, const std::vector<std::int64_t>& def,
+                                     const std::string& help);
+  /// True when -help (or -h) was given; drivers exit after declaring their options.
+  bool help_requested() const { return help_; }
+  const std::string& prefix() const { return prefix_; }
+
+ private:
+  void describe(const std::string& name, const std::string& type, const std::string& def, const std::string& value,
+                const std::string& help);
+  std::string key(const std::string& name) const { return "-" + prefix_ + name; }
+  std::string title_, prefix_;
+  bool help_ = false;
+  bool header_printed_ = false;
+};
+
+}  // namespace neurops

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every build, test and benchmark dependency of neurops from Debian 12 packages.
+# Idempotent: packages already present are skipped, so it is cheap to call before every build.
+# Run as root (or with sudo available). Set NEUROPS_SKIP_PEERS=1 to skip the benchmark peers
+# (PyTorch, h5py), which the library itself never needs.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  libeigen3-dev                       # Eigen3::Eigen
+  libfftw3-dev                        # FFTW double + single precision, with the OpenMP variants
+  petsc-dev                           # PETSc (links the OpenMPI HDF5 flavour, ships hypre/GAMG)
+  libhdf5-openmpi-dev                 # the HDF5 flavour PETSc links against
+  libopenmpi-dev openmpi-bin          # MPI
+  libboost-test-dev                   # Boost.Test
+  libpng-dev                          # PNG previews
+)
+if [[ "${NEUROPS_SKIP_PEERS:-0}" != 1 ]]; then
+  packages+=(python3 python3-numpy python3-h5py python3-torch)   # benchmark peers and file checks
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) != 0 ]]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

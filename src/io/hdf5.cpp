@@ -1,0 +1,641 @@
+#include "neurops/io/hdf5.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <system_error>
+
+// HDF5 1.12 changed the object-info API; Debian 12 ships 1.10. Map both onto one set of names.
+#if H5_VERSION_GE(1, 12, 0)
+using ObjectInfo = H5O_info2_t;
+#define NEUROPS_H5O_INFO_BY_NAME(loc, name, info, fields) H5Oget_info_by_name3(loc, name, info, fields, H5P_DEFAULT)
+#define NEUROPS_H5O_INFO(obj, info, fields) H5Oget_info3(obj, info, fields)
+#define NEUROPS_H5O_VISIT(obj, cb, data, fields) H5Ovisit3(obj, H5_INDEX_NAME, H5_ITER_INC, cb, data, fields)
+#else
+using ObjectInfo = H5O_info_t;
+#define NEUROPS_H5O_INFO_BY_NAME(loc, name, info, fields) H5Oget_info_by_name2(loc, name, info, fields, H5P_DEFAULT)
+#define NEUROPS_H5O_INFO(obj, info, fields) H5Oget_info2(obj, info, fields)
+#define NEUROPS_H5O_VISIT(obj, cb, data, fields) H5Ovisit2(obj, H5_INDEX_NAME, H5_ITER_INC, cb, data, fields)
+#endif
+
+namespace neurops::io {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// HDF5 prints its error stack to stderr by default; neurops reports errors as exceptions instead,
+/// with the innermost HDF5 message appended.
+void silence_hdf5() {
+  static const bool done = [] {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return true;
+  }();
+  (void)done;
+}
+
+herr_t first_error(unsigned n, const H5E_error2_t* err, void* data) {
+  auto* s = static_cast<std::string*>(data);
+  if (n == 0 && err && err->desc) *s = err->desc;
+  return 0;
+}
+
+std::string hdf5_reason() {
+  std::string s;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_error, &s);
+  H5Eclear2(H5E_DEFAULT);
+  return s.empty() ? std::string() : " (HDF5: " + s + ")";
+}
+
+template <class T>
+hid_t native_type() {
+  if constexpr (std::is_same_v<T, float>) return H5T_NATIVE_FLOAT;
+  else if constexpr (std::is_same_v<T, double>) return H5T_NATIVE_DOUBLE;
+  else if constexpr (std::is_same_v<T, std::int32_t>) return H5T_NATIVE_INT32;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return H5T_NATIVE_INT64;
+  else if constexpr (std::is_same_v<T, std::uint8_t>) return H5T_NATIVE_UINT8;
+  else static_assert(sizeof(T) == 0, "unsupported HDF5 element type");
+}
+
+std::vector<hsize_t> to_hsize(const Shape& s) {
+  std::vector<hsize_t> d(static_cast<std::size_t>(s.rank()));
+  for (int i = 0; i < s.rank(); ++i) d[static_cast<std::size_t>(i)] = static_cast<hsize_t>(s[i]);
+  return d;
+}
+
+Shape space_shape(hid_t space) {
+  const int rank = H5Sget_simple_extent_ndims(space);
+  NEUROPS_CHECK(rank >= 0 && rank <= kMaxRank, "HDF5 dataspace of rank " << rank << " (neurops supports 0-" << kMaxRank << ")");
+  std::vector<hsize_t> d(static_cast<std::size_t>(rank));
+  H5Sget_simple_extent_dims(space, d.data(), nullptr);
+  std::vector<index_t> dims(d.begin(), d.end());
+  return Shape(dims);
+}
+
+DType classify(hid_t type) {
+  const H5T_class_t cls = H5Tget_class(type);
+  const std::size_t size = H5Tget_size(type);
+  if (cls == H5T_FLOAT) return size == 4 ? DType::float32 : size == 8 ? DType::float64 : DType::other;
+  if (cls == H5T_INTEGER) {
+    const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
+    if (size == 4 && is_signed) return DType::int32;
+    if (size == 8 && is_signed) return DType::int64;
+    if (size == 1 && !is_signed) return DType::uint8;
+  }
+  return DType::other;
+}
+
+bool is_real(DType t) { return t == DType::float32 || t == DType::float64; }
+
+H5Id link_create_plist() {
+  H5Id lcpl(H5Pcreate(H5P_LINK_CREATE));
+  H5Pset_create_intermediate_group(lcpl, 1);
+  return lcpl;
+}
+
+}  // namespace
+
+void H5Id::reset() noexcept {
+  if (id_ < 0) return;
+  switch (H5Iget_type(id_)) {
+    case H5I_FILE: H5Fclose(id_); break;
+    case H5I_GROUP: H5Gclose(id_); break;
+    case H5I_DATASET: H5Dclose(id_); break;
+    case H5I_DATASPACE: H5Sclose(id_); break;
+    case H5I_ATTR: H5Aclose(id_); break;
+    case H5I_DATATYPE: H5Tclose(id_); break;
+    case H5I_GENPROP_LST: H5Pclose(id_); break;
+    default: break;
+  }
+  id_ = H5I_INVALID_HID;
+}
+
+std::string to_string(DType t) {
+  switch (t) {
+    case DType::float32: return "float32";
+    case DType::float64: return "float64";
+    case DType::int32: return "int32";
+    case DType::int64: return "int64";
+    case DType::uint8: return "uint8";
+    default: return "a non-numeric type";
+  }
+}
+
+template <class T>
+DType dtype_of() {
+  if constexpr (std::is_same_v<T, float>) return DType::float32;
+  else if constexpr (std::is_same_v<T, double>) return DType::float64;
+  else if constexpr (std::is_same_v<T, std::int32_t>) return DType::int32;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return DType::int64;
+  else return DType::uint8;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+// ---------------------------------------------------------------------------------------------
+
+H5File H5File::open(const fs::path& path, FileMode mode) {
+  silence_hdf5();
+  std::error_code ec;
+  NEUROPS_CHECK(fs::exists(path, ec), "HDF5 file '" << path.string() << "' does not exist");
+  NEUROPS_CHECK(fs::is_regular_file(path, ec), "HDF5 file '" << path.string() << "' is not a regular file");
+  NEUROPS_CHECK(access(path.c_str(), mode == FileMode::read_only ? R_OK : (R_OK | W_OK)) == 0,
+                "HDF5 file '" << path.string() << "' is not " << (mode == FileMode::read_only ? "readable" : "writable"));
+  #if H5_VERSION_GE(1, 12, 0)
+  const htri_t is_h5 = H5Fis_accessible(path.c_str(), H5P_DEFAULT);
+#else
+  const htri_t is_h5 = H5Fis_hdf5(path.c_str());
+#endif
+  if (is_h5 <= 0) {
+    const std::string why = hdf5_reason();
+    NEUROPS_THROW("'" << path.string() << "' is not a readable HDF5 file (" << fs::file_size(path, ec)
+                      << " bytes: corrupt, truncated or another format)" << why);
+  }
+  H5File f;
+  f.path_ = path;
+  f.file_ = H5Id(H5Fopen(path.c_str(), mode == FileMode::read_only ? H5F_ACC_RDONLY : H5F_ACC_RDWR, H5P_DEFAULT));
+  if (!f.file_.valid()) {
+    const std::string why = hdf5_reason();
+    NEUROPS_THROW("cannot open HDF5 file '" << path.string() << "': corrupt or truncated" << why);
+  }
+  return f;
+}
+
+H5File H5File::create(const fs::path& path, bool atomic) {
+  silence_hdf5();
+  H5File f;
+  f.path_ = path;
+  f.atomic_ = atomic;
+  const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  std::error_code ec;
+  NEUROPS_CHECK(fs::is_directory(parent, ec),
+                "cannot create '" << path.string() << "': directory '" << parent.string() << "' does not exist");
+  NEUROPS_CHECK(access(parent.c_str(), W_OK) == 0,
+                "cannot create '" << path.string() << "': directory '" << parent.string() << "' is not writable");
+  const fs::path target =
+      atomic ? parent / ("." + path.filename().string() + ".tmp-" + std::to_string(getpid())) : path;
+  f.temp_path_ = atomic ? target : fs::path();
+  f.file_ = H5Id(H5Fcreate(target.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+  if (!f.file_.valid()) {
+    const std::string why = hdf5_reason();
+    NEUROPS_THROW("cannot create HDF5 file '" << path.string() << "'" << why);
+  }
+  return f;
+}
+
+H5File H5File::open_or_create(const fs::path& path) {
+  std::error_code ec;
+  return fs::exists(path, ec) ? open(path, FileMode::read_write) : create(path, false);
+}
+
+H5File::H5File(H5File&& o) noexcept
+    : path_(std::move(o.path_)), temp_path_(std::move(o.temp_path_)), file_(std::move(o.file_)), atomic_(o.atomic_) {
+  o.atomic_ = false;
+  o.temp_path_.clear();
+}
+
+H5File& H5File::operator=(H5File&& o) noexcept {
+  if (this != &o) {
+    this->~H5File();
+    new (this) H5File(std::move(o));
+  }
+  return *this;
+}
+
+H5File::~H5File() {
+  if (atomic_ && file_.valid()) {
+    file_.reset();  // not committed: throw the partial file away, keep whatever was at path_
+    std::error_code ec;
+    fs::remove(temp_path_, ec);
+  }
+}
+
+void H5File::flush() {
+  if (file_.valid()) H5Fflush(file_, H5F_SCOPE_GLOBAL);
+}
+
+void H5File::commit() {
+  if (!file_.valid()) return;
+  const herr_t st = H5Fflush(file_, H5F_SCOPE_GLOBAL);
+  file_.reset();
+  if (atomic_) {
+    atomic_ = false;
+    std::error_code ec;
+    if (st < 0) {
+      fs::remove(temp_path_, ec);
+      NEUROPS_THROW("writing HDF5 file '" << path_.string() << "' failed" << hdf5_reason());
+    }
+    fs::rename(temp_path_, path_, ec);
+    if (ec) {
+      fs::remove(temp_path_, ec);
+      NEUROPS_THROW("cannot move the finished file onto '" << path_.string() << "': " << ec.message());
+    }
+  }
+}
+
+std::string H5File::where(const std::string& object) const { return "'" + path_.string() + ":" + object + "'"; }
+
+H5Id H5File::open_object(const std::string& object) const {
+  NEUROPS_CHECK(file_.valid(), "HDF5 file '" << path_.string() << "' is not open");
+  NEUROPS_CHECK(exists(object), "HDF5 file '" << path_.string() << "' has no object '" << object << "'");
+  H5Id id(H5Oopen(file_, object.c_str(), H5P_DEFAULT));
+  NEUROPS_CHECK(id.valid(), "cannot open " << where(object) << hdf5_reason());
+  return id;
+}
+
+H5Id H5File::open_dataset(const std::string& dataset) const {
+  NEUROPS_CHECK(file_.valid(), "HDF5 file '" << path_.string() << "' is not open");
+  NEUROPS_CHECK(is_dataset(dataset), "HDF5 file '" << path_.string() << "' has no dataset '" << dataset << "'");
+  H5Id id(H5Dopen2(file_, dataset.c_str(), H5P_DEFAULT));
+  NEUROPS_CHECK(id.valid(), "cannot open dataset " << where(dataset) << hdf5_reason());
+  return id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Structure
+// ---------------------------------------------------------------------------------------------
+
+bool H5File::exists(const std::string& path) const {
+  if (!file_.valid()) return false;
+  if (path == "/" || path.empty()) return true;
+  // Check each level, since H5Lexists fails on a missing intermediate group.
+  std::string partial;
+  std::size_t pos = 0;
+  while (pos != std::string::npos) {
+    const std::size_t next = path.find('/', pos + 1);
+    partial = path.substr(0, next);
+    if (!partial.empty() && partial != "/") {
+      if (H5Lexists(file_, partial.c_str(), H5P_DEFAULT) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return false;
+      }
+    }
+    pos = next;
+  }
+  return H5Oexists_by_name(file_, path.c_str(), H5P_DEFAULT) > 0;
+}
+
+bool H5File::is_dataset(const std::string& path) const {
+  if (!exists(path)) return false;
+  ObjectInfo info;
+  if (NEUROPS_H5O_INFO_BY_NAME(file_, path.c_str(), &info, H5O_INFO_BASIC) < 0) return false;
+  return info.type == H5O_TYPE_DATASET;
+}
+
+Shape H5File::shape(const std::string& dataset) const {
+  H5Id ds = open_dataset(dataset);
+  H5Id space(H5Dget_space(ds));
+  return space_shape(space);
+}
+
+DType H5File::dtype(const std::string& dataset) const {
+  H5Id ds = open_dataset(dataset);
+  H5Id type(H5Dget_type(ds));
+  return classify(type);
+}
+
+namespace {
+struct VisitData {
+  std::vector<std::string>* out;
+  std::string prefix;
+};
+herr_t visit_cb(hid_t, const char* name, const ObjectInfo* info, void* data) {
+  auto* v = static_cast<VisitData*>(data);
+  if (info->type == H5O_TYPE_DATASET) v->out->push_back(v->prefix + name);
+  return 0;
+}
+}  // namespace
+
+std::vector<std::string> H5File::datasets(const std::string& group) const {
+  H5Id g = open_object(group);
+  std::vector<std::string> out;
+  std::string prefix = group == "/" ? "/" : group + "/";
+  VisitData data{&out, prefix};
+  NEUROPS_H5O_VISIT(g, visit_cb, &data, H5O_INFO_BASIC);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void H5File::create_group(const std::string& group) {
+  if (exists(group)) return;
+  H5Id lcpl = link_create_plist();
+  H5Id g(H5Gcreate2(file_, group.c_str(), lcpl, H5P_DEFAULT, H5P_DEFAULT));
+  NEUROPS_CHECK(g.valid(), "cannot create group " << where(group) << hdf5_reason());
+}
+
+void H5File::remove(const std::string& path) {
+  NEUROPS_CHECK(exists(path), "cannot remove " << where(path) << ": no such object");
+  NEUROPS_CHECK(H5Ldelete(file_, path.c_str(), H5P_DEFAULT) >= 0, "cannot remove " << where(path) << hdf5_reason());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole tensors
+// ---------------------------------------------------------------------------------------------
+
+template <class T>
+void H5File::write(const std::string& dataset, TensorView<const T> t, bool overwrite) {
+  NEUROPS_CHECK(file_.valid(), "HDF5 file '" << path_.string() << "' is not open");
+  if (exists(dataset)) {
+    NEUROPS_CHECK(overwrite, "dataset " << where(dataset) << " already exists");
+    remove(dataset);
+  }
+  const auto dims = to_hsize(t.shape());
+  H5Id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+  H5Id lcpl = link_create_plist();
+  H5Id ds(H5Dcreate2(file_, dataset.c_str(), native_type<T>(), space, lcpl, H5P_DEFAULT, H5P_DEFAULT));
+  NEUROPS_CHECK(ds.valid(), "cannot create dataset " << where(dataset) << hdf5_reason());
+  if (t.numel() > 0)
+    NEUROPS_CHECK(H5Dwrite(ds, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data()) >= 0,
+                  "cannot write dataset " << where(dataset) << hdf5_reason());
+}
+
+template <class T>
+Tensor<T> H5File::read(const std::string& dataset) const {
+  H5Id ds = open_dataset(dataset);
+  H5Id type(H5Dget_type(ds));
+  const DType found = classify(type);
+  const DType want = dtype_of<T>();
+  NEUROPS_CHECK(found != DType::other && is_real(found) == is_real(want),
+                "dataset " << where(dataset) << ": expected " << to_string(want) << " data"
+                           << (is_real(want) ? " (float32 or float64)" : "") << ", found " << to_string(found));
+  H5Id space(H5Dget_space(ds));
+  const Shape shape = space_shape(space);
+  NEUROPS_CHECK(shape.rank() >= 1, "dataset " << where(dataset) << ": expected an array, found a scalar");
+  Tensor<T> t = Tensor<T>::uninitialized(shape);
+  if (t.numel() > 0)
+    NEUROPS_CHECK(H5Dread(ds, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data()) >= 0,
+                  "cannot read dataset " << where(dataset) << ": data corrupt or truncated" << hdf5_reason());
+  return t;
+}
+
+template <class T>
+Tensor<T> H5File::read(const std::string& dataset, const std::vector<index_t>& expected_shape) const {
+  const Shape s = shape(dataset);
+  check_shape(s, expected_shape, "dataset " + where(dataset));
+  return read<T>(dataset);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extendable datasets
+// ---------------------------------------------------------------------------------------------
+
+template <class T>
+void H5File::create_extendable(const std::string& dataset, const Shape& sample_shape, index_t chunk_samples) {
+  NEUROPS_CHECK(file_.valid(), "HDF5 file '" << path_.string() << "' is not open");
+  NEUROPS_CHECK(sample_shape.rank() < kMaxRank, "dataset " << where(dataset) << ": sample rank " << sample_shape.rank()
+                                                           << " too large");
+  NEUROPS_CHECK(!exists(dataset), "dataset " << where(dataset) << " already exists");
+  std::vector<hsize_t> dims{0}, maxdims{H5S_UNLIMITED}, chunk{0};
+  const index_t per_sample = std::max<index_t>(sample_shape.rank() ? sample_shape.numel() : 1, 1);
+  if (chunk_samples <= 0)
+    chunk_samples = std::max<index_t>(1, (index_t(1) << 20) / (per_sample * index_t(sizeof(T))));
+  chunk[0] = static_cast<hsize_t>(chunk_samples);
+  for (int i = 0; i < sample_shape.rank(); ++i) {
+    dims.push_back(static_cast<hsize_t>(sample_shape[i]));
+    maxdims.push_back(static_cast<hsize_t>(sample_shape[i]));
+    chunk.push_back(static_cast<hsize_t>(std::max<index_t>(sample_shape[i], 1)));
+  }
+  H5Id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxdims.data()));
+  H5Id dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+  H5Id lcpl = link_create_plist();
+  H5Id ds(H5Dcreate2(file_, dataset.c_str(), native_type<T>(), space, lcpl, dcpl, H5P_DEFAULT));
+  NEUROPS_CHECK(ds.valid(), "cannot create extendable dataset " << where(dataset) << hdf5_reason());
+}
+
+template <class T>
+void H5File::write_rows(const std::string& dataset, index_t begin, TensorView<const T> samples) {
+  H5Id ds = open_dataset(dataset);
+  H5Id type(H5Dget_type(ds));
+  NEUROPS_CHECK(classify(type) == dtype_of<T>(), "dataset " << where(dataset) << ": expected "
+                                                            << to_string(classify(type)) << " samples, got "
+                                                            << to_string(dtype_of<T>()));
+  H5Id space(H5Dget_space(ds));
+  const Shape cur = space_shape(space);
+  NEUROPS_CHECK(samples.rank() == cur.rank() && samples.shape().tail(1) == cur.tail(1),
+                "dataset " << where(dataset) << ": expected samples of shape (n, " << cur.tail(1).str().substr(1)
+                           << ", found " << samples.shape());
+  NEUROPS_CHECK(begin >= 0, "dataset " << where(dataset) << ": negative row " << begin);
+  const index_t n = samples.size(0);
+  if (n == 0) return;
+  auto dims = to_hsize(cur);
+  if (static_cast<index_t>(dims[0]) < begin + n) {
+    dims[0] = static_cast<hsize_t>(begin + n);
+    NEUROPS_CHECK(H5Dset_extent(ds, dims.data()) >= 0,
+                  "cannot extend dataset " << where(dataset) << " (is it extendable?)" << hdf5_reason());
+  }
+  H5Id fspace(H5Dget_space(ds));
+  std::vector<hsize_t> start(dims.size(), 0), count = to_hsize(samples.shape());
+  start[0] = static_cast<hsize_t>(begin);
+  H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
+  H5Id mspace(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr));
+  NEUROPS_CHECK(H5Dwrite(ds, native_type<T>(), mspace, fspace, H5P_DEFAULT, samples.data()) >= 0,
+                "cannot write rows to " << where(dataset) << hdf5_reason());
+}
+
+template <class T>
+void H5File::append(const std::string& dataset, TensorView<const T> samples) {
+  write_rows<T>(dataset, shape(dataset)[0], samples);
+}
+
+template <class T>
+Tensor<T> H5File::read_rows(const std::string& dataset, index_t begin, index_t count) const {
+  H5Id ds = open_dataset(dataset);
+  H5Id type(H5Dget_type(ds));
+  const DType found = classify(type);
+  NEUROPS_CHECK(found != DType::other && is_real(found) == is_real(dtype_of<T>()),
+                "dataset " << where(dataset) << ": expected " << to_string(dtype_of<T>()) << " data, found "
+                           << to_string(found));
+  H5Id fspace(H5Dget_space(ds));
+  const Shape cur = space_shape(fspace);
+  NEUROPS_CHECK(cur.rank() >= 1 && begin >= 0 && count >= 0 && begin + count <= cur[0],
+                "dataset " << where(dataset) << " of shape " << cur << ": rows [" << begin << ", " << begin + count
+                           << ") out of range");
+  Shape out_shape = cur.with(0, count);
+  Tensor<T> out = Tensor<T>::uninitialized(out_shape);
+  if (out.numel() == 0) return out;
+  std::vector<hsize_t> start(static_cast<std::size_t>(cur.rank()), 0), cnt = to_hsize(out_shape);
+  start[0] = static_cast<hsize_t>(begin);
+  H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr);
+  H5Id mspace(H5Screate_simple(static_cast<int>(cnt.size()), cnt.data(), nullptr));
+  NEUROPS_CHECK(H5Dread(ds, native_type<T>(), mspace, fspace, H5P_DEFAULT, out.data()) >= 0,
+                "cannot read rows of " << where(dataset) << ": data corrupt or truncated" << hdf5_reason());
+  return out;
+}
+
+void H5File::resize_rows(const std::string& dataset, index_t rows) {
+  H5Id ds = open_dataset(dataset);
+  H5Id space(H5Dget_space(ds));
+  auto dims = to_hsize(space_shape(space));
+  NEUROPS_CHECK(!dims.empty() && rows >= 0, "dataset " << where(dataset) << ": cannot resize to " << rows << " rows");
+  dims[0] = static_cast<hsize_t>(rows);
+  NEUROPS_CHECK(H5Dset_extent(ds, dims.data()) >= 0, "cannot resize dataset " << where(dataset) << hdf5_reason());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attributes
+// ---------------------------------------------------------------------------------------------
+
+void H5File::set_attr(const std::string& object, const std::string& name, const AttrValue& value) {
+  H5Id obj = open_object(object);
+  if (H5Aexists(obj, name.c_str()) > 0) H5Adelete(obj, name.c_str());
+  H5Id attr;
+  if (const auto* s = std::get_if<std::string>(&value)) {
+    H5Id type(H5Tcopy(H5T_C_S1));
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    H5Id space(H5Screate(H5S_SCALAR));
+    attr = H5Id(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT));
+    const char* p = s->c_str();
+    NEUROPS_CHECK(attr.valid() && H5Awrite(attr, type, &p) >= 0, "cannot write attribute '" << name << "' on " << where(object));
+    return;
+  }
+  auto write_array = [&](hid_t type, const void* data, std::size_t n, bool scalar) {
+    hsize_t dim = n;
+    H5Id space(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, nullptr));
+    attr = H5Id(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT));
+    NEUROPS_CHECK(attr.valid() && (n == 0 || H5Awrite(attr, type, data) >= 0),
+                  "cannot write attribute '" << name << "' on " << where(object));
+  };
+  if (const auto* i = std::get_if<std::int64_t>(&value)) write_array(H5T_NATIVE_INT64, i, 1, true);
+  else if (const auto* d = std::get_if<double>(&value)) write_array(H5T_NATIVE_DOUBLE, d, 1, true);
+  else if (const auto* vi = std::get_if<std::vector<std::int64_t>>(&value))
+    write_array(H5T_NATIVE_INT64, vi->data(), vi->size(), false);
+  else if (const auto* vd = std::get_if<std::vector<double>>(&value))
+    write_array(H5T_NATIVE_DOUBLE, vd->data(), vd->size(), false);
+}
+
+bool H5File::has_attr(const std::string& object, const std::string& name) const {
+  if (!exists(object)) return false;
+  H5Id obj = open_object(object);
+  return H5Aexists(obj, name.c_str()) > 0;
+}
+
+std::vector<std::string> H5File::attrs(const std::string& object) const {
+  H5Id obj = open_object(object);
+  ObjectInfo info;
+  NEUROPS_H5O_INFO(obj, &info, H5O_INFO_NUM_ATTRS);
+  std::vector<std::string> names;
+  for (hsize_t i = 0; i < info.num_attrs; ++i) {
+    const ssize_t len = H5Aget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    std::string n(static_cast<std::size_t>(len), '\0');
+    H5Aget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, i, n.data(), static_cast<std::size_t>(len) + 1, H5P_DEFAULT);
+    names.push_back(n);
+  }
+  return names;
+}
+
+AttrValue H5File::attr(const std::string& object, const std::string& name) const {
+  H5Id obj = open_object(object);
+  NEUROPS_CHECK(H5Aexists(obj, name.c_str()) > 0, where(object) << " has no attribute '" << name << "'");
+  H5Id a(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
+  H5Id type(H5Aget_type(a));
+  H5Id space(H5Aget_space(a));
+  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  const bool scalar = H5Sget_simple_extent_type(space) == H5S_SCALAR;
+  const H5T_class_t cls = H5Tget_class(type);
+  if (cls == H5T_STRING) {
+    if (H5Tis_variable_str(type) > 0) {
+      H5Id mem(H5Tcopy(type));  // same character set as stored
+      char* p = nullptr;
+      H5Aread(a, mem, &p);
+      std::string s = p ? p : "";
+      H5free_memory(p);
+      return s;
+    }
+    const std::size_t size = H5Tget_size(type);
+    std::string s(size, '\0');
+    H5Id mem(H5Tcopy(H5T_C_S1));
+    H5Tset_size(mem, size);
+    H5Aread(a, mem, s.data());
+    s.resize(std::strlen(s.c_str()));
+    return s;
+  }
+  if (cls == H5T_INTEGER) {
+    std::vector<std::int64_t> v(static_cast<std::size_t>(n));
+    if (n) H5Aread(a, H5T_NATIVE_INT64, v.data());
+    if (scalar) return v.at(0);
+    return v;
+  }
+  if (cls == H5T_FLOAT) {
+    std::vector<double> v(static_cast<std::size_t>(n));
+    if (n) H5Aread(a, H5T_NATIVE_DOUBLE, v.data());
+    if (scalar) return v.at(0);
+    return v;
+  }
+  NEUROPS_THROW("attribute '" << name << "' on " << where(object) << " has an unsupported type");
+}
+
+std::string H5File::attr_string(const std::string& object, const std::string& name) const {
+  const AttrValue v = attr(object, name);
+  const auto* s = std::get_if<std::string>(&v);
+  NEUROPS_CHECK(s, "attribute '" << name << "' on " << where(object) << ": expected a string");
+  return *s;
+}
+std::int64_t H5File::attr_int(const std::string& object, const std::string& name) const {
+  const AttrValue v = attr(object, name);
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
+  NEUROPS_THROW("attribute '" << name << "' on " << where(object) << ": expected a scalar integer");
+}
+double H5File::attr_real(const std::string& object, const std::string& name) const {
+  const AttrValue v = attr(object, name);
+  if (const auto* d = std::get_if<double>(&v)) return *d;
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
+  NEUROPS_THROW("attribute '" << name << "' on " << where(object) << ": expected a scalar number");
+}
+std::vector<double> H5File::attr_reals(const std::string& object, const std::string& name) const {
+  const AttrValue v = attr(object, name);
+  if (const auto* d = std::get_if<std::vector<double>>(&v)) return *d;
+  if (const auto* s = std::get_if<double>(&v)) return {*s};
+  NEUROPS_THROW("attribute '" << name << "' on " << where(object) << ": expected an array of reals");
+}
+std::vector<std::int64_t> H5File::attr_ints(const std::string& object, const std::string& name) const {
+  const AttrValue v = attr(object, name);
+  if (const auto* d = std::get_if<std::vector<std::int64_t>>(&v)) return *d;
+  if (const auto* s = std::get_if<std::int64_t>(&v)) return {*s};
+  NEUROPS_THROW("attribute '" << name << "' on " << where(object) << ": expected an array of integers");
+}
+
+void write_text_atomically(const fs::path& path, const std::string& contents) {
+  const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  std::error_code ec;
+  NEUROPS_CHECK(fs::is_directory(parent, ec),
+                "cannot write '" << path.string() << "': directory '" << parent.string() << "' does not exist");
+  const fs::path tmp = parent / ("." + path.filename().string() + ".tmp-" + std::to_string(getpid()));
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    NEUROPS_CHECK(out.good(), "cannot write '" << path.string() << "': directory '" << parent.string()
+                                               << "' is not writable");
+    out << contents;
+    out.flush();
+    if (!out.good()) {
+      out.close();
+      fs::remove(tmp, ec);
+      NEUROPS_THROW("writing '" << path.string() << "' failed (disk full?)");
+    }
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    NEUROPS_THROW("cannot move the finished file onto '" << path.string() << "'");
+  }
+}
+
+#define NEUROPS_H5_INSTANTIATE(T)                                                                        \
+  template DType dtype_of<T>();                                                                          \
+  template void H5File::write<T>(const std::string&, TensorView<const T>, bool);                         \
+  template Tensor<T> H5File::read<T>(const std::string&) const;                                          \
+  template Tensor<T> H5File::read<T>(const std::string&, const std::vector<index_t>&) const;              \
+  template void H5File::create_extendable<T>(const std::string&, const Shape&, index_t);                 \
+  template void H5File::append<T>(const std::string&, TensorView<const T>);                              \
+  template void H5File::write_rows<T>(const std::string&, index_t, TensorView<const T>);                 \
+  template Tensor<T> H5File::read_rows<T>(const std::string&, index_t, index_t) const;
+NEUROPS_H5_INSTANTIATE(float)
+NEUROPS_H5_INSTANTIATE(double)
+NEUROPS_H5_INSTANTIATE(std::int32_t)
+NEUROPS_H5_INSTANTIATE(std::int64_t)
+NEUROPS_H5_INSTANTIATE(std::uint8_t)
+#undef NEUROPS_H5_INSTANTIATE
+
+}  // namespace neurops::io
