@@ -1,0 +1,4 @@
+# pde/: GRF samplers, Darcy, Navier-Stokes, DeepONet data, the data generator.
+neurops_add_test(NAME test_pde
+                 SOURCES pde/test_main.cpp pde/test_grf.cpp pde/test_navier_stokes.cpp
+                 LABELS unit)
