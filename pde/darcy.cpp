@@ -164,6 +164,8 @@ Tensor<double> DarcySolver::solve(const Tensor<double>& a, const Tensor<double>&
   Tensor<double> u = Tensor<double>::uninitialized({n_, n_});
   std::copy(all, all + n_ * n_, u.begin());
   NEUROPS_PETSC(VecRestoreArrayRead(m.gathered, &all));
+  // The boundary values are known exactly; the iterative solve only approximates them.
+  for (index_t i = 0; i < n_; ++i) u(0, i) = u(n_ - 1, i) = u(i, 0) = u(i, n_ - 1) = 0.0;
   return u;
 }
 
