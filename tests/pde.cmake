@@ -13,3 +13,10 @@ neurops_add_example_test(NAME example_neurops_generate_darcy_mpi PROGRAM neurops
                          ARGS -problem darcy -samples 4 -darcy_n 33 -darcy_pc_type hypre -out darcy_mpi.h5 -overwrite)
 neurops_add_example_test(NAME example_neurops_generate_navier_stokes PROGRAM neurops_generate
                          ARGS -problem navier_stokes -samples 2 -ns_n 64 -ns_store 32 -ns_dt 0.005 -ns_times 0.05,0.1 -overwrite)
+# Seconds-long smoke runs of the benchmarks (the real runs are in bench/, see the report commands).
+if(TARGET bench_navier_stokes_step)
+  add_test(NAME bench_navier_stokes_step_smoke COMMAND bench_navier_stokes_step -bench_smoke)
+  add_test(NAME bench_darcy_throughput_smoke COMMAND bench_darcy_throughput -bench_smoke)
+  set_tests_properties(bench_navier_stokes_step_smoke bench_darcy_throughput_smoke PROPERTIES LABELS bench
+                       ENVIRONMENT "OMP_NUM_THREADS=2;OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+endif()
