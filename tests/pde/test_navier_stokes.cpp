@@ -151,4 +151,30 @@ BOOST_AUTO_TEST_CASE(snapshot_times_must_match_steps) {
   BOOST_TEST(ns.steps_taken() == 3);
 }
 
+BOOST_AUTO_TEST_CASE(bad_input_is_reported) {
+  auto message_of = [](auto&& f) -> std::string {
+    try {
+      f();
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  BOOST_TEST(message_of([] { NavierStokes2d({.n = 16, .viscosity = -1e-3}); }).find("viscosity > 0") != std::string::npos);
+  BOOST_TEST(message_of([] { NavierStokes2d({.n = 15}); }).find("even grid size") != std::string::npos);
+  BOOST_TEST(message_of([] { NavierStokes2d({.n = 6}); }).find("even grid size >= 8") != std::string::npos);
+  BOOST_TEST(message_of([] { NavierStokes2d({.n = 16, .dt = 0.0}); }).find("dt > 0") != std::string::npos);
+  // A step violating the CFL limit throws and leaves the state as it was.
+  NavierStokes2d ns({.n = 32, .viscosity = 1e-3, .dt = 0.5, .forcing_amplitude = 0.0, .threads = 1});
+  ns.set_vorticity(taylor_green(32, 1, 50.0));
+  const Tensor<double> before = ns.vorticity();
+  const std::string cfl = message_of([&] { ns.step(); });
+  BOOST_TEST_MESSAGE(cfl);
+  BOOST_TEST(cfl.find("CFL") != std::string::npos);
+  BOOST_TEST(cfl.find("reduce dt below") != std::string::npos);
+  BOOST_TEST(max_abs_diff(ns.vorticity(), before) == 0.0);
+  BOOST_TEST(ns.steps_taken() == 0);
+  BOOST_TEST(message_of([&] { ns.set_vorticity(Tensor<double>({16, 16})); }).find("(16, 16)") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
