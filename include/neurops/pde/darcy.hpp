@@ -71,7 +71,9 @@ class DarcySolver {
   std::unique_ptr<Impl> impl_;
 };
 
-/// FNO's two-valued coefficient: `high` where the field is >= 0, `low` elsewhere (12 and 3).
+/// FNO's two-valued coefficient: `high` where the field is >= 0, `low` elsewhere (12 and 3). A
+/// DirichletGrf vanishes on the boundary nodes, so they take `high`; only the faces between the
+/// boundary and the first interior nodes see those values.
 Tensor<double> threshold_coefficient(const Tensor<double>& field, double high = 12.0, double low = 3.0);
 /// Smooth log-normal coefficient exp(field).
 Tensor<double> lognormal_coefficient(const Tensor<double>& field);
