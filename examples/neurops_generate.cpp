@@ -491,13 +491,13 @@ int main(int argc, char** argv) {
     });
 
     // 3. Generate chunk by chunk; the counter moves only after a chunk is on disk.
-    const index_t todo = max_new >= 0 ? std::min(samples - completed, max_new) : samples - completed;
-    Progress progress(std::max<index_t>(todo, 1), "generate " + problem);
+    const index_t to_generate = max_new >= 0 ? std::min(samples - completed, max_new) : samples - completed;
+    Progress progress(std::max<index_t>(to_generate, 1), "generate " + problem);
     std::unique_ptr<io::H5File> file;
     if (rank == 0) file = std::make_unique<io::H5File>(io::H5File::open(path, io::FileMode::read_write));
     index_t done = 0;
-    while (done < todo) {
-      const index_t first = completed + done, count = std::min(chunk_rows, todo - done);
+    while (done < to_generate) {
+      const index_t first = completed + done, count = std::min(chunk_rows, to_generate - done);
       std::vector<Tensor<double>> rows;
       for (const auto& d : specs) {
         std::vector<index_t> dims{count};
