@@ -1,0 +1,27 @@
+# pde/: GRF samplers, Darcy, Navier-Stokes, DeepONet data, the data generator.
+neurops_add_test(NAME test_pde
+                 SOURCES pde/test_main.cpp pde/test_grf.cpp pde/test_navier_stokes.cpp pde/test_darcy.cpp pde/test_deeponet_data.cpp
+                 LABELS unit)
+neurops_add_test(NAME test_pde_mpi SOURCES pde/test_main.cpp pde/test_darcy_mpi.cpp LABELS mpi MPI_RANKS 2)
+# The generator end to end (spawns the program, once through mpiexec).
+if(TARGET neurops_generate)
+  neurops_add_test(NAME test_pde_generate SOURCES pde/test_generate.cpp LABELS example
+                   ARGS -- $<TARGET_FILE:neurops_generate> ${MPIEXEC_EXECUTABLE})
+  add_dependencies(test_pde_generate neurops_generate)
+  neurops_add_example_test(NAME example_neurops_generate_darcy PROGRAM neurops_generate
+                           ARGS -problem darcy -samples 4 -darcy_n 33 -overwrite)
+  neurops_add_example_test(NAME example_neurops_generate_darcy_mpi PROGRAM neurops_generate MPI_RANKS 2
+                           ARGS -problem darcy -samples 4 -darcy_n 33 -darcy_pc_type hypre -out darcy_mpi.h5 -overwrite)
+  neurops_add_example_test(NAME example_neurops_generate_navier_stokes PROGRAM neurops_generate
+                           ARGS -problem navier_stokes -samples 2 -ns_n 64 -ns_store 32 -ns_dt 0.005 -ns_times 0.05,0.1 -overwrite)
+  neurops_add_example_test(NAME example_neurops_generate_antiderivative PROGRAM neurops_generate
+                           ARGS -problem antiderivative -samples 16 -overwrite)
+endif()
+
+# Seconds-long smoke runs of the benchmarks (the real runs are in bench/, see the report commands).
+if(TARGET bench_navier_stokes_step)
+  add_test(NAME bench_navier_stokes_step_smoke COMMAND bench_navier_stokes_step -bench_smoke)
+  add_test(NAME bench_darcy_throughput_smoke COMMAND bench_darcy_throughput -bench_smoke)
+  set_tests_properties(bench_navier_stokes_step_smoke bench_darcy_throughput_smoke PROPERTIES LABELS bench
+                       ENVIRONMENT "OMP_NUM_THREADS=2;OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+endif()
