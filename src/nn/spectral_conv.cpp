@@ -44,39 +44,58 @@ struct SpectrumLayout {
   }
 };
 
-/// c2c along axis a (< d-1) of every row, restricted to the kept columns k_last < kept_last.
+/// Plans that take one signal (one (batch, channel) row) from its grid to the kept columns of its
+/// half spectrum and back. Only the columns k_last < kept_last go through the transforms along the
+/// non-last axes (the others are dropped by the truncation anyway). Each OpenMP thread runs them on
+/// one signal at a time in a cache-resident buffer, so no full-size spectrum is ever stored.
 template <class T>
-void transform_axis(const SpectrumLayout& L, index_t rows, int a, index_t kept_last, std::complex<T>* buf, int sign) {
-  const int d = static_cast<int>(L.grid.size());
-  std::int64_t outer = rows;
-  for (int j = 0; j < a; ++j) outer *= L.grid[j];
-  std::vector<FftDim> loops{{static_cast<int>(outer), L.grid[a] * L.stride[a], L.grid[a] * L.stride[a]}};
-  for (int j = a + 1; j < d - 1; ++j) loops.push_back({static_cast<int>(L.grid[j]), L.stride[j], L.stride[j]});
-  loops.push_back({static_cast<int>(kept_last), 1, 1});
-  Fft<T>::c2c({{static_cast<int>(L.grid[a]), L.stride[a], L.stride[a]}}, loops, buf, buf, sign);
-}
+struct SignalTransforms {
+  using Complex = std::complex<T>;
+  SpectrumLayout L;
+  index_t kept_last;
+  FftPlan<T> r2c_aligned, r2c_unaligned, c2r_aligned, c2r_unaligned;
+  std::vector<FftPlan<T>> forward_axes, backward_axes;
 
-/// Unnormalised rfftn of `rows` real signals into the half-spectrum buffer; the transforms along
-/// the non-last axes run only on the columns k_last < kept_last (the others are left undefined).
-template <class T>
-void pruned_rfftn(const SpectrumLayout& L, index_t rows, index_t kept_last, const T* x, std::complex<T>* buf) {
-  const int d = static_cast<int>(L.grid.size());
-  const index_t n_last = L.grid[d - 1];
-  const std::int64_t lines = rows * (L.block / L.half);
-  Fft<T>::r2c({{static_cast<int>(n_last), 1, 1}}, {{static_cast<int>(lines), n_last, L.half}}, x, buf);
-  for (int a = d - 2; a >= 0; --a) transform_axis(L, rows, a, kept_last, buf, -1);
-}
+  SignalTransforms(const std::vector<index_t>& g, index_t kept) : L(g), kept_last(kept) {
+    const int d = static_cast<int>(g.size());
+    const int n_last = static_cast<int>(g[d - 1]);
+    const std::vector<FftDim> lines{{static_cast<int>(L.block / L.half), n_last, L.half}};
+    const std::vector<FftDim> lines_back{{static_cast<int>(L.block / L.half), L.half, n_last}};
+    r2c_aligned = Fft<T>::plan_r2c({{n_last, 1, 1}}, lines, true);
+    r2c_unaligned = Fft<T>::plan_r2c({{n_last, 1, 1}}, lines, false);
+    c2r_aligned = Fft<T>::plan_c2r({{n_last, 1, 1}}, lines_back, true);
+    c2r_unaligned = Fft<T>::plan_c2r({{n_last, 1, 1}}, lines_back, false);
+    for (int a = 0; a < d - 1; ++a) {
+      std::int64_t outer = 1;
+      for (int j = 0; j < a; ++j) outer *= g[j];
+      std::vector<FftDim> loops{{static_cast<int>(outer), g[a] * L.stride[a], g[a] * L.stride[a]}};
+      for (int j = a + 1; j < d - 1; ++j) loops.push_back({static_cast<int>(g[j]), L.stride[j], L.stride[j]});
+      loops.push_back({static_cast<int>(kept_last), 1, 1});
+      const std::vector<FftDim> axis{{static_cast<int>(g[a]), L.stride[a], L.stride[a]}};
+      forward_axes.push_back(Fft<T>::plan_c2c(axis, loops, -1, true, true));
+      backward_axes.push_back(Fft<T>::plan_c2c(axis, loops, +1, true, true));
+    }
+  }
+  /// Unnormalised rfftn of one signal into `spectrum` (L.block entries, SIMD-aligned); entries in
+  /// the columns k_last >= kept_last are left partially transformed.
+  void forward(const T* x, Complex* spectrum) const {
+    (Fft<T>::simd_aligned(x) ? r2c_aligned : r2c_unaligned).execute(const_cast<T*>(x), spectrum);
+    for (int a = static_cast<int>(forward_axes.size()) - 1; a >= 0; --a) forward_axes[a].execute(spectrum, spectrum);
+  }
+  /// Unnormalised inverse for a spectrum that is zero in the columns k_last >= kept_last; destroys it.
+  void inverse(Complex* spectrum, T* y) const {
+    for (const auto& p : backward_axes) p.execute(spectrum, spectrum);
+    (Fft<T>::simd_aligned(y) ? c2r_aligned : c2r_unaligned).execute(spectrum, y);
+  }
+};
 
-/// Unnormalised inverse of pruned_rfftn for a spectrum that is zero in the columns k_last >= kept_last.
-/// Destroys buf.
+/// Per-thread scratch spectrum of `entries` complex values, 64-byte aligned.
 template <class T>
-void pruned_irfftn(const SpectrumLayout& L, index_t rows, index_t kept_last, std::complex<T>* buf, T* y) {
-  const int d = static_cast<int>(L.grid.size());
-  const index_t n_last = L.grid[d - 1];
-  for (int a = 0; a < d - 1; ++a) transform_axis(L, rows, a, kept_last, buf, +1);
-  const std::int64_t lines = rows * (L.block / L.half);
-  Fft<T>::c2r({{static_cast<int>(n_last), 1, 1}}, {{static_cast<int>(lines), L.half, n_last}}, buf, y);
-}
+struct Scratch {
+  explicit Scratch(index_t entries) : storage(Shape{2 * entries}) {}
+  std::complex<T>* data() { return reinterpret_cast<std::complex<T>*>(storage.data()); }
+  Tensor<T> storage;
+};
 
 template <class C>
 using CMatMap = Eigen::Map<Eigen::Matrix<C, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
@@ -160,14 +179,22 @@ std::vector<index_t> SpectralConv<T>::mode_offsets(const std::vector<index_t>& g
 
 template <class T>
 void SpectralConv<T>::pack_weights() {
+  // Transposes [corner][in*out][mode] (the parameter layout) to [corner*mode][in*out] in tiles, so
+  // that neither side is walked with a large stride.
   const index_t io = in_ * out_, M = modes_per_corner_;
+  constexpr index_t tile = 16;
   packed_.resize(static_cast<std::size_t>(corners() * M * io));
-  for (int c = 0; c < corners(); ++c) {
-    const T* w = weights_[static_cast<std::size_t>(c)].value.data();
-    for (index_t e = 0; e < io; ++e)
-      for (index_t q = 0; q < M; ++q)
-        packed_[static_cast<std::size_t>((c * M + q) * io + e)] = Complex(w[(e * M + q) * 2], w[(e * M + q) * 2 + 1]);
-  }
+  const index_t e_tiles = (io + tile - 1) / tile;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (index_t c = 0; c < corners(); ++c)
+    for (index_t et = 0; et < e_tiles; ++et) {
+      const T* w = weights_[static_cast<std::size_t>(c)].value.data();
+      const index_t e_end = std::min(io, (et + 1) * tile);
+      for (index_t q0 = 0; q0 < M; q0 += tile)
+        for (index_t q = q0; q < std::min(M, q0 + tile); ++q)
+          for (index_t e = et * tile; e < e_end; ++e)
+            packed_[static_cast<std::size_t>((c * M + q) * io + e)] = Complex(w[(e * M + q) * 2], w[(e * M + q) * 2 + 1]);
+    }
 }
 
 template <class T>
@@ -186,13 +213,20 @@ Tensor<T> SpectralConv<T>::forward(const Tensor<T>& x) {
   const index_t P = corners() * modes_per_corner_, Rin = B * in_, Rout = B * out_, kept_last = modes_.back();
   const auto off_in = mode_offsets(g), off_out = mode_offsets(o);
 
+  const index_t G = Lin.points(), N = Lout.points();
+  const SignalTransforms<T> tin(g, kept_last), tout(o, kept_last);
+
   // 1. Kept spectrum of the input, mode-major: x_hat[p][b][i].
-  std::vector<Complex> buf(static_cast<std::size_t>(std::max(Rin * Lin.block, Rout * Lout.block)));
-  pruned_rfftn(Lin, Rin, kept_last, x.data(), buf.data());
   std::vector<Complex> x_hat(static_cast<std::size_t>(P * Rin));
-#pragma omp parallel for schedule(static)
-  for (index_t r = 0; r < Rin; ++r)
-    for (index_t p = 0; p < P; ++p) x_hat[static_cast<std::size_t>(p * Rin + r)] = buf[static_cast<std::size_t>(r * Lin.block + off_in[static_cast<std::size_t>(p)])];
+#pragma omp parallel
+  {
+    Scratch<T> spectrum(Lin.block);
+#pragma omp for schedule(static)
+    for (index_t r = 0; r < Rin; ++r) {
+      tin.forward(x.data() + r * G, spectrum.data());
+      for (index_t p = 0; p < P; ++p) x_hat[static_cast<std::size_t>(p * Rin + r)] = spectrum.data()[off_in[static_cast<std::size_t>(p)]];
+    }
+  }
 
   // 2. Per-mode channel mixing: Y_p (B x out) = X_p (B x in) W_p (in x out).
   pack_weights();
@@ -206,23 +240,23 @@ Tensor<T> SpectralConv<T>::forward(const Tensor<T>& x) {
   }
 
   // 3. Zero-padded spectrum on the output grid, inverse transform, 1/N scaling and bias.
-#pragma omp parallel for schedule(static)
-  for (index_t r = 0; r < Rout; ++r) {
-    Complex* row = buf.data() + r * Lout.block;
-    std::memset(static_cast<void*>(row), 0, sizeof(Complex) * static_cast<std::size_t>(Lout.block));
-    for (index_t p = 0; p < P; ++p) row[off_out[static_cast<std::size_t>(p)]] = y_hat[static_cast<std::size_t>(p * Rout + r)];
-  }
   std::vector<index_t> out_dims{B, out_};
   out_dims.insert(out_dims.end(), o.begin(), o.end());
   Tensor<T> y = Tensor<T>::uninitialized(Shape(out_dims));
-  pruned_irfftn(Lout, Rout, kept_last, buf.data(), y.data());
-  const index_t N = Lout.points();
   const T scale = T(1) / static_cast<T>(N);
-#pragma omp parallel for schedule(static)
-  for (index_t r = 0; r < Rout; ++r) {
-    const T b = has_bias_ ? bias_.value[r % out_] : T(0);
-    T* row = y.data() + r * N;
-    for (index_t i = 0; i < N; ++i) row[i] = row[i] * scale + b;
+#pragma omp parallel
+  {
+    Scratch<T> spectrum(Lout.block);
+#pragma omp for schedule(static)
+    for (index_t r = 0; r < Rout; ++r) {
+      Complex* row = spectrum.data();
+      std::memset(static_cast<void*>(row), 0, sizeof(Complex) * static_cast<std::size_t>(Lout.block));
+      for (index_t p = 0; p < P; ++p) row[off_out[static_cast<std::size_t>(p)]] = y_hat[static_cast<std::size_t>(p * Rout + r)];
+      T* out = y.data() + r * N;
+      tout.inverse(row, out);
+      const T b = has_bias_ ? bias_.value[r % out_] : T(0);
+      for (index_t i = 0; i < N; ++i) out[i] = out[i] * scale + b;
+    }
   }
 
   if (this->training()) {
@@ -248,21 +282,34 @@ Tensor<T> SpectralConv<T>::backward(const Tensor<T>& dy) {
   const auto off_in = mode_offsets(g), off_out = mode_offsets(o);
   const index_t n_out_last = o[static_cast<std::size_t>(d - 1)], n_in_last = g[static_cast<std::size_t>(d - 1)];
 
-  // 1. Adjoint of the inverse transform: (1/N) * multiplicity * rfftn(dy) at the kept modes.
-  std::vector<Complex> buf(static_cast<std::size_t>(std::max(Rin * Lin.block, Rout * Lout.block)));
-  pruned_rfftn(Lout, Rout, kept_last, dy.data(), buf.data());
-  const T inv_n = T(1) / static_cast<T>(Lout.points());
-  std::vector<Complex> gy(static_cast<std::size_t>(P * Rout));
-#pragma omp parallel for schedule(static)
-  for (index_t r = 0; r < Rout; ++r)
-    for (index_t p = 0; p < P; ++p) {
-      const index_t k_last = (p % M) % modes_.back();
-      const T s = inv_n * static_cast<T>(detail::hermitian_multiplicity(k_last, n_out_last));
-      gy[static_cast<std::size_t>(p * Rout + r)] = s * buf[static_cast<std::size_t>(r * Lout.block + off_out[static_cast<std::size_t>(p)])];
-    }
+  const index_t G = Lin.points(), N = Lout.points();
+  const SignalTransforms<T> tin(g, kept_last), tout(o, kept_last);
 
-  // 2. Mixing adjoint: dW_p += X_p^H dY_p, dX_p = dY_p W_p^H.
-  pack_weights();
+  // Per-mode factors of the two transform adjoints (see steps 1 and 3).
+  std::vector<T> out_factor(static_cast<std::size_t>(P)), in_factor(static_cast<std::size_t>(P));
+  for (index_t p = 0; p < P; ++p) {
+    const index_t k_last = (p % M) % modes_.back();
+    out_factor[static_cast<std::size_t>(p)] =
+        static_cast<T>(detail::hermitian_multiplicity(k_last, n_out_last)) / static_cast<T>(N);
+    in_factor[static_cast<std::size_t>(p)] = detail::hermitian_multiplicity(k_last, n_in_last) == 2 ? T(0.5) : T(1);
+  }
+
+  // 1. Adjoint of the inverse transform: (1/N) * multiplicity * rfftn(dy) at the kept modes.
+  std::vector<Complex> gy(static_cast<std::size_t>(P * Rout));
+#pragma omp parallel
+  {
+    Scratch<T> spectrum(Lout.block);
+#pragma omp for schedule(static)
+    for (index_t r = 0; r < Rout; ++r) {
+      tout.forward(dy.data() + r * N, spectrum.data());
+      for (index_t p = 0; p < P; ++p)
+        gy[static_cast<std::size_t>(p * Rout + r)] =
+            out_factor[static_cast<std::size_t>(p)] * spectrum.data()[off_out[static_cast<std::size_t>(p)]];
+    }
+  }
+
+  // 2. Mixing adjoint: dW_p += X_p^H dY_p, dX_p = dY_p W_p^H, with the weights the forward pass
+  //    packed (and used).
   std::vector<Complex> gw(static_cast<std::size_t>(P * in_ * out_));
   std::vector<Complex> gx(static_cast<std::size_t>(P * Rin));
 #pragma omp parallel for schedule(static)
@@ -275,18 +322,24 @@ Tensor<T> SpectralConv<T>::backward(const Tensor<T>& dy) {
     GW.noalias() = X.adjoint() * GY;
     GX.noalias() = GY * W.adjoint();
   }
+  // Accumulate into the parameter layout [corner][in*out][mode], tiled like pack_weights.
   const index_t io = in_ * out_;
-  for (int c = 0; c < corners(); ++c) {
-    T* grad = weights_[static_cast<std::size_t>(c)].grad.data();
-    for (index_t e = 0; e < io; ++e)
-      for (index_t q = 0; q < M; ++q) {
-        const Complex v = gw[static_cast<std::size_t>((c * M + q) * io + e)];
-        grad[(e * M + q) * 2] += v.real();
-        grad[(e * M + q) * 2 + 1] += v.imag();
-      }
-  }
+  constexpr index_t tile = 16;
+  const index_t e_tiles = (io + tile - 1) / tile;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (index_t c = 0; c < corners(); ++c)
+    for (index_t et = 0; et < e_tiles; ++et) {
+      T* grad = weights_[static_cast<std::size_t>(c)].grad.data();
+      const index_t e_end = std::min(io, (et + 1) * tile);
+      for (index_t q0 = 0; q0 < M; q0 += tile)
+        for (index_t e = et * tile; e < e_end; ++e)
+          for (index_t q = q0; q < std::min(M, q0 + tile); ++q) {
+            const Complex v = gw[static_cast<std::size_t>((c * M + q) * io + e)];
+            grad[(e * M + q) * 2] += v.real();
+            grad[(e * M + q) * 2 + 1] += v.imag();
+          }
+    }
   if (has_bias_) {
-    const index_t N = Lout.points();
     for (index_t r = 0; r < Rout; ++r) {
       const T* row = dy.data() + r * N;
       T acc = 0;
@@ -297,18 +350,19 @@ Tensor<T> SpectralConv<T>::backward(const Tensor<T>& dy) {
 
   // 3. Adjoint of the forward rfftn: c2r of the gradient with entries standing for two conjugate
   //    modes halved (c2r counts them twice).
-#pragma omp parallel for schedule(static)
-  for (index_t r = 0; r < Rin; ++r) {
-    Complex* row = buf.data() + r * Lin.block;
-    std::memset(static_cast<void*>(row), 0, sizeof(Complex) * static_cast<std::size_t>(Lin.block));
-    for (index_t p = 0; p < P; ++p) {
-      const index_t k_last = (p % M) % modes_.back();
-      const T s = detail::hermitian_multiplicity(k_last, n_in_last) == 2 ? T(0.5) : T(1);
-      row[off_in[static_cast<std::size_t>(p)]] = s * gx[static_cast<std::size_t>(p * Rin + r)];
+  Tensor<T> dx = Tensor<T>::uninitialized(input_shape_);
+#pragma omp parallel
+  {
+    Scratch<T> spectrum(Lin.block);
+#pragma omp for schedule(static)
+    for (index_t r = 0; r < Rin; ++r) {
+      Complex* row = spectrum.data();
+      std::memset(static_cast<void*>(row), 0, sizeof(Complex) * static_cast<std::size_t>(Lin.block));
+      for (index_t p = 0; p < P; ++p)
+        row[off_in[static_cast<std::size_t>(p)]] = in_factor[static_cast<std::size_t>(p)] * gx[static_cast<std::size_t>(p * Rin + r)];
+      tin.inverse(row, dx.data() + r * G);
     }
   }
-  Tensor<T> dx = Tensor<T>::uninitialized(input_shape_);
-  pruned_irfftn(Lin, Rin, kept_last, buf.data(), dx.data());
   return dx;
 }
 

@@ -272,6 +272,41 @@ FftThreading fft_threading() { return g_threading.load(); }
 std::size_t fft_plan_count() { return PlanCache::instance().size(); }
 
 template <class T>
+void FftPlan<T>::execute(void* in, void* out) const {
+  NEUROPS_ASSERT(plan_, "FftPlan: executing an empty plan");
+  using F = Fftw<T>;
+  using C = typename F::complex;
+  auto p = static_cast<typename F::plan>(plan_);
+  switch (static_cast<Kind>(kind_)) {
+    case Kind::r2c: F::exec_r2c(p, static_cast<T*>(in), static_cast<C*>(out)); break;
+    case Kind::c2r: F::exec_c2r(p, static_cast<C*>(in), static_cast<T*>(out)); break;
+    case Kind::c2c_forward:
+    case Kind::c2c_backward: F::exec_c2c(p, static_cast<C*>(in), static_cast<C*>(out)); break;
+    case Kind::redft10:
+    case Kind::redft01: F::exec_r2r(p, static_cast<T*>(in), static_cast<T*>(out)); break;
+  }
+}
+
+template <class T>
+FftPlan<T> Fft<T>::plan_r2c(const std::vector<FftDim>& dims, const std::vector<FftDim>& loops, bool aligned) {
+  return FftPlan<T>(Runner<T, T, Complex>{Kind::r2c, dims, loops}.plan_for(loops, false, aligned, 1), int(Kind::r2c));
+}
+template <class T>
+FftPlan<T> Fft<T>::plan_c2r(const std::vector<FftDim>& dims, const std::vector<FftDim>& loops, bool aligned) {
+  return FftPlan<T>(Runner<T, Complex, T>{Kind::c2r, dims, loops}.plan_for(loops, false, aligned, 1), int(Kind::c2r));
+}
+template <class T>
+FftPlan<T> Fft<T>::plan_c2c(const std::vector<FftDim>& dims, const std::vector<FftDim>& loops, int sign, bool in_place,
+                            bool aligned) {
+  const Kind kind = sign < 0 ? Kind::c2c_forward : Kind::c2c_backward;
+  return FftPlan<T>(Runner<T, Complex, Complex>{kind, dims, loops}.plan_for(loops, in_place, aligned, 1), int(kind));
+}
+template <class T>
+bool Fft<T>::simd_aligned(const void* p) {
+  return Fftw<T>::alignment_of(static_cast<const T*>(p)) == 0;
+}
+
+template <class T>
 void Fft<T>::r2c(const std::vector<FftDim>& dims, const std::vector<FftDim>& loops, const T* in, Complex* out) {
   Runner<T, T, Complex>{Kind::r2c, dims, loops}.run(const_cast<T*>(in), out);
 }
@@ -488,6 +523,8 @@ Tensor<T> Irfft<T>::backward(const Tensor<T>& dy) {
   return dx;
 }
 
+template class FftPlan<float>;
+template class FftPlan<double>;
 template struct Fft<float>;
 template struct Fft<double>;
 template Tensor<float> dct_ortho(const Tensor<float>&, int, bool);

@@ -72,7 +72,7 @@ class SpectralConv : public ModuleImpl<SpectralConv<T>, T> {
   Parameter<T> bias_;
   std::vector<index_t> output_grid_;
 
-  // Mode-major complex weights [mode][in][out], repacked from the parameters at each forward.
+  // Mode-major complex weights [mode][in][out] packed by the last forward pass; backward uses them.
   std::vector<Complex> packed_;
   // Training cache: the kept spectrum of the input, [mode][batch][in], and the shapes.
   std::vector<Complex> x_hat_;

@@ -43,6 +43,25 @@ struct FftDim {
   std::int64_t is, os;
 };
 
+/// A cached plan for repeated execution on arrays of the planned layout, e.g. per signal inside an
+/// OpenMP loop. `aligned` plans need arrays whose alignment matches FFTW's SIMD alignment
+/// (Fft<T>::simd_aligned); the others accept any address.
+template <class T>
+class FftPlan {
+ public:
+  FftPlan() = default;
+  /// in/out: T* or std::complex<T>* as the plan's kind requires; in == out for in-place plans.
+  void execute(void* in, void* out) const;
+  bool valid() const noexcept { return plan_ != nullptr; }
+
+ private:
+  template <class U>
+  friend struct Fft;
+  FftPlan(void* plan, int kind) : plan_(plan), kind_(kind) {}
+  void* plan_ = nullptr;
+  int kind_ = 0;
+};
+
 /// Guru-interface transforms with cached plans. `dims` are the transformed axes, `loops` the
 /// "howmany" loops; the first loop is split over OpenMP threads (FftThreading::openmp_split).
 template <class T>
@@ -59,6 +78,14 @@ struct Fft {
   /// every transformed axis.
   static void dct(const std::vector<FftDim>& dims, const std::vector<FftDim>& loops, const T* in, T* out,
                   bool inverse);
+
+  /// Cached plans for single-threaded execution (FftPlan::execute) on arrays of this layout.
+  static FftPlan<T> plan_r2c(const std::vector<FftDim>& dims, const std::vector<FftDim>& loops, bool aligned);
+  static FftPlan<T> plan_c2r(const std::vector<FftDim>& dims, const std::vector<FftDim>& loops, bool aligned);
+  static FftPlan<T> plan_c2c(const std::vector<FftDim>& dims, const std::vector<FftDim>& loops, int sign, bool in_place,
+                             bool aligned);
+  /// Whether p has the alignment FFTW's SIMD code wants (16 bytes).
+  static bool simd_aligned(const void* p);
 
   // Convenience wrappers for contiguous data: `howmany` transforms over the trailing grid `n`.
   /// (howmany, n...) real -> (howmany, n..., n_last/2+1) complex.
@@ -125,6 +152,8 @@ namespace detail {
 inline int hermitian_multiplicity(index_t k, index_t n) { return (k == 0 || 2 * k == n) ? 1 : 2; }
 }  // namespace detail
 
+extern template class FftPlan<float>;
+extern template class FftPlan<double>;
 extern template struct Fft<float>;
 extern template struct Fft<double>;
 extern template class Dct<float>;
