@@ -97,6 +97,10 @@ struct Scratch {
   Tensor<T> storage;
 };
 
+/// Work (in scalar operations, roughly) below which a loop runs on one thread: the fork/join
+/// costs more than it saves on the small shapes of tests and fine-tuning heads.
+constexpr index_t kParallelWork = 1 << 15;
+
 template <class C>
 using CMatMap = Eigen::Map<Eigen::Matrix<C, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
 
@@ -185,7 +189,7 @@ void SpectralConv<T>::pack_weights() {
   constexpr index_t tile = 16;
   packed_.resize(static_cast<std::size_t>(corners() * M * io));
   const index_t e_tiles = (io + tile - 1) / tile;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (corners() * M * io > kParallelWork)
   for (index_t c = 0; c < corners(); ++c)
     for (index_t et = 0; et < e_tiles; ++et) {
       const T* w = weights_[static_cast<std::size_t>(c)].value.data();
@@ -218,7 +222,7 @@ Tensor<T> SpectralConv<T>::forward(const Tensor<T>& x) {
 
   // 1. Kept spectrum of the input, mode-major: x_hat[p][b][i].
   std::vector<Complex> x_hat(static_cast<std::size_t>(P * Rin));
-#pragma omp parallel
+#pragma omp parallel if (Rin * G > kParallelWork)
   {
     Scratch<T> spectrum(Lin.block);
 #pragma omp for schedule(static)
@@ -231,7 +235,7 @@ Tensor<T> SpectralConv<T>::forward(const Tensor<T>& x) {
   // 2. Per-mode channel mixing: Y_p (B x out) = X_p (B x in) W_p (in x out).
   pack_weights();
   std::vector<Complex> y_hat(static_cast<std::size_t>(P * Rout));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (P * B * in_ * out_ > kParallelWork)
   for (index_t p = 0; p < P; ++p) {
     CMatMap<Complex> X(x_hat.data() + p * Rin, B, in_);
     CMatMap<Complex> W(packed_.data() + p * in_ * out_, in_, out_);
@@ -244,7 +248,7 @@ Tensor<T> SpectralConv<T>::forward(const Tensor<T>& x) {
   out_dims.insert(out_dims.end(), o.begin(), o.end());
   Tensor<T> y = Tensor<T>::uninitialized(Shape(out_dims));
   const T scale = T(1) / static_cast<T>(N);
-#pragma omp parallel
+#pragma omp parallel if (Rout * N > kParallelWork)
   {
     Scratch<T> spectrum(Lout.block);
 #pragma omp for schedule(static)
@@ -296,7 +300,7 @@ Tensor<T> SpectralConv<T>::backward(const Tensor<T>& dy) {
 
   // 1. Adjoint of the inverse transform: (1/N) * multiplicity * rfftn(dy) at the kept modes.
   std::vector<Complex> gy(static_cast<std::size_t>(P * Rout));
-#pragma omp parallel
+#pragma omp parallel if (Rout * N > kParallelWork)
   {
     Scratch<T> spectrum(Lout.block);
 #pragma omp for schedule(static)
@@ -312,7 +316,7 @@ Tensor<T> SpectralConv<T>::backward(const Tensor<T>& dy) {
   //    packed (and used).
   std::vector<Complex> gw(static_cast<std::size_t>(P * in_ * out_));
   std::vector<Complex> gx(static_cast<std::size_t>(P * Rin));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (P * B * in_ * out_ > kParallelWork)
   for (index_t p = 0; p < P; ++p) {
     CMatMap<Complex> X(x_hat_.data() + p * Rin, B, in_);
     CMatMap<Complex> W(packed_.data() + p * in_ * out_, in_, out_);
@@ -326,7 +330,7 @@ Tensor<T> SpectralConv<T>::backward(const Tensor<T>& dy) {
   const index_t io = in_ * out_;
   constexpr index_t tile = 16;
   const index_t e_tiles = (io + tile - 1) / tile;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (corners() * M * io > kParallelWork)
   for (index_t c = 0; c < corners(); ++c)
     for (index_t et = 0; et < e_tiles; ++et) {
       T* grad = weights_[static_cast<std::size_t>(c)].grad.data();
@@ -351,7 +355,7 @@ Tensor<T> SpectralConv<T>::backward(const Tensor<T>& dy) {
   // 3. Adjoint of the forward rfftn: c2r of the gradient with entries standing for two conjugate
   //    modes halved (c2r counts them twice).
   Tensor<T> dx = Tensor<T>::uninitialized(input_shape_);
-#pragma omp parallel
+#pragma omp parallel if (Rin * G > kParallelWork)
   {
     Scratch<T> spectrum(Lin.block);
 #pragma omp for schedule(static)

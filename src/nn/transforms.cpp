@@ -228,7 +228,9 @@ struct Runner {
 
   void run(In* in, Out* out) const {
     const int max_threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-    if (loops.empty() || max_threads == 1 || loops[0].n < 2) {
+    // Small transforms run on the calling thread: the fork/join would cost more than it saves.
+    const std::int64_t elements = extent(dims, loops, true);
+    if (loops.empty() || max_threads == 1 || loops[0].n < 2 || elements < (1 << 15)) {
       execute_one(loops, in, out, 1);
       return;
     }
@@ -391,7 +393,7 @@ Tensor<T> dct_ortho(const Tensor<T>& x, int axes, bool inverse) {
       return k == 0 ? 1.0 / std::sqrt(4.0 * double(m)) : 1.0 / std::sqrt(2.0 * double(m));
     });
     Fft<T>::dct(dims, loops, x.data(), y.data(), false);
-#pragma omp parallel for if (howmany > 1)
+#pragma omp parallel for if (howmany > 1 && x.numel() > (1 << 15))
     for (index_t b = 0; b < howmany; ++b)
       for (index_t i = 0; i < grid; ++i) y[b * grid + i] *= f[static_cast<std::size_t>(i)];
   } else {
@@ -401,7 +403,7 @@ Tensor<T> dct_ortho(const Tensor<T>& x, int axes, bool inverse) {
       return k == 0 ? 1.0 / std::sqrt(double(m)) : 1.0 / std::sqrt(2.0 * double(m));
     });
     Tensor<T> scaled = Tensor<T>::uninitialized(x.shape());
-#pragma omp parallel for if (howmany > 1)
+#pragma omp parallel for if (howmany > 1 && x.numel() > (1 << 15))
     for (index_t b = 0; b < howmany; ++b)
       for (index_t i = 0; i < grid; ++i) scaled[b * grid + i] = x[b * grid + i] * f[static_cast<std::size_t>(i)];
     Fft<T>::dct(dims, loops, scaled.data(), y.data(), true);
