@@ -80,10 +80,21 @@ def main():
         wc1 = torch.view_as_complex(load("weight0.bin", shape(cb, cb, mb, mb, 2)).contiguous())
         wc2 = torch.view_as_complex(load("weight1.bin", shape(cb, cb, mb, mb, 2)).contiguous())
         yc = load("y.bin", shape(xb, cb, g, g))
-        with torch.no_grad():
-            ref = spectral_conv2d(xc, wc1, wc2, mb, mb)
-        print("check_max_abs_diff", float((ref - yc).abs().max()), "check_max_abs", float(ref.abs().max()))
-
+        dyc = load("dy.bin", shape(xb, cb, g, g))
+        wc1.requires_grad_(True)
+        wc2.requires_grad_(True)
+        xg = xc.clone().requires_grad_(True)
+        ref = spectral_conv2d(xg, wc1, wc2, mb, mb)
+        ref.backward(dyc)
+        # Gradients of complex weights in torch are dL/dRe + i dL/dIm, the convention of the real pairs.
+        pairs = [
+            ("forward", ref.detach(), yc),
+            ("input gradient", xg.grad, load("dx.bin", shape(xb, cb, g, g))),
+            ("weight0 gradient", torch.view_as_real(wc1.grad), load("dweight0.bin", shape(cb, cb, mb, mb, 2))),
+            ("weight1 gradient", torch.view_as_real(wc2.grad), load("dweight1.bin", shape(cb, cb, mb, mb, 2))),
+        ]
+        worst = max(float((a - b).abs().max()) / max(float(a.abs().max()), 1e-30) for _, a, b in pairs)
+        print("check_relative_diff", worst)
 
 if __name__ == "__main__":
     main()

@@ -1,5 +1,6 @@
 #include "neurops/nn/optim.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "neurops/io/hdf5.hpp"
@@ -175,20 +176,27 @@ void Adam<T>::update(const typename Optimizer<T>::Group& g, Parameter<T>& p, std
   T* __restrict m = state[0].data();
   T* __restrict v = state[1].data();
   const index_t n = p.value.numel();
-  // One branch-free, vectorisable pass per variant; the element-wise operations are the same
-  // (and in the same order) as torch.optim's, so float results match it closely.
+  // One branch-free, vectorisable pass for Adam and AdamW alike (shrink = 1 or wd_l2 = 0 are exact
+  // no-ops); the element-wise operations are those of torch.optim, in the same order.
   const T wd_l2 = decoupled_ ? T(0) : wd;
   const T shrink = decoupled_ ? decay : T(1);
-#pragma omp parallel for simd schedule(static) if (n > 262144)
-  for (index_t i = 0; i < n; ++i) {
-    const T wi = w[i] * shrink;
-    const T gi = grad[i] + wd_l2 * wi;
-    const T mi = b1 * m[i] + one_b1 * gi;
-    const T vi = b2 * v[i] + one_b2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    w[i] = wi - step_size * mi / (std::sqrt(vi) / bc2 + eps);
-  }
+  auto update_range = [=](index_t begin, index_t end) {
+#pragma omp simd
+    for (index_t i = begin; i < end; ++i) {
+      const T wi = w[i] * shrink;
+      const T gi = grad[i] + wd_l2 * wi;
+      const T mi = b1 * m[i] + one_b1 * gi;
+      const T vi = b2 * v[i] + one_b2 * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      w[i] = wi - step_size * mi / (std::sqrt(vi) / bc2 + eps);
+    }
+  };
+  // Blocks of 16K entries; small parameters stay on the calling thread (same outlined, vectorised
+  // loop either way).
+  constexpr index_t block = 1 << 14;
+#pragma omp parallel for schedule(static) if (n > 4 * block)
+  for (index_t b = 0; b < n; b += block) update_range(b, std::min(n, b + block));
 }
 
 template <class T>
