@@ -5,7 +5,10 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <sstream>
 
 #include "neurops/io/hdf5.hpp"
 #include "neurops/nn/optim.hpp"
@@ -181,6 +184,47 @@ BOOST_AUTO_TEST_CASE(gradient_norm_clipping) {
   const auto before = model.weight.grad;
   clip_grad_norm(model, 10.0);
   BOOST_TEST(model.weight.grad[0] == before[0]);
+}
+
+BOOST_AUTO_TEST_CASE(trajectories_match_torch_when_available) {
+  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
+    BOOST_TEST_MESSAGE("skipped: /usr/bin/python3 has no torch");
+    return;
+  }
+  const auto script = std::filesystem::path(__FILE__).parent_path() / "torch_optim_trajectory.py";
+  const int steps = 25;
+  std::ostringstream cmd;
+  cmd.precision(17);
+  cmd << "/usr/bin/python3 " << script << " " << steps;
+  TwoParameters<double> start;
+  for (double v : flat(start)) cmd << " " << v;
+  FILE* pipe = popen(cmd.str().c_str(), "r");
+  BOOST_REQUIRE(pipe);
+  std::map<std::string, std::vector<double>> torch_values;
+  char name[64];
+  while (std::fscanf(pipe, "%63s", name) == 1) {
+    double v;
+    for (int i = 0; i < 8 && std::fscanf(pipe, "%lf", &v) == 1; ++i) torch_values[name].push_back(v);
+  }
+  BOOST_REQUIRE_EQUAL(pclose(pipe), 0);
+  for (const std::string optimizer : {"sgd_nesterov", "adam_groups", "adamw_groups"}) {
+    TwoParameters<double> model;
+    std::unique_ptr<Optimizer<double>> opt;
+    const AdamOptions o{.lr = 1e-2, .beta1 = 0.8, .beta2 = 0.99, .eps = 1e-6, .weight_decay = 0.05};
+    if (optimizer == "sgd_nesterov")
+      opt = std::make_unique<Sgd<double>>(model, SgdOptions{.lr = 0.05, .momentum = 0.9, .nesterov = true, .weight_decay = 1e-2});
+    else if (optimizer == "adam_groups")
+      opt = std::make_unique<Adam<double>>(model, o, kBiasGroup);
+    else
+      opt = std::make_unique<AdamW<double>>(model, o, kBiasGroup);
+    for (int it = 0; it < steps; ++it) {
+      quadratic_gradient(model);
+      opt->step();
+    }
+    const auto& ref = torch_values[optimizer];
+    BOOST_REQUIRE_EQUAL(ref.size(), 8u);
+    BOOST_TEST(max_diff(flat(model), ref) < 1e-12, optimizer << ": " << max_diff(flat(model), ref));
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
