@@ -89,13 +89,26 @@ struct SignalTransforms {
   }
 };
 
-/// Per-thread scratch spectrum of `entries` complex values, 64-byte aligned.
-template <class T>
-struct Scratch {
-  explicit Scratch(index_t entries) : storage(Shape{2 * entries}) {}
-  std::complex<T>* data() { return reinterpret_cast<std::complex<T>*>(storage.data()); }
-  Tensor<T> storage;
-};
+/// Signals transformed together by one thread: their spectra stay in its cache, and the mode-major
+/// gathers and scatters then move runs of consecutive signals instead of single values.
+constexpr index_t kSignalBlock = 8;
+
+/// Runs body(r0, r1, spectra, stride) over blocks [r0, r1) of `signals` signals, in parallel when
+/// `parallel`; `spectra` is a per-thread buffer with room for kSignalBlock spectra of `entries`
+/// complex values each, `stride` apart (a multiple of 64 bytes, so every spectrum is SIMD-aligned).
+template <class T, class Body>
+void for_signal_blocks(index_t signals, index_t entries, bool parallel, Body&& body) {
+  const index_t stride = (entries + 7) / 8 * 8;
+  const index_t blocks = (signals + kSignalBlock - 1) / kSignalBlock;
+#pragma omp parallel if (parallel)
+  {
+    Tensor<T> storage(Shape{2 * stride * kSignalBlock});
+    auto* spectra = reinterpret_cast<std::complex<T>*>(storage.data());
+#pragma omp for schedule(static)
+    for (index_t b = 0; b < blocks; ++b)
+      body(b * kSignalBlock, std::min(signals, (b + 1) * kSignalBlock), spectra, stride);
+  }
+}
 
 /// Work (in scalar operations, roughly) below which a loop runs on one thread: the fork/join
 /// costs more than it saves on the small shapes of tests and fine-tuning heads.
@@ -222,15 +235,14 @@ Tensor<T> SpectralConv<T>::forward(const Tensor<T>& x) {
 
   // 1. Kept spectrum of the input, mode-major: x_hat[p][b][i].
   std::vector<Complex> x_hat(static_cast<std::size_t>(P * Rin));
-#pragma omp parallel if (Rin * G > kParallelWork)
-  {
-    Scratch<T> spectrum(Lin.block);
-#pragma omp for schedule(static)
-    for (index_t r = 0; r < Rin; ++r) {
-      tin.forward(x.data() + r * G, spectrum.data());
-      for (index_t p = 0; p < P; ++p) x_hat[static_cast<std::size_t>(p * Rin + r)] = spectrum.data()[off_in[static_cast<std::size_t>(p)]];
+  for_signal_blocks<T>(Rin, Lin.block, Rin * G > kParallelWork, [&](index_t r0, index_t r1, Complex* spectra, index_t stride) {
+    for (index_t r = r0; r < r1; ++r) tin.forward(x.data() + r * G, spectra + (r - r0) * stride);
+    for (index_t p = 0; p < P; ++p) {
+      const Complex* from = spectra + off_in[static_cast<std::size_t>(p)];
+      Complex* to = x_hat.data() + p * Rin;
+      for (index_t r = r0; r < r1; ++r) to[r] = from[(r - r0) * stride];
     }
-  }
+  });
 
   // 2. Per-mode channel mixing: Y_p (B x out) = X_p (B x in) W_p (in x out).
   pack_weights();
@@ -248,20 +260,20 @@ Tensor<T> SpectralConv<T>::forward(const Tensor<T>& x) {
   out_dims.insert(out_dims.end(), o.begin(), o.end());
   Tensor<T> y = Tensor<T>::uninitialized(Shape(out_dims));
   const T scale = T(1) / static_cast<T>(N);
-#pragma omp parallel if (Rout * N > kParallelWork)
-  {
-    Scratch<T> spectrum(Lout.block);
-#pragma omp for schedule(static)
-    for (index_t r = 0; r < Rout; ++r) {
-      Complex* row = spectrum.data();
-      std::memset(static_cast<void*>(row), 0, sizeof(Complex) * static_cast<std::size_t>(Lout.block));
-      for (index_t p = 0; p < P; ++p) row[off_out[static_cast<std::size_t>(p)]] = y_hat[static_cast<std::size_t>(p * Rout + r)];
+  for_signal_blocks<T>(Rout, Lout.block, Rout * N > kParallelWork, [&](index_t r0, index_t r1, Complex* spectra, index_t stride) {
+    std::memset(static_cast<void*>(spectra), 0, sizeof(Complex) * static_cast<std::size_t>(stride * (r1 - r0)));
+    for (index_t p = 0; p < P; ++p) {
+      const Complex* from = y_hat.data() + p * Rout;
+      Complex* to = spectra + off_out[static_cast<std::size_t>(p)];
+      for (index_t r = r0; r < r1; ++r) to[(r - r0) * stride] = from[r];
+    }
+    for (index_t r = r0; r < r1; ++r) {
       T* out = y.data() + r * N;
-      tout.inverse(row, out);
+      tout.inverse(spectra + (r - r0) * stride, out);
       const T b = has_bias_ ? bias_.value[r % out_] : T(0);
       for (index_t i = 0; i < N; ++i) out[i] = out[i] * scale + b;
     }
-  }
+  });
 
   if (this->training()) {
     x_hat_ = std::move(x_hat);
@@ -300,17 +312,15 @@ Tensor<T> SpectralConv<T>::backward(const Tensor<T>& dy) {
 
   // 1. Adjoint of the inverse transform: (1/N) * multiplicity * rfftn(dy) at the kept modes.
   std::vector<Complex> gy(static_cast<std::size_t>(P * Rout));
-#pragma omp parallel if (Rout * N > kParallelWork)
-  {
-    Scratch<T> spectrum(Lout.block);
-#pragma omp for schedule(static)
-    for (index_t r = 0; r < Rout; ++r) {
-      tout.forward(dy.data() + r * N, spectrum.data());
-      for (index_t p = 0; p < P; ++p)
-        gy[static_cast<std::size_t>(p * Rout + r)] =
-            out_factor[static_cast<std::size_t>(p)] * spectrum.data()[off_out[static_cast<std::size_t>(p)]];
+  for_signal_blocks<T>(Rout, Lout.block, Rout * N > kParallelWork, [&](index_t r0, index_t r1, Complex* spectra, index_t stride) {
+    for (index_t r = r0; r < r1; ++r) tout.forward(dy.data() + r * N, spectra + (r - r0) * stride);
+    for (index_t p = 0; p < P; ++p) {
+      const Complex* from = spectra + off_out[static_cast<std::size_t>(p)];
+      const T factor = out_factor[static_cast<std::size_t>(p)];
+      Complex* to = gy.data() + p * Rout;
+      for (index_t r = r0; r < r1; ++r) to[r] = factor * from[(r - r0) * stride];
     }
-  }
+  });
 
   // 2. Mixing adjoint: dW_p += X_p^H dY_p, dX_p = dY_p W_p^H, with the weights the forward pass
   //    packed (and used).
@@ -336,8 +346,8 @@ Tensor<T> SpectralConv<T>::backward(const Tensor<T>& dy) {
       T* grad = weights_[static_cast<std::size_t>(c)].grad.data();
       const index_t e_end = std::min(io, (et + 1) * tile);
       for (index_t q0 = 0; q0 < M; q0 += tile)
-        for (index_t e = et * tile; e < e_end; ++e)
-          for (index_t q = q0; q < std::min(M, q0 + tile); ++q) {
+        for (index_t q = q0; q < std::min(M, q0 + tile); ++q)
+          for (index_t e = et * tile; e < e_end; ++e) {
             const Complex v = gw[static_cast<std::size_t>((c * M + q) * io + e)];
             grad[(e * M + q) * 2] += v.real();
             grad[(e * M + q) * 2 + 1] += v.imag();
@@ -355,18 +365,16 @@ Tensor<T> SpectralConv<T>::backward(const Tensor<T>& dy) {
   // 3. Adjoint of the forward rfftn: c2r of the gradient with entries standing for two conjugate
   //    modes halved (c2r counts them twice).
   Tensor<T> dx = Tensor<T>::uninitialized(input_shape_);
-#pragma omp parallel if (Rin * G > kParallelWork)
-  {
-    Scratch<T> spectrum(Lin.block);
-#pragma omp for schedule(static)
-    for (index_t r = 0; r < Rin; ++r) {
-      Complex* row = spectrum.data();
-      std::memset(static_cast<void*>(row), 0, sizeof(Complex) * static_cast<std::size_t>(Lin.block));
-      for (index_t p = 0; p < P; ++p)
-        row[off_in[static_cast<std::size_t>(p)]] = in_factor[static_cast<std::size_t>(p)] * gx[static_cast<std::size_t>(p * Rin + r)];
-      tin.inverse(row, dx.data() + r * G);
+  for_signal_blocks<T>(Rin, Lin.block, Rin * G > kParallelWork, [&](index_t r0, index_t r1, Complex* spectra, index_t stride) {
+    std::memset(static_cast<void*>(spectra), 0, sizeof(Complex) * static_cast<std::size_t>(stride * (r1 - r0)));
+    for (index_t p = 0; p < P; ++p) {
+      const Complex* from = gx.data() + p * Rin;
+      const T factor = in_factor[static_cast<std::size_t>(p)];
+      Complex* to = spectra + off_in[static_cast<std::size_t>(p)];
+      for (index_t r = r0; r < r1; ++r) to[(r - r0) * stride] = factor * from[r];
     }
-  }
+    for (index_t r = r0; r < r1; ++r) tin.inverse(spectra + (r - r0) * stride, dx.data() + r * G);
+  });
   return dx;
 }
 
