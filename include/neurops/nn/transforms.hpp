@@ -6,15 +6,20 @@
 // planner is not thread-safe; execution goes through the new-array functions
 // (fftw_execute_dft_r2c & co.), which are, so several threads may share a plan.
 //
-// Planner effort: FFTW_ESTIMATE by default. A neural operator sees a handful of shapes, but tests
-// and resolution studies see many, and MEASURE costs tens of milliseconds to seconds per new shape
-// while the measured gain on the layer sizes we use was within noise (bench/spectral_conv reports
-// both). set_fft_planner_effort(FftPlannerEffort::measure) switches for long training runs.
+// Planner effort: FFTW_ESTIMATE by default, because tests, resolution studies and zero-shot
+// super-resolution meet many shapes and MEASURE costs about 0.3 s of planning per new SpectralConv
+// shape (64^2). MEASURE made the FNO layer of bench/spectral_conv 10-15% faster (forward+backward,
+// batch 16, 32 channels, 64^2, 12 modes), so long training runs should call
+// set_fft_planner_effort(FftPlannerEffort::measure) before the first forward pass.
 //
-// Threading: by default a transform's outermost loop (batch x channels) is split over the OpenMP
-// threads, each executing the same cached plan on its block; FftThreading::fftw_threads instead
-// plans with fftw_plan_with_nthreads. The benchmark times both; the OpenMP split is the faster one
-// on the FNO sizes (it also overlaps with the OpenMP-parallel mode mixing).
+// Threading: a transform's outermost loop (batch x channels) is split over the OpenMP threads, each
+// executing the same cached plan on its block (FftThreading::openmp_split, the default), or FFTW
+// plans with fftw_plan_with_nthreads (FftThreading::fftw_threads). On the 2-core build machine the
+// two were within measurement noise for a 2-D rFFT layer of FNO size (bench/spectral_conv prints
+// both); the OpenMP split is the default because it composes with the library's own OpenMP loops:
+// called from inside a parallel region it runs on the calling thread instead of oversubscribing.
+// SpectralConv uses neither: each OpenMP thread transforms its own blocks of signals.
+// Transforms of fewer than 32768 elements always run on the calling thread.
 //
 // Layouts follow PyTorch: complex spectra are real tensors with a trailing (re, im) axis, and the
 // normalisation is torch.fft's default "backward" (forward unscaled, inverse scaled by 1/N).
