@@ -17,8 +17,8 @@
 // number of points per axis (zero-padded or truncated spectrum, e.g. temporal super-resolution).
 // "No truncation" on an even grid n is m = n/2 on the non-last axes and m = n/2+1 on the last.
 //
-// Speed: each (batch, channel) signal is transformed on its own in a cache-resident buffer by one
-// OpenMP thread, and only the kept columns of its half spectrum go through the transforms along
+// Speed: the (batch, channel) signals are transformed in blocks of 8 per OpenMP thread in a
+// cache-resident buffer, and only the kept columns of its half spectrum go through the transforms along
 // the non-last axes (a pruned rfftn), so no full-size spectrum is ever stored; the mixing is one
 // small complex GEMM (batch x in)(in x out) per mode, parallel over the modes. The backward pass
 // reuses the spectrum of the input and the packed weights of the forward pass.
