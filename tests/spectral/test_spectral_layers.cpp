@@ -40,6 +40,8 @@ const std::vector<ConvCase> kConvCases = {
     {{6, 8}, {2, 3}, {10, 7}, true, "2d output (10, 7)"},
     {{6, 6, 8}, {2, 2, 3}, {}, false, "3d even"},
     {{5, 6, 7}, {2, 3, 3}, {8, 6, 11}, true, "3d odd, output (8, 6, 11)"},
+    {{6, 4, 6}, {3, 2, 4}, {}, false, "3d no truncation"},
+    {{8, 6, 8}, {2, 2, 3}, {4, 5, 5}, false, "3d output (4, 5, 5) smaller"},
 };
 
 /// Signed frequency of kept mode k in the positive (false) or negative (true) block.
@@ -100,6 +102,14 @@ Tensor<double> naive_spectral_conv(SpectralConv<double>& layer, const Tensor<dou
   return y;
 }
 
+/// Entry-wise central differences carry O(eps^2) truncation and O(1e-10/eps) rounding error relative
+/// to small gradient entries; the adjoint tests compare whole inner products and are exact to
+/// rounding, so they get the tighter bound.
+bool gradcheck_passes(const GradCheckResult& r) {
+  return r.input_error < 1e-5 && r.parameter_error < 1e-5 && r.adjoint_input_error < 1e-8 &&
+         r.adjoint_parameter_error < 1e-8;
+}
+
 Tensor<double> random_input(index_t B, index_t C, const std::vector<index_t>& grid, std::uint64_t seed) {
   std::vector<index_t> dims{B, C};
   dims.insert(dims.end(), grid.begin(), grid.end());
@@ -136,7 +146,7 @@ BOOST_DATA_TEST_CASE(gradient_and_adjoint, bdata::make(kConvCases), c) {
   if (c.bias) init_normal(layer.bias(), 0.5, rng);
   layer.set_output_grid(c.out_grid);
   const auto r = gradcheck(layer, random_input(2, 2, c.grid, 4));
-  BOOST_TEST(r.max_error() < 1e-6, c.label << ": " << r.summary());
+  BOOST_TEST(gradcheck_passes(r), c.label << ": " << r.summary());
 }
 
 BOOST_AUTO_TEST_CASE(float_matches_double) {
@@ -298,7 +308,7 @@ BOOST_DATA_TEST_CASE(transform_gradients,
   Rng rng(17);
   const auto x = Tensor<double>::randn(Shape(c.shape), rng);
   const auto r = gradcheck(*m, x);
-  BOOST_TEST(r.max_error() < 1e-6, c.label << ": " << r.summary());
+  BOOST_TEST(gradcheck_passes(r), c.label << ": " << r.summary());
 }
 
 BOOST_AUTO_TEST_CASE(plans_are_reused) {
