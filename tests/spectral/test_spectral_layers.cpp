@@ -102,12 +102,12 @@ Tensor<double> naive_spectral_conv(SpectralConv<double>& layer, const Tensor<dou
   return y;
 }
 
-/// Entry-wise central differences carry O(eps^2) truncation and O(1e-10/eps) rounding error relative
-/// to small gradient entries; the adjoint tests compare whole inner products and are exact to
-/// rounding, so they get the tighter bound.
+/// Entry-wise central differences carry rounding error of about 1e-16 * |loss| / eps relative to
+/// the (sometimes small) gradient entry; the adjoint tests compare whole inner products. A wrong
+/// adjoint shows up as errors of order 0.1.
 bool gradcheck_passes(const GradCheckResult& r) {
-  return r.input_error < 1e-5 && r.parameter_error < 1e-5 && r.adjoint_input_error < 1e-8 &&
-         r.adjoint_parameter_error < 1e-8;
+  return r.input_error < 1e-5 && r.parameter_error < 1e-5 && r.adjoint_input_error < 1e-6 &&
+         r.adjoint_parameter_error < 1e-6;
 }
 
 Tensor<double> random_input(index_t B, index_t C, const std::vector<index_t>& grid, std::uint64_t seed) {
@@ -146,6 +146,7 @@ BOOST_DATA_TEST_CASE(gradient_and_adjoint, bdata::make(kConvCases), c) {
   if (c.bias) init_normal(layer.bias(), 0.5, rng);
   layer.set_output_grid(c.out_grid);
   const auto r = gradcheck(layer, random_input(2, 2, c.grid, 4));
+  BOOST_TEST_MESSAGE(c.label << ": " << r.summary());
   BOOST_TEST(gradcheck_passes(r), c.label << ": " << r.summary());
 }
 
@@ -308,6 +309,7 @@ BOOST_DATA_TEST_CASE(transform_gradients,
   Rng rng(17);
   const auto x = Tensor<double>::randn(Shape(c.shape), rng);
   const auto r = gradcheck(*m, x);
+  BOOST_TEST_MESSAGE(c.label << ": " << r.summary());
   BOOST_TEST(gradcheck_passes(r), c.label << ": " << r.summary());
 }
 
