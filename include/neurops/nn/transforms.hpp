@@ -10,7 +10,9 @@
 // super-resolution meet many shapes and MEASURE costs about 0.3 s of planning per new SpectralConv
 // shape (64^2). MEASURE made the FNO layer of bench/spectral_conv 10-15% faster (forward+backward,
 // batch 16, 32 channels, 64^2, 12 modes), so long training runs should call
-// set_fft_planner_effort(FftPlannerEffort::measure) before the first forward pass.
+// set_fft_planner_effort(FftPlannerEffort::measure) before the first forward pass. (MEASURE may
+// choose other algorithms in another process, so results can then differ in the last bits;
+// ESTIMATE plans, and so results, are the same on every run of the same build.)
 //
 // Threading: a transform's outermost loop (batch x channels) is split over the OpenMP threads, each
 // executing the same cached plan on its block (FftThreading::openmp_split, the default), or FFTW
