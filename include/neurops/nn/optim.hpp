@@ -17,7 +17,8 @@
 //
 // save_state/load_state write the complete state (step counts, moment buffers, group learning
 // rates, weight decays and momenta) into an HDF5 group, so that a restored optimizer continues
-// bit-identically.
+// bit-identically. The module must outlive the optimizer and keep its parameters in place (the
+// optimizer holds pointers to them).
 #include <functional>
 #include <optional>
 #include <string>
