@@ -11,6 +11,10 @@
 //   build/bench/spectral_conv --runs 20 --threads 2
 //   build/bench/spectral_conv --smoke         # seconds-long version registered as a CTest (label bench)
 //   build/bench/spectral_conv --no-torch      # neurops only
+//
+// On a machine shared with other jobs, OMP_WAIT_POLICY=passive (inherited by the PyTorch peer) keeps
+// both sides from losing whole time slices in spinning OpenMP barriers; the quoted ratios were taken
+// that way: OMP_WAIT_POLICY=passive build/bench/spectral_conv --runs 20
 #include <omp.h>
 
 #include <cstdio>
