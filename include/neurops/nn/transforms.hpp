@@ -8,7 +8,7 @@
 //
 // Planner effort: FFTW_ESTIMATE by default, because tests, resolution studies and zero-shot
 // super-resolution meet many shapes and MEASURE costs about 0.3 s of planning per new SpectralConv
-// shape (64^2). MEASURE made the FNO layer of bench/spectral_conv 10-15% faster (forward+backward,
+// shape (64^2). MEASURE made the FNO layer of bench/spectral_conv 0-15% faster (forward+backward,
 // batch 16, 32 channels, 64^2, 12 modes), so long training runs should call
 // set_fft_planner_effort(FftPlannerEffort::measure) before the first forward pass. (MEASURE may
 // choose other algorithms in another process, so results can then differ in the last bits;
