@@ -10,7 +10,7 @@
 
 namespace neurops::pde::detail {
 
-/// The lock every FFTW planner call in this library takes.
+/// The library-wide FFTW planner lock (neurops::fftw_planner_mutex, shared with the nn/ plan cache).
 std::mutex& fftw_planner_mutex();
 /// Initialises FFTW's OpenMP threading once and sets the thread count for plans made next.
 void fftw_plan_threads(int threads);

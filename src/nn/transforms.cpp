@@ -8,6 +8,8 @@
 #include <cmath>
 #include <map>
 #include <mutex>
+
+#include "neurops/core/fftw.hpp"
 #include <tuple>
 
 namespace neurops::nn {
@@ -41,7 +43,6 @@ template <>
 struct Fftw<double> {
   using plan = fftw_plan;
   using complex = fftw_complex;
-  static void init_threads() { fftw_init_threads(); }
   static void plan_with_nthreads(int n) { fftw_plan_with_nthreads(n); }
   static void* malloc(std::size_t bytes) { return fftw_malloc(bytes); }
   static void free(void* p) { fftw_free(p); }
@@ -71,7 +72,6 @@ template <>
 struct Fftw<float> {
   using plan = fftwf_plan;
   using complex = fftwf_complex;
-  static void init_threads() { fftwf_init_threads(); }
   static void plan_with_nthreads(int n) { fftwf_plan_with_nthreads(n); }
   static void* malloc(std::size_t bytes) { return fftwf_malloc(bytes); }
   static void free(void* p) { fftwf_free(p); }
@@ -115,27 +115,22 @@ class PlanCache {
   /// The plan for `key`, created by make() (under the planner lock) the first time.
   template <class Make>
   void* get(const PlanKey& key, Make&& make) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    // The library-wide planner lock: pde/ plans its own transforms under the same one.
+    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
     auto it = plans_.find(key);
     if (it != plans_.end()) return it->second;
-    if (!threads_ready_) {
-      Fftw<double>::init_threads();
-      Fftw<float>::init_threads();
-      threads_ready_ = true;
-    }
+    fftw_init_threads_once();
     void* plan = make();
     plans_.emplace(key, plan);
     return plan;
   }
   std::size_t size() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
     return plans_.size();
   }
 
  private:
-  std::mutex mutex_;
   std::map<PlanKey, void*> plans_;
-  bool threads_ready_ = false;
 };
 
 template <class T>
