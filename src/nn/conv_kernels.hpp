@@ -151,7 +151,7 @@ template <class F>
 void for_each_tile_of_parity(const ConvGeometry& g, index_t batch, int parity, F&& body) {
   const index_t per_sample = (g.tiles + 1 - parity) / 2;
   const index_t items = batch * per_sample;
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(static)
   for (index_t i = 0; i < items; ++i) body(i / per_sample, 2 * (i % per_sample) + parity);
 }
 
@@ -159,7 +159,7 @@ void for_each_tile_of_parity(const ConvGeometry& g, index_t batch, int parity, F
 template <class F>
 void for_each_tile(const ConvGeometry& g, index_t batch, F&& body) {
   const index_t items = batch * g.tiles;
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(static)
   for (index_t i = 0; i < items; ++i) body(i / g.tiles, i % g.tiles);
 }
 
