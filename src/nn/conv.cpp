@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <numeric>
 
+#include "conv_direct.hpp"
 #include "conv_kernels.hpp"
 #include "neurops/nn/init.hpp"
 
@@ -102,6 +104,7 @@ ConvGeometry make_conv_geometry(const std::string& layer, const std::vector<inde
   }
   g.pointwise = g.kernel_volume == 1 && g.stride == std::array<index_t, 3>{1, 1, 1} &&
                 g.pad == std::array<index_t, 3>{0, 0, 0};
+  g.direct = !g.pointwise && g.stride == std::array<index_t, 3>{1, 1, 1};
   g.tile_axis = 2;
   for (int A = 0; A < 3; ++A)
     if (g.out[A] > 1) {
@@ -173,7 +176,10 @@ Tensor<T> Conv<T>::forward(const Tensor<T>& x) {
   const auto& g = geometry_for(x.shape());
   const index_t batch = x.size(0), cin = in_channels_, cout = out_channels_;
   const index_t rows = cin * g.kernel_volume;
-  T* xpad = detail::ensure_capacity(work_.padded, batch * cin * g.padded_volume);
+  // The direct kernel reads up to one step past the last padded entry (into discarded positions).
+  const index_t slack = detail::direct_step<T>();
+  T* xpad = detail::ensure_capacity(work_.padded, batch * cin * g.padded_volume + slack);
+  std::fill(xpad + batch * cin * g.padded_volume, xpad + batch * cin * g.padded_volume + slack, T(0));
   std::vector<index_t> yshape = {batch, cout};
   yshape.insert(yshape.end(), g.out.begin() + (3 - dims_), g.out.end());
   Tensor<T> y = Tensor<T>::uninitialized(Shape(yshape));
@@ -181,10 +187,16 @@ Tensor<T> Conv<T>::forward(const Tensor<T>& x) {
   const auto W = weight_.value.matrix(cout, rows);
   const T* xdata = x.data();
   T* ydata = y.data();
+#pragma omp parallel for schedule(static)
+  for (index_t i = 0; i < batch * cin; ++i) detail::pad_sample(g, xdata + i * g.in_volume, xpad + i * g.padded_volume, index_t(1));
+  work_.cached = this->training();
+  cached_input_shape_ = x.shape();
+  if (g.direct) {
+    forward_direct(g, batch, ydata);
+    return y;
+  }
 #pragma omp parallel
   {
-#pragma omp for schedule(static)
-    for (index_t i = 0; i < batch * cin; ++i) detail::pad_sample(g, xdata + i * g.in_volume, xpad + i * g.padded_volume, index_t(1));
     T* cols = g.pointwise ? nullptr
                           : detail::ensure_capacity(work_.cols[static_cast<std::size_t>(omp_get_thread_num())],
                                                     rows * g.tile_length(0));
@@ -201,8 +213,6 @@ Tensor<T> Conv<T>::forward(const Tensor<T>& x) {
       if (has_bias_) Yt.colwise() += bias_.value.vec();
     });
   }
-  work_.cached = this->training();
-  cached_input_shape_ = x.shape();
   return y;
 }
 
@@ -217,6 +227,7 @@ Tensor<T> Conv<T>::backward(const Tensor<T>& dy) {
   NEUROPS_CHECK(dy.shape() == Shape(yshape),
                 type_name() << ": output gradient has shape " << dy.shape() << ", expected " << Shape(yshape));
   const int threads = omp_get_max_threads();
+  int used_threads = 1;
   detail::ensure_threads(work_.cols, threads);
   detail::ensure_threads(work_.dweight, threads);
   detail::ensure_threads(work_.dbias, threads);
@@ -226,10 +237,16 @@ Tensor<T> Conv<T>::backward(const Tensor<T>& dy) {
   const auto W = weight_.value.matrix(cout, rows);
   const T* dydata = dy.data();
   T* dxdata = dx.data();
+  if (g.direct) {
+    backward_direct(g, batch, dydata, dxdata);
+    return dx;
+  }
 
 #pragma omp parallel
   {
     const auto tid = static_cast<std::size_t>(omp_get_thread_num());
+#pragma omp single
+    used_threads = omp_get_num_threads();  // fewer than requested when nested: only these buffers count
     T* cols = detail::ensure_capacity(work_.cols[tid], rows * g.tile_length(0));
     EigenMatrixMap<T> dW(detail::ensure_capacity(work_.dweight[tid], cout * rows), cout, rows);
     EigenVectorMap<T> db(detail::ensure_capacity(work_.dbias[tid], cout), cout);
@@ -265,11 +282,161 @@ Tensor<T> Conv<T>::backward(const Tensor<T>& dy) {
     }
   }
   auto gW = weight_.grad.matrix(cout, rows);
-  for (int t = 0; t < threads; ++t) {
+  for (int t = 0; t < used_threads; ++t) {
     gW += EigenMatrixMap<const T>(work_.dweight[static_cast<std::size_t>(t)].data(), cout, rows);
     if (has_bias_) bias_.grad.vec() += EigenVectorMap<const T>(work_.dbias[static_cast<std::size_t>(t)].data(), cout);
   }
   return dx;
+}
+
+namespace {
+// Positions per work item of the direct kernel: whole padded rows, about this many positions.
+constexpr index_t kDirectChunk = 2048;
+
+struct DirectLayout {
+  index_t plane, row;            // padded-layout strides P1*P2 and P2
+  index_t needed;                // positions [0, needed) cover every valid output
+  index_t rows_per_chunk, chunks;
+  std::vector<index_t> offsets;  // offset(k) of every kernel tap, in weight order
+};
+
+DirectLayout direct_layout(const detail::ConvGeometry& g, index_t positions) {
+  DirectLayout d;
+  d.row = g.padded[2];
+  d.plane = g.padded[1] * g.padded[2];
+  d.needed = positions;
+  const index_t rows = (positions + d.row - 1) / d.row;
+  d.rows_per_chunk = std::max<index_t>(1, kDirectChunk / d.row);
+  d.chunks = (rows + d.rows_per_chunk - 1) / d.rows_per_chunk;
+  for (index_t k0 = 0; k0 < g.kernel[0]; ++k0)
+    for (index_t k1 = 0; k1 < g.kernel[1]; ++k1)
+      for (index_t k2 = 0; k2 < g.kernel[2]; ++k2) d.offsets.push_back(k0 * d.plane + k1 * d.row + k2);
+  return d;
+}
+
+template <class T>
+index_t round_up_step(index_t n) {
+  const index_t s = detail::direct_step<T>();
+  return (n + s - 1) / s * s;
+}
+}  // namespace
+
+template <class T>
+void Conv<T>::forward_direct(const detail::ConvGeometry& g, index_t batch, T* y) {
+  const index_t cin = in_channels_, cout = out_channels_, K = g.kernel_volume;
+  // Valid outputs sit at q = i0*plane + i1*row + i2 with i < out; the last one ends the range.
+  const DirectLayout d = direct_layout(g, (g.out[0] - 1) * g.padded[1] * g.padded[2] + (g.out[1] - 1) * g.padded[2] + g.out[2]);
+  detail::pack_direct_weights(weight_.value.data(), cout, cin, K, false, work_.packed);
+  const index_t blocks = (cout + detail::kDirectOutBlock - 1) / detail::kDirectOutBlock;
+  const index_t chunk_len = round_up_step<T>(d.rows_per_chunk * d.row);
+  const T* xpad = work_.padded.data();
+  const T* packed = work_.packed.data();
+#pragma omp parallel
+  {
+    T* buf = detail::ensure_capacity(work_.cols[static_cast<std::size_t>(omp_get_thread_num())],
+                                     blocks * detail::kDirectOutBlock * chunk_len);
+#pragma omp for schedule(static)
+    for (index_t item = 0; item < batch * d.chunks; ++item) {
+      const index_t n = item / d.chunks, c = item % d.chunks;
+      const index_t q0 = c * d.rows_per_chunk * d.row, len = std::min(d.rows_per_chunk * d.row, d.needed - q0);
+      detail::direct_correlation(xpad + n * cin * g.padded_volume + q0, g.padded_volume, cin, d.offsets.data(), K,
+                                 packed, blocks, buf, chunk_len, round_up_step<T>(len));
+      // Keep the valid positions: rows (i0, i1) with i0 < out0, i1 < out1, entries i2 < out2.
+      for (index_t r = q0 / d.row; r * d.row < q0 + len; ++r) {
+        const index_t i0 = r / g.padded[1], i1 = r % g.padded[1];
+        if (i0 >= g.out[0] || i1 >= g.out[1]) continue;
+        for (index_t o = 0; o < cout; ++o) {
+          const T* src = buf + o * chunk_len + (r * d.row - q0);
+          T* dst = y + (n * cout + o) * g.out_volume + (i0 * g.out[1] + i1) * g.out[2];
+          const T b = has_bias_ ? bias_.value[o] : T(0);
+          for (index_t i2 = 0; i2 < g.out[2]; ++i2) dst[i2] = src[i2] + b;
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, const T* dy, T* dx) {
+  const index_t cin = in_channels_, cout = out_channels_, K = g.kernel_volume;
+  const index_t needed = (g.out[0] - 1) * g.padded[1] * g.padded[2] + (g.out[1] - 1) * g.padded[2] + g.out[2];
+  const DirectLayout dx_layout = direct_layout(g, g.padded_volume);  // positions of the padded input
+  const index_t front = dx_layout.offsets.back();                    // zeros before dy: reads at q - offset(k)
+  const index_t stride = front + round_up_step<T>(g.padded_volume) + detail::direct_step<T>();
+  // dy in the padded layout, zero at discarded positions and around.
+  T* dyl = detail::ensure_capacity(work_.shifted, batch * cout * stride);
+  T* dxpad = detail::ensure_capacity(work_.dpadded, batch * cin * g.padded_volume);
+  detail::pack_direct_weights(weight_.value.data(), cin, cout, K, true, work_.packed);
+  std::vector<index_t> flipped(static_cast<std::size_t>(K));
+  for (index_t k = 0; k < K; ++k) flipped[static_cast<std::size_t>(k)] = front - dx_layout.offsets[static_cast<std::size_t>(k)];
+  const index_t blocks = (cin + detail::kDirectOutBlock - 1) / detail::kDirectOutBlock;
+  const index_t chunk_len = round_up_step<T>(dx_layout.rows_per_chunk * dx_layout.row);
+  const int threads = omp_get_max_threads();
+  int used_threads = 1;
+  detail::ensure_threads(work_.cols, threads);
+  detail::ensure_threads(work_.dweight, threads);
+  detail::ensure_threads(work_.dbias, threads);
+  const T* xpad = work_.padded.data();
+  const T* packed = work_.packed.data();
+#pragma omp parallel
+  {
+    const auto tid = static_cast<std::size_t>(omp_get_thread_num());
+#pragma omp single
+    used_threads = omp_get_num_threads();  // fewer than requested when nested: only these buffers count
+#pragma omp for schedule(static)
+    for (index_t i = 0; i < batch * cout; ++i) {
+      T* row = dyl + i * stride;
+      std::fill(row, row + stride, T(0));
+      const T* src = dy + i * g.out_volume;
+      for (index_t i0 = 0; i0 < g.out[0]; ++i0)
+        for (index_t i1 = 0; i1 < g.out[1]; ++i1)
+          std::memcpy(row + front + i0 * dx_layout.plane + i1 * dx_layout.row, src + (i0 * g.out[1] + i1) * g.out[2],
+                      sizeof(T) * static_cast<std::size_t>(g.out[2]));
+    }
+    // Input gradient: correlation of dy with the flipped kernel, channels transposed.
+    T* buf = detail::ensure_capacity(work_.cols[tid], blocks * detail::kDirectOutBlock * chunk_len);
+#pragma omp for schedule(static) nowait
+    for (index_t item = 0; item < batch * dx_layout.chunks; ++item) {
+      const index_t n = item / dx_layout.chunks, c = item % dx_layout.chunks;
+      const index_t q0 = c * dx_layout.rows_per_chunk * dx_layout.row;
+      const index_t len = std::min(dx_layout.rows_per_chunk * dx_layout.row, g.padded_volume - q0);
+      detail::direct_correlation(dyl + n * cout * stride + q0, stride, cout, flipped.data(), K, packed, blocks, buf,
+                                 chunk_len, round_up_step<T>(len));
+      for (index_t i = 0; i < cin; ++i)
+        std::memcpy(dxpad + (n * cin + i) * g.padded_volume + q0, buf + i * chunk_len, sizeof(T) * static_cast<std::size_t>(len));
+    }
+    // Weight gradient: dW[i][k][o] += sum_q dY[o, q] X[i, q + offset(k)] over blocks of positions, per thread.
+    constexpr index_t lanes = detail::direct_lanes<T>();
+    T* dW = detail::ensure_capacity(work_.dweight[tid], K * cout * cin * lanes);
+    std::fill(dW, dW + K * cout * cin * lanes, T(0));
+    // Blocks are multiples of the kernel step, so that only the last one is rounded up (into zeros of dy).
+    static_assert(kDirectChunk % detail::direct_step<T>() == 0);
+    const index_t dw_chunks = (needed + kDirectChunk - 1) / kDirectChunk;
+#pragma omp for schedule(static)
+    for (index_t item = 0; item < batch * dw_chunks; ++item) {
+      const index_t n = item / dw_chunks, q0 = (item % dw_chunks) * kDirectChunk;
+      const index_t len = std::min(kDirectChunk, needed - q0);
+      detail::direct_weight_gradient(dyl + n * cout * stride + front + q0, stride, cout,
+                                     xpad + n * cin * g.padded_volume + q0, g.padded_volume, cin,
+                                     dx_layout.offsets.data(), K, dW, round_up_step<T>(len));
+    }
+#pragma omp for schedule(static)
+    for (index_t i = 0; i < batch * cin; ++i)
+      detail::unpad_sample(g, dxpad + i * g.padded_volume, dx + i * g.in_volume, index_t(1));
+  }
+  // Reduce the per-thread [i][k][o] gradients into weight.grad[o][i][k], in thread order.
+  T* gw = weight_.grad.data();
+  for (int t = 0; t < used_threads; ++t) {
+    const T* part = work_.dweight[static_cast<std::size_t>(t)].data();
+    for (index_t m = 0; m < cin * K; ++m)
+      for (index_t o = 0; o < cout; ++o) {
+        const T* l = part + (m * cout + o) * detail::direct_lanes<T>();
+        gw[o * cin * K + m] += std::accumulate(l, l + detail::direct_lanes<T>(), T(0));
+      }
+  }
+  if (has_bias_)
+    for (index_t n = 0; n < batch; ++n)
+      bias_.grad.vec() += EigenMatrixMap<const T>(dy + n * cout * g.out_volume, cout, g.out_volume).rowwise().sum();
 }
 
 template class Conv<float>;

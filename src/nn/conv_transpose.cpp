@@ -132,6 +132,7 @@ Tensor<T> ConvTranspose<T>::backward(const Tensor<T>& dy) {
   NEUROPS_CHECK(dy.shape() == Shape(yshape),
                 type_name() << ": output gradient has shape " << dy.shape() << ", expected " << Shape(yshape));
   const int threads = omp_get_max_threads();
+  int used_threads = 1;
   detail::ensure_threads(work_.cols, threads);
   detail::ensure_threads(work_.dweight, threads);
   Tensor<T> dx = Tensor<T>::uninitialized(input_.shape());
@@ -143,6 +144,8 @@ Tensor<T> ConvTranspose<T>::backward(const Tensor<T>& dy) {
 #pragma omp parallel
   {
     const auto tid = static_cast<std::size_t>(omp_get_thread_num());
+#pragma omp single
+    used_threads = omp_get_num_threads();  // fewer than requested when nested: only these buffers count
     T* cols = detail::ensure_capacity(work_.cols[tid], rows * g.tile_length(0));
     EigenMatrixMap<T> dW(detail::ensure_capacity(work_.dweight[tid], cin * rows), cin, rows);
     dW.setZero();
@@ -167,7 +170,7 @@ Tensor<T> ConvTranspose<T>::backward(const Tensor<T>& dy) {
     });
   }
   auto gW = weight_.grad.matrix(cin, rows);
-  for (int t = 0; t < threads; ++t) gW += EigenMatrixMap<const T>(work_.dweight[static_cast<std::size_t>(t)].data(), cin, rows);
+  for (int t = 0; t < used_threads; ++t) gW += EigenMatrixMap<const T>(work_.dweight[static_cast<std::size_t>(t)].data(), cin, rows);
   if (has_bias_) {
     for (index_t n = 0; n < batch; ++n)
       bias_.grad.vec() += EigenMatrixMap<const T>(dydata + n * cout * g.in_volume, cout, g.in_volume).rowwise().sum();

@@ -351,3 +351,35 @@ BOOST_AUTO_TEST_CASE(multithreaded_conv_is_deterministic) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(conv_large_grids)
+
+// Grids large enough for several position blocks per sample and several tiles, on both the direct
+// (stride 1) and the im2col (stride 2) paths: forward against the direct loop, backward through the
+// exact identities of a bilinear map, <y - b, v> = <x, dx(v)> = <W, dW(v)>.
+BOOST_AUTO_TEST_CASE(identities_on_large_grids) {
+  for (int dims : {2, 3})
+    for (index_t stride : {1, 2})
+      for (auto mode : {PaddingMode::Zeros, PaddingMode::Reflect}) {
+        Rng rng(40 + dims + stride);
+        Conv<double> conv(dims, 3, 10, {3}, rng, {.stride = {stride}, .padding = {1}, .padding_mode = mode});
+        const Shape s = dims == 2 ? Shape({2, 3, 75, 70}) : Shape({1, 3, 22, 21, 23});
+        const auto x = Tensor<double>::randn(s, rng);
+        const auto y = conv.forward(x);
+        const auto ref = test::naive_conv(x, conv.weight().value, &conv.bias().value, std::vector<index_t>(dims, stride),
+                                          std::vector<index_t>(dims, 1), mode);
+        BOOST_TEST(rel_diff(y, ref) < 1e-13);
+        const auto v = Tensor<double>::randn(y.shape(), rng);
+        conv.zero_grad();
+        const auto dx = conv.backward(v);
+        double yv = y.vec().dot(v.vec()), bias_part = 0;
+        for (index_t i = 0; i < v.numel(); ++i) bias_part += v[i] * conv.bias().value[(i / v.shape().tail_numel(2)) % 10];
+        const double linear = yv - bias_part;
+        BOOST_TEST(std::abs(x.vec().dot(dx.vec()) - linear) < 1e-10 * std::abs(linear));
+        BOOST_TEST(std::abs(conv.weight().value.vec().dot(conv.weight().grad.vec()) - linear) < 1e-10 * std::abs(linear),
+                   "dims " << dims << ", stride " << stride << ", " << to_string(mode));
+        BOOST_TEST(std::abs(conv.bias().grad.vec().sum() - v.vec().sum()) < 1e-9);
+      }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -3,14 +3,18 @@
 // dilation 1 and groups 1: any kernel size, stride and padding per axis, padding modes zeros, circular,
 // reflect and replicate, with or without bias. Weight (C_out, C_in, k...), bias (C_out).
 //
-// Algorithm: the input is padded once per call into a workspace (the padding mode applied there), then
-// the output is computed tile by tile (tiles are slabs of output rows) as one GEMM
-//   Y[:, tile] = W (C_out x C_in*K) * cols (C_in*K x tile)
-// over an im2col buffer of the tile; tiles of all samples run in parallel with OpenMP. A 1x1 kernel with
-// stride 1 and no padding skips im2col: Y_n = W X_n. Backward recomputes the tile's im2col buffer for
-// dW += dY cols^T and scatters dcols = W^T dY back (col2im) into a padded gradient, two colours of tiles
-// so that concurrent tiles never overlap; the padded gradient is then folded back through the adjoint
-// of the padding mode. Per-thread buffers are kept between calls.
+// Algorithm: the input is padded once per call into a workspace (the padding mode applied there); the
+// padded gradient of backward is folded back through the adjoint of the padding mode. Three paths:
+//  * 1x1 kernel, stride 1, no padding: Y_n = W X_n, one GEMM per sample and column block.
+//  * stride 1 (any kernel): a direct blocked kernel (conv_direct.hpp) sums shifted rows of the padded
+//    input in registers, no im2col; the input gradient is the same kernel on the output gradient with
+//    the flipped kernel; dW_k += dY X_k^T is one GEMM per kernel tap over blocks of positions.
+//  * strided: tile by tile (slabs of output rows) Y[:, tile] = W (C_out x C_in*K) * cols (C_in*K x tile)
+//    over an im2col buffer; backward recomputes the tile's buffer for dW += dY cols^T and scatters
+//    W^T dY back (col2im), two colours of tiles so that concurrent tiles never overlap.
+// Work is split over samples and blocks of positions with OpenMP (static schedules, per-thread
+// gradient buffers reduced in a fixed order: results do not depend on timing). Buffers are kept
+// between calls.
 #include <array>
 #include <vector>
 
@@ -36,6 +40,7 @@ struct ConvGeometry {
   index_t tiles = 1;       // tiles per sample
   index_t row_size = 1;    // output positions per row (product of the extents after tile_axis)
   bool pointwise = false;  // 1x1 kernel, stride 1, no padding
+  bool direct = false;     // stride 1 and not pointwise: the direct kernel (conv_direct.hpp) applies
   index_t tile_begin(index_t t) const { return t * tile_rows * row_size; }
   index_t tile_length(index_t t) const {
     return (std::min((t + 1) * tile_rows, out[tile_axis]) - t * tile_rows) * row_size;
@@ -54,6 +59,8 @@ template <class T>
 struct ConvWorkspace {
   std::vector<Tensor<T>> cols, dweight, dbias;  // one per OpenMP thread
   Tensor<T> padded, dpadded;                    // (N, C, padded volume)
+  Tensor<T> shifted;                            // output gradient in the padded layout (direct path)
+  std::vector<T> packed;                        // weights packed for the direct kernel
   bool cached = false;                          // `padded` holds the input of a training-mode forward
   ConvWorkspace() = default;
   ConvWorkspace(const ConvWorkspace&) {}
@@ -106,6 +113,8 @@ class Conv : public ModuleImpl<Conv<T>, T> {
 
  private:
   const detail::ConvGeometry& geometry_for(const Shape& x_shape);
+  void forward_direct(const detail::ConvGeometry& g, index_t batch, T* y);
+  void backward_direct(const detail::ConvGeometry& g, index_t batch, const T* dy, T* dx);
 
   int dims_;
   index_t in_channels_, out_channels_;
