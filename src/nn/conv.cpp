@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <numeric>
 
 #include "conv_direct.hpp"
 #include "conv_kernels.hpp"
@@ -375,7 +374,9 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
   int used_threads = 1;
   detail::ensure_threads(work_.cols, threads);
   detail::ensure_threads(work_.dweight, threads);
-  detail::ensure_threads(work_.dbias, threads);
+  detail::ensure_threads(work_.transposed, threads);
+  const index_t dw_row = detail::direct_padded_outputs<T>(cout);
+  const index_t dw_size = detail::direct_padded_pairs(cin * K) * dw_row;
   const T* xpad = work_.padded.data();
   const T* packed = work_.packed.data();
 #pragma omp parallel
@@ -406,9 +407,9 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
         std::memcpy(dxpad + (n * cin + i) * g.padded_volume + q0, buf + i * chunk_len, sizeof(T) * static_cast<std::size_t>(len));
     }
     // Weight gradient: dW[i][k][o] += sum_q dY[o, q] X[i, q + offset(k)] over blocks of positions, per thread.
-    constexpr index_t lanes = detail::direct_lanes<T>();
-    T* dW = detail::ensure_capacity(work_.dweight[tid], K * cout * cin * lanes);
-    std::fill(dW, dW + K * cout * cin * lanes, T(0));
+    T* dW = detail::ensure_capacity(work_.dweight[tid], dw_size);
+    std::fill(dW, dW + dw_size, T(0));
+    T* transposed = detail::ensure_capacity(work_.transposed[tid], kDirectChunk * dw_row);
     // Blocks are multiples of the kernel step, so that only the last one is rounded up (into zeros of dy).
     static_assert(kDirectChunk % detail::direct_step<T>() == 0);
     const index_t dw_chunks = (needed + kDirectChunk - 1) / kDirectChunk;
@@ -418,7 +419,7 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
       const index_t len = std::min(kDirectChunk, needed - q0);
       detail::direct_weight_gradient(dyl + n * cout * stride + front + q0, stride, cout,
                                      xpad + n * cin * g.padded_volume + q0, g.padded_volume, cin,
-                                     dx_layout.offsets.data(), K, dW, round_up_step<T>(len));
+                                     dx_layout.offsets.data(), K, dW, transposed, round_up_step<T>(len));
     }
 #pragma omp for schedule(static)
     for (index_t i = 0; i < batch * cin; ++i)
@@ -429,10 +430,7 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
   for (int t = 0; t < used_threads; ++t) {
     const T* part = work_.dweight[static_cast<std::size_t>(t)].data();
     for (index_t m = 0; m < cin * K; ++m)
-      for (index_t o = 0; o < cout; ++o) {
-        const T* l = part + (m * cout + o) * detail::direct_lanes<T>();
-        gw[o * cin * K + m] += std::accumulate(l, l + detail::direct_lanes<T>(), T(0));
-      }
+      for (index_t o = 0; o < cout; ++o) gw[o * cin * K + m] += part[m * dw_row + o];
   }
   if (has_bias_)
     for (index_t n = 0; n < batch; ++n)

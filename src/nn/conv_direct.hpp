@@ -93,72 +93,82 @@ void direct_correlation(const T* in, index_t in_stride, index_t n_in, const inde
 }
 
 namespace direct_impl {
-template <class T, int OB, int MB>
-void weight_gradient_block(const T* dy, index_t dy_stride, const T* const* x_rows, T* const* dw, index_t len) {
+// acc[m][v] (lanes = outputs v*L .. v*L+L-1) += dyT[q][v] * x_m[q], over q in [0, len).
+template <class T, int OV, int MB>
+void weight_gradient_block(const T* dyT, index_t dyT_row, const T* const* x_rows, T* dw, index_t dw_row, index_t len) {
   using V = typename Vec64<T>::type;
   constexpr index_t L = direct_lanes<T>();
-  V acc[OB][MB];
-  for (int o = 0; o < OB; ++o)
-    for (int m = 0; m < MB; ++m) std::memcpy(&acc[o][m], dw[m] + o * L, sizeof(V));
-  for (index_t j = 0; j < len; j += L) {
-    V a[OB], b[MB];
-    for (int o = 0; o < OB; ++o) std::memcpy(&a[o], dy + o * dy_stride + j, sizeof(V));
-    for (int m = 0; m < MB; ++m) std::memcpy(&b[m], x_rows[m] + j, sizeof(V));
-    for (int o = 0; o < OB; ++o)
-      for (int m = 0; m < MB; ++m) acc[o][m] += a[o] * b[m];
+  V acc[MB][OV];
+  for (int m = 0; m < MB; ++m)
+    for (int v = 0; v < OV; ++v) std::memcpy(&acc[m][v], dw + m * dw_row + v * L, sizeof(V));
+  for (index_t q = 0; q < len; ++q) {
+    V a[OV];
+    for (int v = 0; v < OV; ++v) std::memcpy(&a[v], dyT + q * dyT_row + v * L, sizeof(V));
+    for (int m = 0; m < MB; ++m) {
+      const T xv = x_rows[m][q];
+      for (int v = 0; v < OV; ++v) acc[m][v] += a[v] * xv;
+    }
   }
-  for (int o = 0; o < OB; ++o)
-    for (int m = 0; m < MB; ++m) std::memcpy(dw[m] + o * L, &acc[o][m], sizeof(V));
-}
-
-template <class T, int OB>
-void weight_gradient_rows(const T* dy, index_t dy_stride, const T* const* x_rows, T* const* dw, index_t mb, index_t len) {
-  switch (mb) {
-    case 3: weight_gradient_block<T, OB, 3>(dy, dy_stride, x_rows, dw, len); break;
-    case 2: weight_gradient_block<T, OB, 2>(dy, dy_stride, x_rows, dw, len); break;
-    default: weight_gradient_block<T, OB, 1>(dy, dy_stride, x_rows, dw, len); break;
-  }
+  for (int m = 0; m < MB; ++m)
+    for (int v = 0; v < OV; ++v) std::memcpy(dw + m * dw_row + v * L, &acc[m][v], sizeof(V));
 }
 }  // namespace direct_impl
 
-/// Lane-wise partial sums of dw[(i * n_shift + s) * n_out + o] = sum_j dy[o * dy_stride + j] * x[i * x_stride + j + shifts[s]]:
-/// dw_lanes holds direct_lanes<T>() partial sums per entry (entry e at dw_lanes + e * lanes), added to
-/// across calls and summed by the caller at the end, so the hot loop has no horizontal reductions.
-/// len is a multiple of direct_lanes<T>(); both inputs must be readable up to it. Blocks of
-/// 8 outputs x 3 (input, tap) pairs accumulate in registers over the whole range (the fastest of
-/// the register blockings measured on AVX-512).
+/// Output channels rounded up to whole vectors: the row length of the weight-gradient buffers.
+template <class T>
+constexpr index_t direct_padded_outputs(index_t n_out) {
+  return (n_out + direct_lanes<T>() - 1) / direct_lanes<T>() * direct_lanes<T>();
+}
+/// (input, tap) pairs rounded up to whole register blocks: the row count of the weight-gradient buffers.
+inline index_t direct_padded_pairs(index_t pairs) { return (pairs + 23) / 24 * 24; }
+
+/// dw[(i * n_shift + s) * direct_padded_outputs(n_out) + o] += sum_{j < len} dy[o * dy_stride + j] * x[i * x_stride + j + shifts[s]].
+/// The output gradient block is first transposed into `scratch` (len x padded outputs) so that the
+/// outputs are the vector lanes; the kernel then broadcasts input entries as the forward kernel does
+/// (one vector load and up to 24 broadcast FMAs per position), working through sub-ranges that keep
+/// the transposed block in L1. dw has direct_padded_pairs(n_in * n_shift) rows; the extra rows absorb
+/// the tail of the last register block.
 template <class T>
 void direct_weight_gradient(const T* dy, index_t dy_stride, index_t n_out, const T* x, index_t x_stride, index_t n_in,
-                            const index_t* shifts, index_t n_shift, T* dw_lanes, index_t len) {
-  constexpr index_t OB = 8, MB = 3, L = direct_lanes<T>();
-  // Sub-ranges short enough that the 8 output-gradient rows of a block stay in L1 while every
-  // (input, tap) pair streams past them; otherwise the kernel is bound by L2 bandwidth.
-  constexpr index_t J = 512 / sizeof(T) * 4;
+                            const index_t* shifts, index_t n_shift, T* dw, T* scratch, index_t len) {
+  constexpr index_t L = direct_lanes<T>();
+  const index_t row = direct_padded_outputs<T>(n_out), vectors = row / L;
+  for (index_t q = 0; q < len; ++q) {
+    T* dst = scratch + q * row;
+    for (index_t o = 0; o < n_out; ++o) dst[o] = dy[o * dy_stride + q];
+    for (index_t o = n_out; o < row; ++o) dst[o] = T(0);
+  }
   const index_t pairs = n_in * n_shift;
-  const T* x_rows[MB];
-  T* dw_rows[MB];
-  for (index_t j0 = 0; j0 < len; j0 += J)
-  for (index_t o0 = 0; o0 < n_out; o0 += OB)
-    for (index_t m0 = 0; m0 < pairs; m0 += MB) {
-      const index_t mb = std::min(MB, pairs - m0);
-      for (index_t m = 0; m < mb; ++m) {
-        const index_t i = (m0 + m) / n_shift, s = (m0 + m) % n_shift;
-        x_rows[m] = x + i * x_stride + shifts[s] + j0;
-        dw_rows[m] = dw_lanes + ((m0 + m) * n_out + o0) * L;
+  constexpr index_t J = 4096 / sizeof(T);  // positions per sub-range: 16 KiB of transposed rows for 16 outputs
+  const T* x_rows[24];
+  for (index_t j0 = 0; j0 < len; j0 += J) {
+    const index_t sub = std::min(J, len - j0);
+    const T* dyT = scratch + j0 * row;
+    if (vectors == 1) {
+      for (index_t m0 = 0; m0 < pairs; m0 += 24) {
+        for (index_t m = 0; m < 24; ++m) {
+          const index_t p = std::min(m0 + m, pairs - 1);  // rows past the end repeat the last one
+          x_rows[m] = x + (p / n_shift) * x_stride + shifts[p % n_shift] + j0;
+        }
+        direct_impl::weight_gradient_block<T, 1, 24>(dyT, row, x_rows, dw + m0 * row, row, sub);
       }
-      const T* dyo = dy + o0 * dy_stride + j0;
-      const index_t sub = std::min(J, len - j0);
-      switch (std::min(OB, n_out - o0)) {
-        case 8: direct_impl::weight_gradient_rows<T, 8>(dyo, dy_stride, x_rows, dw_rows, mb, sub); break;
-        case 7: direct_impl::weight_gradient_rows<T, 7>(dyo, dy_stride, x_rows, dw_rows, mb, sub); break;
-        case 6: direct_impl::weight_gradient_rows<T, 6>(dyo, dy_stride, x_rows, dw_rows, mb, sub); break;
-        case 5: direct_impl::weight_gradient_rows<T, 5>(dyo, dy_stride, x_rows, dw_rows, mb, sub); break;
-        case 4: direct_impl::weight_gradient_rows<T, 4>(dyo, dy_stride, x_rows, dw_rows, mb, sub); break;
-        case 3: direct_impl::weight_gradient_rows<T, 3>(dyo, dy_stride, x_rows, dw_rows, mb, sub); break;
-        case 2: direct_impl::weight_gradient_rows<T, 2>(dyo, dy_stride, x_rows, dw_rows, mb, sub); break;
-        default: direct_impl::weight_gradient_rows<T, 1>(dyo, dy_stride, x_rows, dw_rows, mb, sub); break;
+    } else {
+      for (index_t v0 = 0; v0 < vectors; v0 += 2) {
+        const bool two = v0 + 1 < vectors;
+        for (index_t m0 = 0; m0 < pairs; m0 += 12) {
+          for (index_t m = 0; m < 12; ++m) {
+            const index_t p = std::min(m0 + m, pairs - 1);
+            x_rows[m] = x + (p / n_shift) * x_stride + shifts[p % n_shift] + j0;
+          }
+          T* d = dw + m0 * row + v0 * L;
+          if (two)
+            direct_impl::weight_gradient_block<T, 2, 12>(dyT + v0 * L, row, x_rows, d, row, sub);
+          else
+            direct_impl::weight_gradient_block<T, 1, 12>(dyT + v0 * L, row, x_rows, d, row, sub);
+        }
       }
     }
+  }
 }
 
 }  // namespace neurops::nn::detail

@@ -57,7 +57,7 @@ ConvGeometry make_conv_geometry(const std::string& layer, const std::vector<inde
 /// Per-object scratch memory; copying a module does not copy (or share) it.
 template <class T>
 struct ConvWorkspace {
-  std::vector<Tensor<T>> cols, dweight, dbias;  // one per OpenMP thread
+  std::vector<Tensor<T>> cols, dweight, dbias, transposed;  // one per OpenMP thread
   Tensor<T> padded, dpadded;                    // (N, C, padded volume)
   Tensor<T> shifted;                            // output gradient in the padded layout (direct path)
   std::vector<T> packed;                        // weights packed for the direct kernel
