@@ -186,7 +186,8 @@ Tensor<T> Conv<T>::forward(const Tensor<T>& x) {
   const auto W = weight_.value.matrix(cout, rows);
   const T* xdata = x.data();
   T* ydata = y.data();
-#pragma omp parallel for schedule(static)
+  const bool parallel = batch * g.out_volume * cout * rows > detail::kParallelWork;
+#pragma omp parallel for schedule(static) if (parallel)
   for (index_t i = 0; i < batch * cin; ++i) detail::pad_sample(g, xdata + i * g.in_volume, xpad + i * g.padded_volume, index_t(1));
   work_.cached = this->training();
   cached_input_shape_ = x.shape();
@@ -194,7 +195,7 @@ Tensor<T> Conv<T>::forward(const Tensor<T>& x) {
     forward_direct(g, batch, ydata);
     return y;
   }
-#pragma omp parallel
+#pragma omp parallel if (parallel)
   {
     T* cols = g.pointwise ? nullptr
                           : detail::ensure_capacity(work_.cols[static_cast<std::size_t>(omp_get_thread_num())],
@@ -241,7 +242,7 @@ Tensor<T> Conv<T>::backward(const Tensor<T>& dy) {
     return dx;
   }
 
-#pragma omp parallel
+#pragma omp parallel if (batch * g.out_volume * cout * rows > detail::kParallelWork)
   {
     const auto tid = static_cast<std::size_t>(omp_get_thread_num());
 #pragma omp single
@@ -330,7 +331,7 @@ void Conv<T>::forward_direct(const detail::ConvGeometry& g, index_t batch, T* y)
   const index_t chunk_len = round_up_step<T>(d.rows_per_chunk * d.row);
   const T* xpad = work_.padded.data();
   const T* packed = work_.packed.data();
-#pragma omp parallel
+#pragma omp parallel if (batch * d.needed * cout * cin * K > detail::kParallelWork)
   {
     T* buf = detail::ensure_capacity(work_.cols[static_cast<std::size_t>(omp_get_thread_num())],
                                      blocks * detail::kDirectOutBlock * chunk_len);
@@ -379,7 +380,7 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
   const index_t dw_size = detail::direct_padded_pairs(cin * K) * dw_row;
   const T* xpad = work_.padded.data();
   const T* packed = work_.packed.data();
-#pragma omp parallel
+#pragma omp parallel if (batch * needed * cout * cin * K > detail::kParallelWork)
   {
     const auto tid = static_cast<std::size_t>(omp_get_thread_num());
 #pragma omp single

@@ -10,6 +10,10 @@
 
 namespace neurops::nn::detail {
 
+/// Multiply-adds below which a layer call runs on one thread: starting and joining a team costs more
+/// than it saves for the small tensors of gradient checks and tiny grids.
+inline constexpr index_t kParallelWork = index_t(1) << 20;
+
 /// Makes `t` hold at least n elements (keeps its storage when large enough).
 template <class T>
 T* ensure_capacity(Tensor<T>& t, index_t n) {

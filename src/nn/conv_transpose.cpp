@@ -81,7 +81,7 @@ Tensor<T> ConvTranspose<T>::forward(const Tensor<T>& x) {
   const auto W = weight_.value.matrix(cin, rows);
   const T* xdata = x.data();
   T* ydata = y.data();
-#pragma omp parallel
+#pragma omp parallel if (batch * g.out_volume * cin * rows > detail::kParallelWork)
   {
     T* cols = detail::ensure_capacity(work_.cols[static_cast<std::size_t>(omp_get_thread_num())],
                                       rows * g.tile_length(0));
@@ -141,7 +141,7 @@ Tensor<T> ConvTranspose<T>::backward(const Tensor<T>& dy) {
   const T* dydata = dy.data();
   const T* xdata = input_.data();
   T* dxdata = dx.data();
-#pragma omp parallel
+#pragma omp parallel if (batch * g.out_volume * cin * rows > detail::kParallelWork)
   {
     const auto tid = static_cast<std::size_t>(omp_get_thread_num());
 #pragma omp single
