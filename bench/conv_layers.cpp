@@ -1,7 +1,9 @@
 // conv_layers — forward + backward of 3x3 convolutions through neurops and PyTorch CPU, side by side.
 //
 // What it measures: one training step of a convolution (forward, then backward giving the input,
-// weight and bias gradients), median over several runs, at the same thread count and dtype in both:
+// weight and bias gradients) at the same thread count and dtype in both libraries, in alternating
+// rounds (neurops, PyTorch, neurops, ...) so that both see the same background load; the table gives
+// medians over all runs and the best run:
 //   conv2d: batch 16, 24 -> 24 channels, 64^2 grid, 3x3 kernel, zero padding 1
 //   conv3d: batch 1, 16 -> 16 channels, 64^3 grid, 3x3x3 kernel, zero padding 1
 // The PyTorch peer is bench/conv_layers.py, run with Debian's /usr/bin/python3 (python3-torch).
@@ -10,13 +12,14 @@
 // program fails if they exceed float precision.
 //
 // Sample runs:
-//   ./conv_layers                                  # full sizes, 2 threads, float32, 7 runs
-//   ./conv_layers -bench_runs 11 -bench_threads 1
+//   ./conv_layers                                  # full sizes, 2 threads, float32, 3 rounds x 5 runs
+//   ./conv_layers -bench_rounds 5 -bench_threads 1
 //   ./conv_layers -bench_dtype double
 //   ./conv_layers -bench_smoke                     # seconds-long version (a CTest with label bench)
 //   ./conv_layers -bench_torch false               # neurops only
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -52,17 +55,21 @@ Shape grid_shape(const Case& c) {
   return Shape(s);
 }
 
-struct Timing {
-  double forward = 0, backward = 0, total = 0;  // milliseconds
+struct Runs {
+  std::vector<double> forward, backward;  // milliseconds, one entry per run
+  std::vector<double> total() const {
+    std::vector<double> t;
+    for (std::size_t i = 0; i < forward.size(); ++i) t.push_back(forward[i] + backward[i]);
+    return t;
+  }
 };
 
 template <class T>
-Timing time_neurops(const Case& c, int runs) {
+void time_neurops(const Case& c, int runs, Runs& out) {
   Rng rng(1);
   Conv<T> conv(c.dims, c.channels, c.channels, {3}, rng, {.padding = {1}});
   const auto x = Tensor<T>::randn(grid_shape(c), rng);
   const auto dy = Tensor<T>::randn(grid_shape(c), rng);
-  std::vector<double> fwd, bwd, tot;
   for (int r = 0; r <= runs; ++r) {  // the first run warms up (workspaces, pages)
     conv.zero_grad();
     Timer t;
@@ -71,12 +78,18 @@ Timing time_neurops(const Case& c, int runs) {
     const auto dx = conv.backward(dy);
     const double tt = t.seconds();
     if (r > 0) {
-      fwd.push_back(tf * 1e3);
-      bwd.push_back((tt - tf) * 1e3);
-      tot.push_back(tt * 1e3);
+      out.forward.push_back(tf * 1e3);
+      out.backward.push_back((tt - tf) * 1e3);
     }
   }
-  return {median(fwd), median(bwd), median(tot)};
+}
+
+std::vector<double> parse_list(const std::string& s) {
+  std::vector<double> v;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) v.push_back(std::stod(item));
+  return v;
 }
 
 // Small convolutions in every padding mode: data and neurops results for the cross-check.
@@ -156,7 +169,8 @@ int main(int argc, char** argv) {
     PetscSession session(&argc, &argv, "neurops vs PyTorch: convolution forward + backward\n");
     Options opt("conv_layers benchmark", "bench_");
     const bool smoke = opt.flag("smoke", false, "seconds-long run on small shapes");
-    const int runs = static_cast<int>(opt.integer("runs", smoke ? 2 : 7, "timed runs per case (median)"));
+    const int runs = static_cast<int>(opt.integer("runs", smoke ? 2 : 5, "timed runs per case and round"));
+    const int rounds = static_cast<int>(opt.integer("rounds", smoke ? 1 : 3, "alternating neurops/PyTorch rounds"));
     const int threads = static_cast<int>(opt.integer("threads", 2, "OpenMP threads (both libraries)"));
     const std::string dtype = opt.choice("dtype", "float", {"float", "double"}, "scalar type");
     const bool torch = opt.flag("torch", true, "also run the PyTorch peer");
@@ -165,56 +179,75 @@ int main(int argc, char** argv) {
                                           "the PyTorch peer script");
     const std::string work = opt.string("workdir", "conv_layers_work", "folder for the exchanged HDF5 files");
     if (opt.help_requested()) return 0;
-    NEUROPS_CHECK(runs >= 1 && threads >= 1, "options -bench_runs and -bench_threads must be >= 1, found "
-                                                 << runs << " and " << threads);
+    NEUROPS_CHECK(runs >= 1 && rounds >= 1 && threads >= 1,
+                  "options -bench_runs, -bench_rounds and -bench_threads must be >= 1, found " << runs << ", " << rounds
+                                                                                             << " and " << threads);
     omp_set_num_threads(threads);
     fs::create_directories(work);
 
-    // 2. neurops: cross-check inputs, then timings.
+    // 2. Cross-check data and neurops' results for it.
     const fs::path check_in = fs::path(work) / "check_inputs.h5", check_out = fs::path(work) / "check_torch.h5";
     const CheckResults ours = dtype == "float" ? write_check_inputs<float>(check_in) : write_check_inputs<double>(check_in);
-    std::map<std::string, Timing> mine, peer;
-    for (const auto& c : timing_cases(smoke))
-      mine[c.name] = dtype == "float" ? time_neurops<float>(c, runs) : time_neurops<double>(c, runs);
 
-    // 3. PyTorch: same shapes, threads and dtype; reads the cross-check inputs.
+    // 3. Timings in alternating rounds (neurops, then PyTorch, same shapes, threads and dtype), so
+    //    that both see the same background load on a shared machine; medians over all runs.
+    std::map<std::string, Runs> mine, peer;
     double worst = -1;
-    if (torch) {
+    for (int round = 0; round < rounds; ++round) {
+      for (const auto& c : timing_cases(smoke)) {
+        if (dtype == "float")
+          time_neurops<float>(c, runs, mine[c.name]);
+        else
+          time_neurops<double>(c, runs, mine[c.name]);
+      }
+      if (!torch) continue;
       NEUROPS_CHECK(fs::exists(script), "PyTorch peer script " << script << " not found (option -bench_script)");
-      fs::remove(check_out);
       std::ostringstream cmd;
       cmd << "OMP_NUM_THREADS=" << threads << " " << shell_quote(python) << " " << shell_quote(script)
-          << " --threads " << threads << " --runs " << runs << " --dtype " << (dtype == "float" ? "float32" : "float64")
-          << (smoke ? " --smoke" : "") << " --check " << shell_quote(check_in.string()) << " "
-          << shell_quote(check_out.string());
+          << " --raw --threads " << threads << " --runs " << runs << " --dtype "
+          << (dtype == "float" ? "float32" : "float64") << (smoke ? " --smoke" : "");
+      if (round == 0) {
+        fs::remove(check_out);
+        cmd << " --check " << shell_quote(check_in.string()) << " " << shell_quote(check_out.string());
+      }
       FILE* pipe = popen(cmd.str().c_str(), "r");
       NEUROPS_CHECK(pipe, "cannot start the PyTorch peer: " << cmd.str());
-      char line[512];
+      char line[65536];
+      std::size_t cases_read = 0;
       while (std::fgets(line, sizeof line, pipe)) {
-        char name[64];
-        Timing t;
-        if (std::sscanf(line, "RESULT %63s %lf %lf %lf", name, &t.forward, &t.backward, &t.total) == 4) peer[name] = t;
+        std::istringstream in(line);
+        std::string tag, name, fwd, bwd;
+        if (!(in >> tag >> name >> fwd >> bwd) || tag != "RAW") continue;
+        Runs& r = peer[name];
+        for (double v : parse_list(fwd)) r.forward.push_back(v);
+        for (double v : parse_list(bwd)) r.backward.push_back(v);
+        ++cases_read;
       }
       const int status = pclose(pipe);
-      NEUROPS_CHECK(status == 0 && peer.size() == mine.size(),
-                    "PyTorch peer failed (exit status " << status << ", " << peer.size() << " of " << mine.size()
-                                                        << " results): " << cmd.str());
-      worst = compare_with_torch(ours, check_out);
+      NEUROPS_CHECK(status == 0 && cases_read == timing_cases(smoke).size(),
+                    "PyTorch peer failed (exit status " << status << ", " << cases_read << " of "
+                                                        << timing_cases(smoke).size() << " results): " << cmd.str());
+      if (round == 0) worst = compare_with_torch(ours, check_out);
     }
 
     // 4. Results table.
-    std::printf("\n%s, %d threads, median of %d runs (ms)\n", dtype.c_str(), threads, runs);
-    std::printf("%-8s %10s %10s %10s | %10s %10s %10s | %s\n", "case", "fwd", "bwd", "total", "torch fwd", "torch bwd",
-                "torch tot", "speed-up (torch total / neurops total)");
+    std::printf("\n%s, %d threads, %d rounds x %d runs, median (and best) in ms\n", dtype.c_str(), threads, rounds, runs);
+    std::printf("%-7s %8s %8s %8s %8s |", "case", "fwd", "bwd", "total", "best");
+    if (torch) std::printf(" %9s %9s %9s %9s | %s", "torch fwd", "torch bwd", "torch tot", "best", "speed-up: median (best)");
+    std::printf("\n");
     for (const auto& c : timing_cases(smoke)) {
-      const Timing& a = mine[c.name];
+      const Runs& a = mine[c.name];
+      const auto at = a.total();
+      std::printf("%-7s %8.2f %8.2f %8.2f %8.2f |", c.name.c_str(), median(a.forward), median(a.backward), median(at),
+                  *std::min_element(at.begin(), at.end()));
       if (torch) {
-        const Timing& b = peer[c.name];
-        std::printf("%-8s %10.2f %10.2f %10.2f | %10.2f %10.2f %10.2f | %.2fx\n", c.name.c_str(), a.forward, a.backward,
-                    a.total, b.forward, b.backward, b.total, b.total / a.total);
-      } else {
-        std::printf("%-8s %10.2f %10.2f %10.2f |\n", c.name.c_str(), a.forward, a.backward, a.total);
+        const Runs& b = peer[c.name];
+        const auto bt = b.total();
+        const double best_b = *std::min_element(bt.begin(), bt.end()), best_a = *std::min_element(at.begin(), at.end());
+        std::printf(" %9.2f %9.2f %9.2f %9.2f | %.2fx (%.2fx)", median(b.forward), median(b.backward), median(bt), best_b,
+                    median(bt) / median(at), best_b / best_a);
       }
+      std::printf("\n");
     }
     if (torch) {
       const double tolerance = dtype == "float" ? 1e-5 : 1e-12;

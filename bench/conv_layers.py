@@ -4,6 +4,7 @@ of the same convolutions, same threads and dtype. Prints one line per case:
     RESULT <case> <forward ms> <backward ms> <total ms>
 (medians over --runs). With --check IN OUT it also reads inputs/weights/output gradients written by
 the C++ side (HDF5), and writes PyTorch's y, dx, dW, db for them, so both sides can be compared.
+With --raw it prints every run instead: RAW <case> <forward ms,...> <backward ms,...>.
 
 Run with Debian's interpreter: OMP_NUM_THREADS=2 /usr/bin/python3 bench/conv_layers.py --threads 2
 """
@@ -43,8 +44,7 @@ def time_case(dims, batch, channels, n, runs, dtype):
         if r > 0:
             fwd.append(t1 - t0)
             bwd.append(t2 - t1)
-    tot = [a + b for a, b in zip(fwd, bwd)]
-    return statistics.median(fwd), statistics.median(bwd), statistics.median(tot)
+    return fwd, bwd
 
 
 def check(path_in, path_out, dtype):
@@ -79,14 +79,21 @@ def main():
     ap.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--check", nargs=2, metavar=("IN", "OUT"))
+    ap.add_argument("--raw", action="store_true", help="print every run, not medians")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     dtype = torch.float32 if args.dtype == "float32" else torch.float64
     if args.check:
         check(args.check[0], args.check[1], dtype)
     for name, dims, batch, channels, n in cases(args.smoke):
-        f, b, t = time_case(dims, batch, channels, n, args.runs, dtype)
-        print(f"RESULT {name} {f * 1e3:.3f} {b * 1e3:.3f} {t * 1e3:.3f}", flush=True)
+        fwd, bwd = time_case(dims, batch, channels, n, args.runs, dtype)
+        if args.raw:
+            ms = lambda v: ",".join(f"{x * 1e3:.4f}" for x in v)
+            print(f"RAW {name} {ms(fwd)} {ms(bwd)}", flush=True)
+        else:
+            tot = [a + b for a, b in zip(fwd, bwd)]
+            med = [statistics.median(v) * 1e3 for v in (fwd, bwd, tot)]
+            print(f"RESULT {name} {med[0]:.3f} {med[1]:.3f} {med[2]:.3f}", flush=True)
 
 
 if __name__ == "__main__":
