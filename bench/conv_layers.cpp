@@ -7,9 +7,10 @@
 //   conv2d: batch 16, 24 -> 24 channels, 64^2 grid, 3x3 kernel, zero padding 1
 //   conv3d: batch 1, 16 -> 16 channels, 64^3 grid, 3x3x3 kernel, zero padding 1
 // The PyTorch peer is bench/conv_layers.py, run with Debian's /usr/bin/python3 (python3-torch).
-// Before timing, both libraries also run small convolutions (every padding mode) on the same data,
-// exchanged through HDF5, and the largest relative differences of y, dx, dW, db are printed; the
-// program fails if they exceed float precision.
+// Before timing, both libraries also run small layers (convolutions in every padding mode and with
+// stride 2, transposed convolutions, up-sampling, pooling, LayerNorm, GroupNorm, Linear, GELU) on the
+// same data, exchanged through HDF5; the largest relative differences of y, dx and the parameter
+// gradients are printed, and the program fails if they exceed float precision.
 //
 // Sample runs:
 //   ./conv_layers                                  # full sizes, 2 threads, float32, 3 rounds x 5 runs
@@ -30,7 +31,12 @@
 #include "neurops/core/petsc.hpp"
 #include "neurops/core/progress.hpp"
 #include "neurops/io/hdf5.hpp"
+#include "neurops/nn/activation.hpp"
 #include "neurops/nn/conv.hpp"
+#include "neurops/nn/conv_transpose.hpp"
+#include "neurops/nn/linear.hpp"
+#include "neurops/nn/norm.hpp"
+#include "neurops/nn/pooling.hpp"
 
 using namespace neurops;
 using namespace neurops::nn;
@@ -92,19 +98,82 @@ std::vector<double> parse_list(const std::string& s) {
   return v;
 }
 
-// Small convolutions in every padding mode: data and neurops results for the cross-check.
+// Small layers on the same data in both libraries (convolutions in every padding mode, transposed
+// convolutions, resampling, normalisation, linear, activations), exchanged through HDF5.
 struct CheckCase {
-  std::string name;
-  int dims;
-  index_t channels_in, channels_out, extent, padding;
-  PaddingMode mode;
+  std::string name, layer;  // the layer kind tells the peer which torch function to apply
+  std::map<std::string, std::int64_t> ints;
+  std::string text;         // padding mode, upsampling mode or activation
+  Shape input;
 };
-const std::vector<CheckCase> kCheckCases = {
-    {"c2d_zeros", 2, 3, 5, 9, 1, PaddingMode::Zeros},      {"c2d_circular", 2, 3, 5, 9, 1, PaddingMode::Circular},
-    {"c2d_reflect", 2, 3, 5, 9, 1, PaddingMode::Reflect},  {"c2d_replicate", 2, 3, 5, 9, 1, PaddingMode::Replicate},
-    {"c3d_zeros", 3, 2, 4, 6, 1, PaddingMode::Zeros},      {"c3d_circular", 3, 2, 4, 6, 1, PaddingMode::Circular},
-    {"c1d_reflect", 1, 4, 2, 11, 1, PaddingMode::Reflect},
-};
+
+template <class T>
+std::unique_ptr<Module<T>> make_check_layer(const CheckCase& c, Rng& rng) {
+  const int dims = c.input.rank() - 2;
+  auto at = [&](const char* k) { return c.ints.at(k); };
+  if (c.layer == "conv")
+    return std::make_unique<Conv<T>>(dims, c.input[1], at("out_channels"), std::vector<index_t>{at("kernel")}, rng,
+                                     ConvOptions{{at("stride")}, {at("padding")}, padding_mode_from_string(c.text), true});
+  if (c.layer == "conv_transpose")
+    return std::make_unique<ConvTranspose<T>>(
+        dims, c.input[1], at("out_channels"), std::vector<index_t>{at("kernel")}, rng,
+        ConvTransposeOptions{{at("stride")}, {at("padding")}, {at("output_padding")}, true});
+  if (c.layer == "upsample")
+    return std::make_unique<Upsample<T>>(dims, at("factor"), c.text == "nearest" ? UpsampleMode::Nearest : UpsampleMode::Linear);
+  if (c.layer == "avgpool") return std::make_unique<AvgPool<T>>(dims, at("kernel"));
+  auto randomize = [&](Module<T>& m) {  // affine parameters away from their (1, 0) initial values
+    for (auto& p : m.named_parameters()) p.param->value = Tensor<T>::randn(p.param->value.shape(), rng, 1.0, 0.5);
+  };
+  if (c.layer == "layernorm_channels") {
+    auto m = std::make_unique<LayerNorm<T>>(LayerNorm<T>::over_channels(c.input[1]));
+    randomize(*m);
+    return m;
+  }
+  if (c.layer == "layernorm_trailing") {
+    auto m = std::make_unique<LayerNorm<T>>(LayerNorm<T>::over_trailing(c.input.tail(1)));
+    randomize(*m);
+    return m;
+  }
+  if (c.layer == "groupnorm") {
+    auto m = std::make_unique<GroupNorm<T>>(at("groups"), c.input[1]);
+    randomize(*m);
+    return m;
+  }
+  if (c.layer == "linear") return std::make_unique<Linear<T>>(c.input.dim(-1), at("out_features"), rng);
+  if (c.layer == "activation") return std::make_unique<Activation<T>>(activation_from_string(c.text));
+  NEUROPS_THROW("unknown check layer " << c.layer);
+}
+
+std::vector<CheckCase> check_cases() {
+  std::vector<CheckCase> v;
+  for (auto mode : {"zeros", "circular", "reflect", "replicate"})
+    v.push_back({std::string("conv2d_") + mode, "conv", {{"out_channels", 5}, {"kernel", 3}, {"stride", 1}, {"padding", 1}},
+                 mode, Shape({2, 3, 9, 10})});
+  v.push_back({"conv2d_k4_s2_circular", "conv", {{"out_channels", 4}, {"kernel", 4}, {"stride", 2}, {"padding", 2}},
+               "circular", Shape({2, 3, 9, 8})});
+  v.push_back({"conv3d_zeros", "conv", {{"out_channels", 4}, {"kernel", 3}, {"stride", 1}, {"padding", 1}}, "zeros",
+               Shape({2, 2, 6, 7, 5})});
+  v.push_back({"conv3d_s2_replicate", "conv", {{"out_channels", 3}, {"kernel", 3}, {"stride", 2}, {"padding", 1}},
+               "replicate", Shape({1, 2, 7, 6, 5})});
+  v.push_back({"conv1d_reflect", "conv", {{"out_channels", 2}, {"kernel", 5}, {"stride", 1}, {"padding", 2}}, "reflect",
+               Shape({3, 4, 11})});
+  v.push_back({"convT2d_k4_s2_p1", "conv_transpose",
+               {{"out_channels", 3}, {"kernel", 4}, {"stride", 2}, {"padding", 1}, {"output_padding", 0}}, "",
+               Shape({2, 4, 5, 6})});
+  v.push_back({"convT3d_k3_s2_p1_op1", "conv_transpose",
+               {{"out_channels", 2}, {"kernel", 3}, {"stride", 2}, {"padding", 1}, {"output_padding", 1}}, "",
+               Shape({1, 3, 3, 4, 3})});
+  v.push_back({"upsample2d_bilinear", "upsample", {{"factor", 2}}, "linear", Shape({2, 3, 5, 4})});
+  v.push_back({"upsample3d_trilinear", "upsample", {{"factor", 3}}, "linear", Shape({1, 2, 3, 4, 2})});
+  v.push_back({"upsample2d_nearest", "upsample", {{"factor", 2}}, "nearest", Shape({2, 2, 3, 5})});
+  v.push_back({"avgpool3d", "avgpool", {{"kernel", 2}}, "", Shape({2, 2, 4, 6, 5})});
+  v.push_back({"layernorm_channels", "layernorm_channels", {}, "", Shape({2, 6, 4, 5})});
+  v.push_back({"layernorm_trailing", "layernorm_trailing", {}, "", Shape({3, 4, 5, 6})});
+  v.push_back({"groupnorm", "groupnorm", {{"groups", 3}}, "", Shape({2, 6, 4, 3})});
+  v.push_back({"linear", "linear", {{"out_features", 7}}, "", Shape({2, 3, 5})});
+  v.push_back({"gelu", "activation", {}, "gelu", Shape({4, 9})});
+  return v;
+}
 
 struct CheckResults {
   std::map<std::string, std::map<std::string, Tensor<double>>> ours;
@@ -115,25 +184,25 @@ CheckResults write_check_inputs(const fs::path& path) {
   CheckResults res;
   auto file = io::H5File::create(path);
   Rng rng(7);
-  for (const auto& c : kCheckCases) {
-    Conv<T> conv(c.dims, c.channels_in, c.channels_out, {3}, rng, {.padding = {c.padding}, .padding_mode = c.mode});
-    std::vector<index_t> s = {2, c.channels_in};
-    for (int a = 0; a < c.dims; ++a) s.push_back(c.extent + a);
-    const auto x = Tensor<T>::randn(Shape(s), rng);
-    const auto y = conv.forward(x);
+  for (const auto& c : check_cases()) {
+    auto layer = make_check_layer<T>(c, rng);
+    const auto x = Tensor<T>::randn(c.input, rng);
+    const auto y = layer->forward(x);
     const auto dy = Tensor<T>::randn(y.shape(), rng);
-    const auto dx = conv.backward(dy);
+    const auto dx = layer->backward(dy);
     const std::string g = "/" + c.name;
     file.write(g + "/x", x);
-    file.write(g + "/weight", conv.weight().value);
-    file.write(g + "/bias", conv.bias().value);
     file.write(g + "/dy", dy);
-    file.set_attr(g, "padding", std::int64_t(c.padding));
-    file.set_attr(g, "padding_mode", to_string(c.mode));
-    res.ours[c.name] = {{"y", y.template cast<double>()},
-                        {"dx", dx.template cast<double>()},
-                        {"dweight", conv.weight().grad.template cast<double>()},
-                        {"dbias", conv.bias().grad.template cast<double>()}};
+    file.set_attr(g, "layer", c.layer);
+    file.set_attr(g, "text", c.text);
+    for (const auto& [k, v] : c.ints) file.set_attr(g, k, v);
+    auto& mine = res.ours[c.name];
+    mine["y"] = y.template cast<double>();
+    mine["dx"] = dx.template cast<double>();
+    for (auto& p : layer->named_parameters()) {
+      file.write(g + "/" + p.name, p.param->value);
+      mine["d" + p.name] = p.param->grad.template cast<double>();
+    }
   }
   file.commit();
   return res;
@@ -144,7 +213,7 @@ double compare_with_torch(const CheckResults& ours, const fs::path& torch_file) 
   double worst = 0;
   std::printf("\ncross-check against PyTorch (max |neurops - torch| / max |torch|):\n");
   for (const auto& [name, fields] : ours.ours) {
-    std::printf("  %-14s", name.c_str());
+    std::printf("  %-22s", name.c_str());
     for (const auto& [key, mine] : fields) {
       const auto theirs = f.read<double>("/" + name + "/" + key);
       NEUROPS_CHECK(theirs.shape() == mine.shape(), "cross-check " << name << "/" << key << ": PyTorch gives "

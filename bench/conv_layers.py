@@ -47,28 +47,60 @@ def time_case(dims, batch, channels, n, runs, dtype):
     return fwd, bwd
 
 
+def apply_layer(grp, x, params):
+    """The torch.nn.functional equivalent of the neurops layer described by the group's attributes."""
+    F = torch.nn.functional
+    a = grp.attrs
+    text = a["text"].decode() if isinstance(a["text"], bytes) else str(a["text"])
+    layer = a["layer"].decode() if isinstance(a["layer"], bytes) else str(a["layer"])
+    dims = x.dim() - 2
+    w, b = params.get("weight"), params.get("bias")
+    if layer == "conv":
+        conv = (F.conv1d, F.conv2d, F.conv3d)[dims - 1]
+        pad, stride = int(a["padding"]), int(a["stride"])
+        if text == "zeros":
+            return conv(x, w, b, stride=stride, padding=pad)
+        return conv(F.pad(x, [pad] * (2 * dims), mode=text), w, b, stride=stride)
+    if layer == "conv_transpose":
+        conv_t = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[dims - 1]
+        return conv_t(x, w, b, stride=int(a["stride"]), padding=int(a["padding"]),
+                      output_padding=int(a["output_padding"]))
+    if layer == "upsample":
+        mode = "nearest" if text == "nearest" else ("linear", "bilinear", "trilinear")[dims - 1]
+        kw = {} if mode == "nearest" else {"align_corners": False}
+        return F.interpolate(x, scale_factor=int(a["factor"]), mode=mode, **kw)
+    if layer == "avgpool":
+        return (F.avg_pool1d, F.avg_pool2d, F.avg_pool3d)[dims - 1](x, int(a["kernel"]))
+    if layer == "layernorm_channels":
+        return F.layer_norm(x.movedim(1, -1), (x.shape[1],), w, b, 1e-5).movedim(-1, 1)
+    if layer == "layernorm_trailing":
+        return F.layer_norm(x, x.shape[1:], w, b, 1e-5)
+    if layer == "groupnorm":
+        return F.group_norm(x, int(a["groups"]), w, b, 1e-5)
+    if layer == "linear":
+        return F.linear(x, w, b)
+    if layer == "activation":
+        return {"gelu": F.gelu, "relu": F.relu, "tanh": torch.tanh, "sin": torch.sin}[text](x)
+    raise ValueError("unknown layer " + layer)
+
+
 def check(path_in, path_out, dtype):
+    import os
+
     import h5py
     with h5py.File(path_in, "r") as f, h5py.File(path_out + ".tmp", "w") as g:
         for name in f.keys():
             grp = f[name]
             x = torch.tensor(grp["x"][...], dtype=dtype, requires_grad=True)
-            w = torch.tensor(grp["weight"][...], dtype=dtype, requires_grad=True)
-            b = torch.tensor(grp["bias"][...], dtype=dtype, requires_grad=True)
             dy = torch.tensor(grp["dy"][...], dtype=dtype)
-            pad = int(grp.attrs["padding"])
-            mode = grp.attrs["padding_mode"]
-            mode = mode.decode() if isinstance(mode, bytes) else str(mode)
-            dims = x.dim() - 2
-            conv = {1: torch.nn.functional.conv1d, 2: torch.nn.functional.conv2d, 3: torch.nn.functional.conv3d}[dims]
-            if mode == "zeros":
-                y = conv(x, w, b, padding=pad)
-            else:
-                y = conv(torch.nn.functional.pad(x, [pad] * (2 * dims), mode=mode), w, b)
+            params = {k: torch.tensor(grp[k][...], dtype=dtype, requires_grad=True)
+                      for k in grp.keys() if k not in ("x", "dy")}
+            y = apply_layer(grp, x, params)
             y.backward(dy)
-            for key, val in (("y", y), ("dx", x.grad), ("dweight", w.grad), ("dbias", b.grad)):
-                g.create_dataset(name + "/" + key, data=val.detach().numpy())
-    import os
+            g.create_dataset(name + "/y", data=y.detach().numpy())
+            g.create_dataset(name + "/dx", data=x.grad.numpy())
+            for k, p in params.items():
+                g.create_dataset(name + "/d" + k, data=p.grad.numpy())
     os.replace(path_out + ".tmp", path_out)
 
 
