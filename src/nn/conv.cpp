@@ -422,9 +422,17 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
                                      xpad + n * cin * g.padded_volume + q0, g.padded_volume, cin,
                                      dx_layout.offsets.data(), K, dW, transposed, round_up_step<T>(len));
     }
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
     for (index_t i = 0; i < batch * cin; ++i)
       detail::unpad_sample(g, dxpad + i * g.padded_volume, dx + i * g.in_volume, index_t(1));
+    if (has_bias_) {
+#pragma omp for schedule(static)
+      for (index_t o = 0; o < cout; ++o) {
+        T sum = 0;
+        for (index_t n = 0; n < batch; ++n) sum += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(dy + (n * cout + o) * g.out_volume, g.out_volume).sum();
+        bias_.grad[o] += sum;
+      }
+    }
   }
   // Reduce the per-thread [i][k][o] gradients into weight.grad[o][i][k], in thread order.
   T* gw = weight_.grad.data();
@@ -433,9 +441,6 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
     for (index_t m = 0; m < cin * K; ++m)
       for (index_t o = 0; o < cout; ++o) gw[o * cin * K + m] += part[m * dw_row + o];
   }
-  if (has_bias_)
-    for (index_t n = 0; n < batch; ++n)
-      bias_.grad.vec() += EigenMatrixMap<const T>(dy + n * cout * g.out_volume, cout, g.out_volume).rowwise().sum();
 }
 
 template class Conv<float>;
