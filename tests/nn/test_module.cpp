@@ -119,6 +119,13 @@ BOOST_AUTO_TEST_CASE(eval_mode_keeps_no_cache) {
   net.train();
   net.forward(x);
   BOOST_CHECK_NO_THROW(net.backward(Tensor<float>({2, 2})));
+  // Residual blocks name their inner path too.
+  Sequential<float> res;
+  res.push_back(std::make_unique<Residual<float>>(std::make_unique<Linear<float>>(4, 4, rng)));
+  res.eval();
+  res.forward(x);
+  const std::string inner_msg = message_of([&] { res.backward(Tensor<float>({2, 4})); });
+  BOOST_TEST(inner_msg.find("0.inner (Linear)") != std::string::npos, inner_msg);
 }
 
 BOOST_AUTO_TEST_CASE(frozen_parameters_are_skipped) {
