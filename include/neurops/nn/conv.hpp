@@ -8,7 +8,8 @@
 //  * 1x1 kernel, stride 1, no padding: Y_n = W X_n, one GEMM per sample and column block.
 //  * stride 1 (any kernel): a direct blocked kernel (conv_direct.hpp) sums shifted rows of the padded
 //    input in registers, no im2col; the input gradient is the same kernel on the output gradient with
-//    the flipped kernel; dW_k += dY X_k^T is one GEMM per kernel tap over blocks of positions.
+//    the flipped kernel; the weight gradient sum_q dY[o, q] X[i, q + offset(k)] is a second
+//    register-blocked kernel with the output channels as vector lanes.
 //  * strided: tile by tile (slabs of output rows) Y[:, tile] = W (C_out x C_in*K) * cols (C_in*K x tile)
 //    over an im2col buffer; backward recomputes the tile's buffer for dW += dY cols^T and scatters
 //    W^T dY back (col2im), two colours of tiles so that concurrent tiles never overlap.
