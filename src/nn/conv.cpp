@@ -411,8 +411,6 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
     T* dW = detail::ensure_capacity(work_.dweight[tid], dw_size);
     std::fill(dW, dW + dw_size, T(0));
     T* transposed = detail::ensure_capacity(work_.transposed[tid], kDirectChunk * dw_row);
-    // Blocks are multiples of the kernel step, so that only the last one is rounded up (into zeros of dy).
-    static_assert(kDirectChunk % detail::direct_step<T>() == 0);
     const index_t dw_chunks = (needed + kDirectChunk - 1) / kDirectChunk;
 #pragma omp for schedule(static)
     for (index_t item = 0; item < batch * dw_chunks; ++item) {
@@ -420,7 +418,7 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
       const index_t len = std::min(kDirectChunk, needed - q0);
       detail::direct_weight_gradient(dyl + n * cout * stride + front + q0, stride, cout,
                                      xpad + n * cin * g.padded_volume + q0, g.padded_volume, cin,
-                                     dx_layout.offsets.data(), K, dW, transposed, round_up_step<T>(len));
+                                     dx_layout.offsets.data(), K, dW, transposed, len);
     }
 #pragma omp for schedule(static) nowait
     for (index_t i = 0; i < batch * cin; ++i)

