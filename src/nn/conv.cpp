@@ -335,7 +335,7 @@ void Conv<T>::forward_direct(const detail::ConvGeometry& g, index_t batch, T* y)
   {
     T* buf = detail::ensure_capacity(work_.cols[static_cast<std::size_t>(omp_get_thread_num())],
                                      blocks * detail::kDirectOutBlock * chunk_len);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
     for (index_t item = 0; item < batch * d.chunks; ++item) {
       const index_t n = item / d.chunks, c = item % d.chunks;
       const index_t q0 = c * d.rows_per_chunk * d.row, len = std::min(d.rows_per_chunk * d.row, d.needed - q0);
@@ -372,19 +372,24 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
   const index_t blocks = (cin + detail::kDirectOutBlock - 1) / detail::kDirectOutBlock;
   const index_t chunk_len = round_up_step<T>(dx_layout.rows_per_chunk * dx_layout.row);
   const int threads = omp_get_max_threads();
-  int used_threads = 1;
   detail::ensure_threads(work_.cols, threads);
-  detail::ensure_threads(work_.dweight, threads);
   detail::ensure_threads(work_.transposed, threads);
   const index_t dw_row = detail::direct_padded_outputs<T>(cout);
   const index_t dw_size = detail::direct_padded_pairs(cin * K) * dw_row;
+  // Weight-gradient work items: about 8 per thread (enough to balance the load when cores are shared,
+  // few enough that their partial sums stay small), each a group of samples or a block of positions.
+  const index_t target_items = 8 * threads;
+  const index_t samples_per_item = batch >= target_items ? (batch + target_items - 1) / target_items : 1;
+  const index_t per_sample = batch >= target_items ? 1 : (target_items + batch - 1) / batch;
+  const index_t dw_chunk = std::max(kDirectChunk, (needed + per_sample - 1) / per_sample);
+  const index_t dw_chunks = (needed + dw_chunk - 1) / dw_chunk;
+  const index_t dw_items = (batch + samples_per_item - 1) / samples_per_item * dw_chunks;
+  T* partials = detail::ensure_capacity(work_.dweight_blocks, dw_items * dw_size);
   const T* xpad = work_.padded.data();
   const T* packed = work_.packed.data();
 #pragma omp parallel if (batch * needed * cout * cin * K > detail::kParallelWork)
   {
     const auto tid = static_cast<std::size_t>(omp_get_thread_num());
-#pragma omp single
-    used_threads = omp_get_num_threads();  // fewer than requested when nested: only these buffers count
 #pragma omp for schedule(static)
     for (index_t i = 0; i < batch * cout; ++i) {
       T* row = dyl + i * stride;
@@ -397,7 +402,7 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
     }
     // Input gradient: correlation of dy with the flipped kernel, channels transposed.
     T* buf = detail::ensure_capacity(work_.cols[tid], blocks * detail::kDirectOutBlock * chunk_len);
-#pragma omp for schedule(static) nowait
+#pragma omp for schedule(dynamic, 1) nowait
     for (index_t item = 0; item < batch * dx_layout.chunks; ++item) {
       const index_t n = item / dx_layout.chunks, c = item % dx_layout.chunks;
       const index_t q0 = c * dx_layout.rows_per_chunk * dx_layout.row;
@@ -407,18 +412,20 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
       for (index_t i = 0; i < cin; ++i)
         std::memcpy(dxpad + (n * cin + i) * g.padded_volume + q0, buf + i * chunk_len, sizeof(T) * static_cast<std::size_t>(len));
     }
-    // Weight gradient: dW[i][k][o] += sum_q dY[o, q] X[i, q + offset(k)] over blocks of positions, per thread.
-    T* dW = detail::ensure_capacity(work_.dweight[tid], dw_size);
-    std::fill(dW, dW + dw_size, T(0));
+    // Weight gradient: dW[i][k][o] += sum_q dY[o, q] X[i, q + offset(k)], one partial sum per block of
+    // positions (reduced below in block order, so the result does not depend on which thread ran what).
     T* transposed = detail::ensure_capacity(work_.transposed[tid], kDirectChunk * dw_row);
-    const index_t dw_chunks = (needed + kDirectChunk - 1) / kDirectChunk;
-#pragma omp for schedule(static)
-    for (index_t item = 0; item < batch * dw_chunks; ++item) {
-      const index_t n = item / dw_chunks, q0 = (item % dw_chunks) * kDirectChunk;
-      const index_t len = std::min(kDirectChunk, needed - q0);
-      detail::direct_weight_gradient(dyl + n * cout * stride + front + q0, stride, cout,
-                                     xpad + n * cin * g.padded_volume + q0, g.padded_volume, cin,
-                                     dx_layout.offsets.data(), K, dW, transposed, len);
+#pragma omp for schedule(dynamic, 1)
+    for (index_t item = 0; item < dw_items; ++item) {
+      const index_t group = item / dw_chunks, begin = (item % dw_chunks) * dw_chunk;
+      const index_t end = std::min(begin + dw_chunk, needed);
+      T* part = partials + item * dw_size;
+      std::fill(part, part + dw_size, T(0));
+      for (index_t n = group * samples_per_item; n < std::min(batch, (group + 1) * samples_per_item); ++n)
+        for (index_t q0 = begin; q0 < end; q0 += kDirectChunk)
+          detail::direct_weight_gradient(dyl + n * cout * stride + front + q0, stride, cout,
+                                         xpad + n * cin * g.padded_volume + q0, g.padded_volume, cin,
+                                         dx_layout.offsets.data(), K, part, transposed, std::min(kDirectChunk, end - q0));
     }
 #pragma omp for schedule(static) nowait
     for (index_t i = 0; i < batch * cin; ++i)
@@ -432,10 +439,10 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
       }
     }
   }
-  // Reduce the per-thread [i][k][o] gradients into weight.grad[o][i][k], in thread order.
+  // Reduce the per-block [i][k][o] partial sums into weight.grad[o][i][k], in block order.
   T* gw = weight_.grad.data();
-  for (int t = 0; t < used_threads; ++t) {
-    const T* part = work_.dweight[static_cast<std::size_t>(t)].data();
+  for (index_t item = 0; item < dw_items; ++item) {
+    const T* part = partials + item * dw_size;
     for (index_t m = 0; m < cin * K; ++m)
       for (index_t o = 0; o < cout; ++o) gw[o * cin * K + m] += part[m * dw_row + o];
   }

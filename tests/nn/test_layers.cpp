@@ -360,10 +360,13 @@ BOOST_AUTO_TEST_SUITE(conv_large_grids)
 BOOST_AUTO_TEST_CASE(identities_on_large_grids) {
   for (int dims : {2, 3})
     for (index_t stride : {1, 2})
-      for (auto mode : {PaddingMode::Zeros, PaddingMode::Reflect}) {
+      for (auto mode : {PaddingMode::Zeros, PaddingMode::Reflect, PaddingMode::Circular}) {
         Rng rng(40 + dims + stride);
         Conv<double> conv(dims, 3, 10, {3}, rng, {.stride = {stride}, .padding = {1}, .padding_mode = mode});
-        const Shape s = dims == 2 ? Shape({2, 3, 75, 70}) : Shape({1, 3, 22, 21, 23});
+        // Circular runs a large batch of small grids instead (several samples per work item).
+        const Shape s = mode == PaddingMode::Circular ? (dims == 2 ? Shape({37, 3, 9, 8}) : Shape({33, 3, 5, 4, 6}))
+                        : dims == 2                   ? Shape({2, 3, 75, 70})
+                                                      : Shape({1, 3, 22, 21, 23});
         const auto x = Tensor<double>::randn(s, rng);
         const auto y = conv.forward(x);
         const auto ref = test::naive_conv(x, conv.weight().value, &conv.bias().value, std::vector<index_t>(dims, stride),

@@ -13,9 +13,9 @@
 //  * strided: tile by tile (slabs of output rows) Y[:, tile] = W (C_out x C_in*K) * cols (C_in*K x tile)
 //    over an im2col buffer; backward recomputes the tile's buffer for dW += dY cols^T and scatters
 //    W^T dY back (col2im), two colours of tiles so that concurrent tiles never overlap.
-// Work is split over samples and blocks of positions with OpenMP (static schedules, per-thread
-// gradient buffers reduced in a fixed order: results do not depend on timing). Buffers are kept
-// between calls.
+// Work is split over samples and blocks of positions with OpenMP; gradient partial sums are kept per
+// thread (im2col path) or per block (direct path) and reduced in a fixed order, so results do not
+// depend on timing. Buffers are kept between calls.
 #include <array>
 #include <vector>
 
@@ -61,6 +61,7 @@ struct ConvWorkspace {
   std::vector<Tensor<T>> cols, dweight, dbias, transposed;  // one per OpenMP thread
   Tensor<T> padded, dpadded;                    // (N, C, padded volume)
   Tensor<T> shifted;                            // output gradient in the padded layout (direct path)
+  Tensor<T> dweight_blocks;                     // weight-gradient partial sums per block of positions
   std::vector<T> packed;                        // weights packed for the direct kernel
   bool cached = false;                          // `padded` holds the input of a training-mode forward
   ConvWorkspace() = default;
