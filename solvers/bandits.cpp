@@ -38,6 +38,7 @@ std::vector<double> linspace(double lo, double hi, int n) {
   NEUROPS_CHECK(n >= 1, "linspace: expected at least one point, found " << n);
   std::vector<double> v(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = n == 1 ? lo : lo + (hi - lo) * double(i) / double(n - 1);
+  if (n > 1) v.back() = hi;  // exact end point, as MATLAB's linspace
   return v;
 }
 
@@ -96,19 +97,35 @@ TsallisInf::TsallisInf(std::vector<double> arms, std::uint64_t seed)
 
 std::vector<double> TsallisInf::probabilities() const {
   const double eta = 2.0 / std::sqrt(double(t_));
-  double x = -1.0;
-  std::vector<double> p(cumulative_.size());
-  for (int newton = 0; newton < 20; ++newton) {
-    double sum = 0, sum32 = 0;
-    for (std::size_t i = 0; i < p.size(); ++i) {
+  const auto n = cumulative_.size();
+  std::vector<double> p(n);
+  // f(x) = sum_i 4 (eta (K_i/s - x))^{-2} - 1 is convex and increasing for x < min_i K_i/s, so
+  // Newton converges monotonically from any start where f >= 0. The reference starts at x = -1,
+  // which lies left of the root once the losses have grown (f(-1) < 0); its first Newton step can
+  // then jump past the pole at min K_i/s. We start at -1 when f(-1) >= 0 (the reference's iterates,
+  // e.g. in the first round) and otherwise at min K_i/s - 2/eta, where the best arm alone has p = 1.
+  auto evaluate = [&](double x, double& sum, double& sum32) {
+    sum = sum32 = 0;
+    for (std::size_t i = 0; i < n; ++i) {
       const double q = eta * (cumulative_[i] / scale_ - x);
       p[i] = 4.0 / (q * q);
       sum += p[i];
-      sum32 += std::pow(p[i], 1.5);
+      sum32 += p[i] * std::sqrt(p[i]);
     }
-    x -= (sum - 1.0) / (eta * sum32);
+  };
+  const double pole = *std::min_element(cumulative_.begin(), cumulative_.end()) / scale_;
+  double x = -1.0, sum = 0, sum32 = 0;
+  if (!(x < pole)) x = pole - 2.0 / eta;
+  evaluate(x, sum, sum32);
+  if (sum < 1.0) {
+    x = pole - 2.0 / eta;
+    evaluate(x, sum, sum32);
   }
-  // The probabilities of the last Newton iterate (before the final x update), as the reference does.
+  for (int newton = 0; newton < 20; ++newton) {
+    x -= (sum - 1.0) / (eta * sum32);
+    evaluate(x, sum, sum32);
+  }
+  for (auto& v : p) v /= sum;  // remove the last Newton step's residual (|sum - 1| ~ 1e-15)
   return p;
 }
 
@@ -145,6 +162,8 @@ ChebCB::ChebCB(std::vector<double> arms, double context_lo, double context_hi, s
   moment_.assign(d, Eigen::VectorXd::Zero(m_));
   square_.assign(d, 0.0);
 }
+
+ChebCB::~ChebCB() = default;
 
 Eigen::VectorXd ChebCB::features(double context) const {
   const double x = std::clamp(2.0 / width_ * (context - lo_) - 1.0, -1.0, 1.0);

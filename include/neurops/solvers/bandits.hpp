@@ -64,7 +64,8 @@ class FixedOmega final : public OmegaTuner {
 };
 
 /// Tsallis-INF with eta_t = 2/sqrt(t): p_i = 4 (eta (K_i/s - x))^{-2}, the normaliser x from 20
-/// Newton steps starting at -1, K_i accumulating importance-weighted (cost - 1)/p_i of the arm
+/// Newton steps starting at -1 (or, when -1 lies left of the root, at min K_i/s - 2/eta, so the
+/// iteration cannot jump past the pole at min K_i/s), K_i accumulating importance-weighted (cost - 1)/p_i of the arm
 /// played, and s the running mean of the observed (cost - 1). No clipping of costs.
 class TsallisInf final : public OmegaTuner {
  public:
@@ -92,6 +93,11 @@ class TsallisInf final : public OmegaTuner {
 class ChebCB final : public OmegaTuner {
  public:
   ChebCB(std::vector<double> arms, double context_lo, double context_hi, std::uint64_t seed, int features = 6);
+  // Out of line: the Eigen members must be freed by the code that allocated them (the library may
+  // be built with wider SIMD alignment than the program including this header).
+  ~ChebCB() override;
+  ChebCB(const ChebCB&) = delete;
+  ChebCB& operator=(const ChebCB&) = delete;
   std::string name() const override { return "chebcb"; }
   std::string summary() const override;
   /// Predicted cost of each arm at a context (in cost units).
