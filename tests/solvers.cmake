@@ -3,3 +3,32 @@ neurops_add_test(NAME test_solvers
                  SOURCES solvers/fixture.cpp solvers/test_linear_systems.cpp solvers/test_sor.cpp
                          solvers/test_bandits.cpp solvers/test_petsc_types.cpp
                  LABELS unit)
+
+# An unmodified PETSc tutorial (Debian package libpetsc3.18-dev-examples) picks the sorbandit PC
+# from the command line through -dll_append libneurops.so. ex9 solves two systems -t times in
+# sequence, so the learner sees a stream of solves.
+find_path(NEUROPS_PETSC_KSP_TUTORIALS ex9.c
+          PATHS /usr/share/petsc/3.18/share/petsc/examples/src/ksp/ksp/tutorials
+                /usr/lib/petscdir/petsc3.18/share/petsc/examples/src/ksp/ksp/tutorials
+          NO_DEFAULT_PATH)
+if(NEUROPS_PETSC_KSP_TUTORIALS)
+  add_executable(petsc_ksp_tutorial_ex9 ${NEUROPS_PETSC_KSP_TUTORIALS}/ex9.c)
+  target_link_libraries(petsc_ksp_tutorial_ex9 PRIVATE neurops_deps::petsc MPI::MPI_C)  # not linked to neurops
+  set(sorbandit_env "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+  add_test(NAME test_sorbandit_in_petsc_ex9
+           COMMAND petsc_ksp_tutorial_ex9 -dll_append $<TARGET_FILE:neurops> -t 12 -m 12
+                   -ksp_type cg -pc_type sorbandit -pc_sorbandit_learner tsallis -pc_sorbandit_seed 3
+                   -pc_sorbandit_view -ksp_converged_reason
+                   -s2_pc_type sorbandit -s2_pc_sorbandit_learner chebcb -s2_pc_sorbandit_sweep forward
+                   -s2_pc_sorbandit_context diagonal -s2_pc_sorbandit_context_range 6,12 -s2_pc_sorbandit_view
+                   -s2_ksp_converged_reason)
+  set_tests_properties(test_sorbandit_in_petsc_ex9 PROPERTIES LABELS unit ENVIRONMENT "${sorbandit_env}"
+    PASS_REGULAR_EXPRESSION "sorbandit: tsallis over 12 solves.*sorbandit: chebcb over 12 solves"
+    FAIL_REGULAR_EXPRESSION "DIVERGED|did not converge|PETSC ERROR")
+  add_test(NAME test_sorbandit_help_in_petsc_ex9
+           COMMAND petsc_ksp_tutorial_ex9 -dll_append $<TARGET_FILE:neurops> -t 1 -pc_type sorbandit -help)
+  set_tests_properties(test_sorbandit_help_in_petsc_ex9 PROPERTIES LABELS unit ENVIRONMENT "${sorbandit_env}"
+    PASS_REGULAR_EXPRESSION "-pc_sorbandit_learner.*-pc_sorbandit_arms.*-pc_sorbandit_omega_min.*-pc_sorbandit_context.*-pc_sorbandit_seed.*-pc_sorbandit_view")
+else()
+  message(STATUS "PETSc KSP tutorials not found (Debian package libpetsc3.18-dev-examples): sorbandit dll test skipped")
+endif()
