@@ -239,12 +239,11 @@ void ChebCB::fit_arm(int arm, const Eigen::VectorXd& lb, const Eigen::VectorXd& 
 
 void ChebCB::learn(double cost) {
   const auto arm = static_cast<std::size_t>(last_arm());
-  costs_.push_back(cost);
-  predicted_.push_back(pending_prediction_);
+  ++observed_;
   gram_[arm] += last_features_ * last_features_.transpose();
   moment_[arm] += last_features_ * (cost - 1.0);
   square_[arm] += (cost - 1.0) * (cost - 1.0);
-  if (costs_.size() == 1) max_cost_ = min_cost_ = cost;
+  if (observed_ == 1) max_cost_ = min_cost_ = cost;
   max_cost_ = std::max(max_cost_, cost);
   min_cost_ = std::min(min_cost_, cost);
 
@@ -262,14 +261,15 @@ void ChebCB::learn(double cost) {
   for (std::size_t i = 0; i < arms_.size(); ++i)
     if ((rescaled || i == arm) && pulls()[i] > 0) fit_arm(static_cast<int>(i), lb, ub, resnorm);
 
-  const double t = double(costs_.size());
+  const double t = double(observed_);
   const double alpha = (std::numbers::pi + 2.0 / std::numbers::pi * std::log(2.0 * m_ + 1.0)) /
                        (2.0 * scale_ * (m_ + 1.0)) * width_ * L;
-  double R = 0;
-  for (std::size_t s = 0; s < costs_.size(); ++s) {
-    const double e = predicted_[s] - costs_[s] / K / N;
-    R += e * e;
-  }
+  // R = sum_s (predicted_s - cost_s / (K N))^2 from running sums, O(1) per round.
+  sum_pp_ += pending_prediction_ * pending_prediction_;
+  sum_pc_ += pending_prediction_ * cost;
+  sum_cc_ += cost * cost;
+  const double inv = 1.0 / (K * N);
+  const double R = std::max(0.0, sum_pp_ - 2.0 * inv * sum_pc_ + inv * inv * sum_cc_);
   const double denominator = std::max(R - resnorm + 2.0 * alpha * alpha * t, 1e-300);
   eta_ = 2.0 * t * std::sqrt(double(arms_.size()) * t / denominator);
 }

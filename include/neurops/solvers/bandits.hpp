@@ -118,7 +118,8 @@ class ChebCB final : public OmegaTuner {
   std::vector<Eigen::MatrixXd> gram_;       // sum f f^T per arm
   std::vector<Eigen::VectorXd> moment_;     // sum f (cost - 1) per arm
   std::vector<double> square_;              // sum (cost - 1)^2 per arm
-  std::vector<double> costs_, predicted_;   // per round
+  std::int64_t observed_ = 0;
+  double sum_pp_ = 0, sum_pc_ = 0, sum_cc_ = 0;  // running sums for the residual R
   Eigen::VectorXd last_features_;
   double max_cost_ = 0, min_cost_ = 0;
   double pending_prediction_ = 0;
