@@ -44,31 +44,6 @@ SorBandit* data_of(PC pc) { return static_cast<SorBandit*>(pc->data); }
     SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(pc)), PETSC_ERR_LIB, "pc sorbandit: %s", e.what()); \
   }
 
-double diagonal_shift_estimate(Mat A) {
-  // min over rows of a_ii - sum_{j != i} |a_ij|: exactly c for A = (Laplacian) + c I.
-  PetscInt lo = 0, hi = 0;
-  NEUROPS_PETSC(MatGetOwnershipRange(A, &lo, &hi));
-  double local = std::numeric_limits<double>::infinity();
-  for (PetscInt i = lo; i < hi; ++i) {
-    PetscInt ncols = 0;
-    const PetscInt* cols = nullptr;
-    const PetscScalar* vals = nullptr;
-    NEUROPS_PETSC(MatGetRow(A, i, &ncols, &cols, &vals));
-    double diag = 0, off = 0;
-    for (PetscInt k = 0; k < ncols; ++k) {
-      if (cols[k] == i)
-        diag += PetscRealPart(vals[k]);
-      else
-        off += std::abs(vals[k]);
-    }
-    NEUROPS_PETSC(MatRestoreRow(A, i, &ncols, &cols, &vals));
-    local = std::min(local, diag - off);
-  }
-  double global = local;
-  MPI_Allreduce(&local, &global, 1, MPI_DOUBLE, MPI_MIN, PetscObjectComm(reinterpret_cast<PetscObject>(A)));
-  return global;
-}
-
 double mean_diagonal(Mat A) {
   PetscVec d;
   NEUROPS_PETSC(MatCreateVecs(A, d.out(), nullptr));

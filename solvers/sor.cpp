@@ -2,6 +2,7 @@
 
 #include <Eigen/Dense>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "neurops/core/progress.hpp"
@@ -338,6 +339,30 @@ double jacobi_spectral_radius(Mat A) {
     mu_max = eig.eigenvalues().maxCoeff();
   }
   return std::max(std::abs(1.0 - mu_min), std::abs(1.0 - mu_max));
+}
+
+double diagonal_shift_estimate(Mat A) {
+  PetscInt lo = 0, hi = 0;
+  NEUROPS_PETSC(MatGetOwnershipRange(A, &lo, &hi));
+  double local = std::numeric_limits<double>::infinity();
+  for (PetscInt i = lo; i < hi; ++i) {
+    PetscInt ncols = 0;
+    const PetscInt* cols = nullptr;
+    const PetscScalar* vals = nullptr;
+    NEUROPS_PETSC(MatGetRow(A, i, &ncols, &cols, &vals));
+    double diag = 0, off = 0;
+    for (PetscInt k = 0; k < ncols; ++k) {
+      if (cols[k] == i)
+        diag += PetscRealPart(vals[k]);
+      else
+        off += std::abs(vals[k]);
+    }
+    NEUROPS_PETSC(MatRestoreRow(A, i, &ncols, &cols, &vals));
+    local = std::min(local, diag - off);
+  }
+  double global = local;
+  MPI_Allreduce(&local, &global, 1, MPI_DOUBLE, MPI_MIN, PetscObjectComm(reinterpret_cast<PetscObject>(A)));
+  return global;
 }
 
 double young_optimal_omega(double rho_jacobi) {

@@ -80,6 +80,9 @@ RelaxationResult ssor_pcg_solve(Mat A, Vec b, Vec x, double omega, const Relaxat
 /// Spectral radius of the Jacobi iteration matrix I - D^{-1} A of a symmetric matrix with a positive
 /// diagonal: dense eigen-decomposition up to 1500 unknowns, Lanczos on D^{-1/2} A D^{-1/2} beyond.
 double jacobi_spectral_radius(Mat A);
+/// min_i (a_ii - sum_{j != i} |a_ij|) over all rows (global in parallel): exactly c for A = L + c I
+/// with L a Dirichlet Laplacian stencil; the default context of the tuners for unknown matrices.
+double diagonal_shift_estimate(Mat A);
 /// Young's optimal SOR parameter 1 + (beta / (1 + sqrt(1 - beta^2)))^2 for beta = rho(Jacobi) < 1.
 double young_optimal_omega(double rho_jacobi);
 
