@@ -3,6 +3,8 @@ neurops_add_test(NAME test_solvers
                  SOURCES solvers/fixture.cpp solvers/test_linear_systems.cpp solvers/test_sor.cpp
                          solvers/test_bandits.cpp solvers/test_petsc_types.cpp
                  LABELS unit)
+neurops_add_test(NAME test_solvers_mpi SOURCES solvers/fixture.cpp solvers/test_parallel.cpp LABELS unit mpi
+                 MPI_RANKS 2)
 
 # An unmodified PETSc tutorial (Debian package libpetsc3.18-dev-examples) picks the sorbandit PC
 # from the command line through -dll_append libneurops.so. ex9 solves two systems -t times in
