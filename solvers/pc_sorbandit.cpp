@@ -27,6 +27,7 @@ struct SorBandit {
   std::string context_source = "none";
   std::unique_ptr<OmegaTuner> tuner;
   std::unique_ptr<LocalCsr> csr;  // held between PCPreSolve and PCPostSolve
+  std::vector<PetscScalar> work;  // SSOR intermediate, reused across applications
   double omega = 1.0;
   double context = 0.0;
   PetscInt applications = 0;
@@ -131,8 +132,8 @@ PetscErrorCode apply(PC pc, Vec x, Vec y) {
     NEUROPS_PETSC(VecGetArrayRead(x, &xa));
     NEUROPS_PETSC(VecGetArray(y, &ya));
     if (s->symmetric) {
-      std::vector<PetscScalar> work(static_cast<std::size_t>(csr->rows()));
-      csr->ssor_apply(s->omega, xa, ya, work.data());
+      s->work.resize(static_cast<std::size_t>(csr->rows()));
+      csr->ssor_apply(s->omega, xa, ya, s->work.data());
     } else {
       csr->forward_solve(s->omega, xa, ya);
     }

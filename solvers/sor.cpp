@@ -78,6 +78,9 @@ LocalCsr::LocalCsr(Mat A) {
       NEUROPS_THROW("SOR kernels: row " << row << " has a zero or missing diagonal entry; SOR needs a_ii != 0");
     }
   }
+  // Reciprocals keep the division out of the sweeps' row-to-row dependency chain.
+  inv_diag_.resize(static_cast<std::size_t>(n_));
+  for (PetscInt i = 0; i < n_; ++i) inv_diag_[static_cast<std::size_t>(i)] = 1.0 / a_[diag_[static_cast<std::size_t>(i)]];
 }
 
 LocalCsr::~LocalCsr() { release(); }
@@ -98,7 +101,7 @@ void LocalCsr::forward_solve(double omega, const PetscScalar* r, PetscScalar* z)
     PetscScalar s = r[i];
     for (PetscInt k = ia_[i]; k < d; ++k) s -= a_[k] * z[ja_[k]];
     // Columns of an assembled AIJ row are sorted; entries left of the diagonal are the L part.
-    z[i] = omega * s / a_[d];
+    z[i] = s * (omega * inv_diag_[static_cast<std::size_t>(i)]);
   }
 }
 
@@ -107,17 +110,23 @@ void LocalCsr::backward_solve(double omega, const PetscScalar* r, PetscScalar* z
     const PetscInt d = diag_[static_cast<std::size_t>(i)];
     PetscScalar s = r[i];
     for (PetscInt k = d + 1; k < ia_[i + 1]; ++k) s -= a_[k] * z[ja_[k]];
-    z[i] = omega * s / a_[d];
+    z[i] = s * (omega * inv_diag_[static_cast<std::size_t>(i)]);
   }
 }
 
 void LocalCsr::ssor_apply(double omega, const PetscScalar* r, PetscScalar* z, PetscScalar* work) const {
-  // work = omega (D + wU)^{-1} r; then z = omega (D + wL)^{-1} [D work (2 - w) / w]
-  //      = w (2 - w) (D + wL)^{-1} D (D + wU)^{-1} r = M^{-1} r.
+  // work = y = omega (D + wU)^{-1} r (backward sweep). The forward solve of
+  // (D + wL) z = w (2 - w) D (D + wU)^{-1} r = (2 - w) D y then reads, row by row,
+  //   z_i = (2 - w) y_i - w / a_ii sum_{j<i} a_ij z_j,
+  // which gives z = M^{-1} r for M = (D + wU) D^{-1} (D + wL) / (w (2 - w)) in two sweeps.
   backward_solve(omega, r, work);
-  const double factor = (2.0 - omega) / omega;
-  for (PetscInt i = 0; i < n_; ++i) work[i] *= a_[diag_[static_cast<std::size_t>(i)]] * factor;
-  forward_solve(omega, work, z);
+  const double c = 2.0 - omega;
+  for (PetscInt i = 0; i < n_; ++i) {
+    const PetscInt d = diag_[static_cast<std::size_t>(i)];
+    PetscScalar s = 0;
+    for (PetscInt k = ia_[i]; k < d; ++k) s += a_[k] * z[ja_[k]];
+    z[i] = c * work[i] - omega * inv_diag_[static_cast<std::size_t>(i)] * s;
+  }
 }
 
 void check_relaxation_input(Mat A, double omega, const char* what) {

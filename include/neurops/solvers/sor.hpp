@@ -49,6 +49,7 @@ class LocalCsr {
   const PetscInt *ia_ = nullptr, *ja_ = nullptr;
   const PetscScalar* a_ = nullptr;
   std::vector<PetscInt> diag_;
+  std::vector<PetscScalar> inv_diag_;
 };
 
 struct RelaxationSettings {
