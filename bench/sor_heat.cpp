@@ -101,10 +101,10 @@ int main(int argc, char** argv) {
       NEUROPS_PETSC(PetscOptionsSetValue(nullptr, "-bench_ssor_pc_sor_omega", w.c_str()));
       rows.push_back(run_petsc("PETSc CG + SOR symmetric omega=" + w.substr(0, 4), "bench_ssor_",
                                {.ksp_type = KSPCG, .pc_type = PCSOR}, A, b, x, int(repeats)));
-      rows.push_back(run_petsc("PETSc CG + ICC(0)", "bench_icc_", {.ksp_type = KSPCG, .pc_type = PCICC}, A, b, x,
-                               int(repeats)));
-      rows.push_back(run_petsc("PETSc CG + GAMG", "bench_gamg_", {.ksp_type = KSPCG, .pc_type = PCGAMG}, A, b, x,
-                               int(repeats)));
+      rows.push_back(
+          run_petsc("PETSc CG + ICC(0)", "bench_icc_", {.ksp_type = KSPCG, .pc_type = PCICC}, A, b, x, int(repeats)));
+      rows.push_back(
+          run_petsc("PETSc CG + GAMG", "bench_gamg_", {.ksp_type = KSPCG, .pc_type = PCGAMG}, A, b, x, int(repeats)));
       const double ref = rows[1].solve;
       std::printf("\nheat system at kappa = 10, nx = %lld (%lld unknowns), median of %lld solves\n",
                   static_cast<long long>(nx), static_cast<long long>(heat.unknowns()), static_cast<long long>(repeats));
@@ -139,11 +139,12 @@ int main(int argc, char** argv) {
         tuner_s += t.seconds();
         heat.advance(x);
       }
-      std::printf("\ntuner overhead, %s, nx = %lld (%lld unknowns), %lld warm-started steps from t = 0.5: solves "
-                  "%.3f s (%.1f iterations/step), tuner %.6f s = %.4f%% of solve time\n",
-                  learner.c_str(), static_cast<long long>(nx), static_cast<long long>(heat.unknowns()),
-                  static_cast<long long>(tuner_steps), solve_s, iterations / double(tuner_steps), tuner_s,
-                  100.0 * tuner_s / solve_s);
+      std::printf(
+          "\ntuner overhead, %s, nx = %lld (%lld unknowns), %lld warm-started steps from t = 0.5: solves "
+          "%.3f s (%.1f iterations/step), tuner %.6f s = %.4f%% of solve time\n",
+          learner.c_str(), static_cast<long long>(nx), static_cast<long long>(heat.unknowns()),
+          static_cast<long long>(tuner_steps), solve_s, iterations / double(tuner_steps), tuner_s,
+          100.0 * tuner_s / solve_s);
     }
     return 0;
   } catch (const std::exception& e) {

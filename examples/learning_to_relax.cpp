@@ -68,8 +68,9 @@ void add_trial(MethodRun& m, const std::vector<double>& costs, const std::vector
 
 double mean(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / double(v.size()); }
 
-void print_table(const std::string& title, const std::vector<std::string>& order, std::map<std::string, MethodRun>& runs,
-                 double instances, const std::string& best_fixed, const std::string& optimal, bool timings) {
+void print_table(const std::string& title, const std::vector<std::string>& order,
+                 std::map<std::string, MethodRun>& runs, double instances, const std::string& best_fixed,
+                 const std::string& optimal, bool timings) {
   std::printf("\n%s\n", title.c_str());
   std::printf("  %-30s %14s %12s %10s %10s", "method", "total iters", "iters/inst", "/best-fix", "/inst-opt");
   if (timings) std::printf(" %11s %11s %9s", "solve s", "tuner s", "overhead");
@@ -85,7 +86,8 @@ void print_table(const std::string& title, const std::vector<std::string>& order
     else
       std::printf(" %10s", "-");
     if (timings && m.solve_seconds > 0)
-      std::printf(" %11.3f %11.5f %8.3f%%", m.solve_seconds, m.tuner_seconds, 100.0 * m.tuner_seconds / m.solve_seconds);
+      std::printf(" %11.3f %11.5f %8.3f%%", m.solve_seconds, m.tuner_seconds,
+                  100.0 * m.tuner_seconds / m.solve_seconds);
     std::printf("\n");
   }
 }
@@ -112,7 +114,8 @@ void save_runs(io::H5File& file, const std::string& group, const std::vector<std
     auto& m = runs[name];
     if (m.costs.empty()) continue;
     std::string key = name;
-    std::replace_if(key.begin(), key.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+    std::replace_if(
+        key.begin(), key.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
     const auto n = static_cast<index_t>(m.costs.size());
     Tensor<double> costs({n}), omegas({n}), cumulative({n}), totals({static_cast<index_t>(m.totals.size())});
     std::copy(m.costs.begin(), m.costs.end(), costs.begin());
@@ -141,7 +144,11 @@ int main(int argc, char** argv) {
     const auto variances = opt.choice("variance", "both", {"high", "low", "both"}, "offset distributions to run");
     const auto heat_nx = opt.integer("heat_nx", 25, "heat grid intervals per side ((nx-1)^2 unknowns; 400 -> 159,201)");
     const auto heat_steps = opt.integer("heat_steps", 1000, "Crank-Nicolson steps (the paper runs 5000)");
-    const bool heat_oracle = opt.flag("heat_oracle", true, "also solve every omega per step (best fixed, per-step optimum)");
+    const bool heat_oracle =
+        opt.flag("heat_oracle", true, "also solve every omega per step (best fixed, per-step optimum)");
+    const std::string normaliser =
+        opt.choice("tsallis_normaliser", "reference", {"reference", "safeguarded"},
+                   "Tsallis-INF normaliser (Newton from -1 as the paper's code, or safeguarded)");
     const std::string out = opt.string("out", "ltr_output", "output folder");
     if (opt.help_requested()) return 0;
     NEUROPS_CHECK(instances >= 1, "option -ltr_instances: expected at least 1, found " << instances);
@@ -166,9 +173,9 @@ int main(int argc, char** argv) {
         const int legend_arm = static_cast<int>(std::lround((legend_omega - 1.0) / 0.05));
         const std::string fixed_name = "omega = " + std::to_string(legend_omega).substr(0, 3);
         std::map<std::string, MethodRun> runs;
-        const std::vector<std::string> order = {"omega = 1",       fixed_name,       "best fixed (hindsight)",
-                                                "Tsallis-INF",     "Tsallis-INF-CB", "ChebCB",
-                                                "instance-optimal (Young)", "per-instance grid minimum"};
+        const std::vector<std::string> order = {
+            "omega = 1",      fixed_name, "best fixed (hindsight)",   "Tsallis-INF",
+            "Tsallis-INF-CB", "ChebCB",   "instance-optimal (Young)", "per-instance grid minimum"};
         Progress progress(trials * instances, "shifted/" + variance);
         for (std::int64_t trial = 0; trial < trials; ++trial) {
           Rng rng = Rng::stream(seed, 2 * std::uint64_t(trial) + (variance == "high" ? 0 : 1));
@@ -195,7 +202,8 @@ int main(int argc, char** argv) {
             young_costs.push_back(double(sor_solve(A, b, x, star).iterations));
             if (t % 50 == 0) progress.update(trial * instances + t);
           }
-          if (capped) std::printf("  note: %lld solves hit the 10000-iteration cap (counted at the cap)\n", (long long)capped);
+          if (capped)
+            std::printf("  note: %lld solves hit the 10000-iteration cap (counted at the cap)\n", (long long)capped);
           // Baselines from the table.
           const auto hind = hindsight_baselines(table);
           std::vector<double> c1, cl, cb, cmin, w1, wl, wb, wmin;
@@ -222,7 +230,11 @@ int main(int argc, char** argv) {
           const std::uint64_t learner_seed = seed * 1000 + std::uint64_t(trial);
           const auto [lo, hi] = std::pair{-0.15, 0.65};  // the reference's context interval
           for (const std::string learner : {"tsallis", "binned", "chebcb"}) {
-            auto tuner = make_tuner({.learner = learner, .context_lo = lo, .context_hi = hi, .seed = learner_seed});
+            auto tuner = make_tuner({.learner = learner,
+                                     .context_lo = lo,
+                                     .context_hi = hi,
+                                     .tsallis_normaliser = normaliser,
+                                     .seed = learner_seed});
             std::vector<double> costs, omegas;
             for (std::int64_t t = 0; t < instances; ++t) {
               const double w = tuner->choose(contexts[static_cast<std::size_t>(t)]);
@@ -231,7 +243,9 @@ int main(int argc, char** argv) {
               costs.push_back(cost);
               omegas.push_back(w);
             }
-            const std::string name = learner == "tsallis" ? "Tsallis-INF" : learner == "binned" ? "Tsallis-INF-CB" : "ChebCB";
+            const std::string name = learner == "tsallis"  ? "Tsallis-INF"
+                                     : learner == "binned" ? "Tsallis-INF-CB"
+                                                           : "ChebCB";
             add_trial(runs[name], costs, omegas, int(trials));
           }
         }
@@ -241,10 +255,11 @@ int main(int argc, char** argv) {
                     order, runs, double(instances), "best fixed (hindsight)", "instance-optimal (Young)", false);
         const double tsallis_ratio = mean(runs["Tsallis-INF"].totals) / mean(runs["best fixed (hindsight)"].totals);
         const double cheb_ratio = mean(runs["ChebCB"].totals) / mean(runs["instance-optimal (Young)"].totals);
-        std::printf("  target: Tsallis-INF within 10%% of best fixed: %.3f (%s); ChebCB within 15%% of instance-optimal: "
-                    "%.3f (%s)\n",
-                    tsallis_ratio, tsallis_ratio <= 1.10 ? "met" : "not met", cheb_ratio,
-                    cheb_ratio <= 1.15 ? "met" : "not met");
+        std::printf(
+            "  target: Tsallis-INF within 10%% of best fixed: %.3f (%s); ChebCB within 15%% of instance-optimal: "
+            "%.3f (%s)\n",
+            tsallis_ratio, tsallis_ratio <= 1.10 ? "met" : "not met", cheb_ratio,
+            cheb_ratio <= 1.15 ? "met" : "not met");
         for (const auto& name : order)
           csv << "shifted_" << variance << "," << name << "," << mean(runs[name].totals) << ","
               << mean(runs[name].totals) / double(instances) << "\n";
@@ -257,8 +272,8 @@ int main(int argc, char** argv) {
 
     // 3. Heat experiment: SSOR-PCG with warm starts, omega chosen live before every step.
     if (experiment != "shifted") {
-      const std::vector<std::string> order = {"omega = 1", "omega = 1.5", "best fixed (hindsight)", "Tsallis-INF",
-                                              "Tsallis-INF-CB", "ChebCB", "per-step grid minimum"};
+      const std::vector<std::string> order = {"omega = 1",      "omega = 1.5", "best fixed (hindsight)", "Tsallis-INF",
+                                              "Tsallis-INF-CB", "ChebCB",      "per-step grid minimum"};
       std::map<std::string, MethodRun> runs;
       const PetscInt unknowns = (heat_nx - 1) * (heat_nx - 1);
       auto run_live = [&](const std::string& name, OmegaTuner& tuner) {
@@ -288,16 +303,23 @@ int main(int argc, char** argv) {
           if (step % 20 == 0) progress.update(step, "omega " + std::to_string(w).substr(0, 4));
         }
         progress.finish();
-        if (failures) std::printf("  note: %s: %lld steps did not converge (counted, sequence continued)\n",
-                                  name.c_str(), (long long)failures);
+        if (failures)
+          std::printf("  note: %s: %lld steps did not converge (counted, sequence continued)\n", name.c_str(),
+                      (long long)failures);
         add_trial(m, costs, omegas, 1);
       };
       const double kappa_hi = 10.0;
       for (const auto& [name, config] : std::vector<std::pair<std::string, TunerConfig>>{
                {"omega = 1", {.learner = "fixed", .fixed_omega = 1.0}},
                {"omega = 1.5", {.learner = "fixed", .fixed_omega = 1.5}},
-               {"Tsallis-INF", {.learner = "tsallis", .seed = seed}},
-               {"Tsallis-INF-CB", {.learner = "binned", .context_lo = 0.0, .context_hi = kappa_hi, .bins = 6, .seed = seed}},
+               {"Tsallis-INF", {.learner = "tsallis", .tsallis_normaliser = normaliser, .seed = seed}},
+               {"Tsallis-INF-CB",
+                {.learner = "binned",
+                .context_lo = 0.0,
+                .context_hi = kappa_hi,
+                .bins = 6,
+                .tsallis_normaliser = normaliser,
+                .seed = seed}},
                {"ChebCB", {.learner = "chebcb", .context_lo = 0.0, .context_hi = kappa_hi, .seed = seed}}}) {
         auto tuner = make_tuner(config);
         run_live(name, *tuner);
@@ -338,7 +360,8 @@ int main(int argc, char** argv) {
         }
         add_trial(runs["best fixed (hindsight)"], cb, wb, 1);
         add_trial(runs["per-step grid minimum"], cmin, wmin, 1);
-        std::printf("  heat: best fixed omega in hindsight = %.2f\n", arms[static_cast<std::size_t>(hind.best_fixed_arm)]);
+        std::printf("  heat: best fixed omega in hindsight = %.2f\n",
+                    arms[static_cast<std::size_t>(hind.best_fixed_arm)]);
       }
       const std::string ref = heat_oracle ? "best fixed (hindsight)" : "omega = 1.5";
       print_table("Heat (Crank-Nicolson, SSOR-PCG, warm starts): " + std::to_string(unknowns) + " unknowns, " +

@@ -70,9 +70,12 @@ int main(int argc, char** argv) {
     config.omega_min = opt.real("omega_min", 1.0, "smallest omega of the grid");
     config.omega_max = opt.real("omega_max", 1.95, "largest omega of the grid");
     config.fixed_omega = opt.real("omega", 1.5, "omega of the fixed learner");
-    const std::vector<double> default_range = family == "heat" ? std::vector<double>{0.0, 10.0}
-                                                               : std::vector<double>{-0.15, 0.65};
+    const std::vector<double> default_range =
+        family == "heat" ? std::vector<double>{0.0, 10.0} : std::vector<double>{-0.15, 0.65};
     const auto range = opt.reals("context_range", default_range, "context interval lo,hi of chebcb/binned");
+    config.tsallis_normaliser =
+        opt.choice("tsallis_normaliser", "reference", {"reference", "safeguarded"},
+                   "Tsallis-INF normaliser (Newton from -1 as the paper's code, or safeguarded)");
     config.bins = static_cast<int>(opt.integer("bins", family == "heat" ? 6 : 5, "bins of the binned learner"));
     config.seed = static_cast<std::uint64_t>(opt.integer("seed", 0, "seed of the learner and the generated family"));
     const bool regret = opt.flag("regret", true, "also solve with every grid omega to report regret");
@@ -199,8 +202,9 @@ int main(int argc, char** argv) {
     io::write_text_atomically(out + ".csv", csv.str());
     std::printf("%s on %s (%s): %lld systems, mean iterations %.2f", config.learner.c_str(), family.c_str(),
                 method.c_str(), static_cast<long long>(rows), total / double(rows));
-    if (regret) std::printf(", per-instance grid minimum %.2f, regret %.0f iterations (%.1f%%)", total_min / double(rows),
-                            total - total_min, 100.0 * (total - total_min) / total_min);
+    if (regret)
+      std::printf(", per-instance grid minimum %.2f, regret %.0f iterations (%.1f%%)", total_min / double(rows),
+                  total - total_min, 100.0 * (total - total_min) / total_min);
     std::printf(", not converged %lld\n%s", static_cast<long long>(failures), tuner->summary().c_str());
     std::printf("wrote %s.csv and %s.h5\n", out.c_str(), out.c_str());
     return 0;

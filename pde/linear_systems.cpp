@@ -21,8 +21,8 @@ PetscDM dirichlet_grid_3d(MPI_Comm comm, PetscInt nx, PetscInt ny, PetscInt nz) 
   NEUROPS_CHECK(nx >= 1 && ny >= 1 && nz >= 1,
                 "dirichlet_grid_3d: expected positive extents, found " << nx << " x " << ny << " x " << nz);
   PetscDM da;
-  NEUROPS_PETSC(DMDACreate3d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, nx, ny,
-                             nz, PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, 1, 1, nullptr, nullptr, nullptr, da.out()));
+  NEUROPS_PETSC(DMDACreate3d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, nx, ny, nz,
+                             PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, 1, 1, nullptr, nullptr, nullptr, da.out()));
   NEUROPS_PETSC(DMSetUp(da));
   return da;
 }
@@ -34,11 +34,9 @@ PetscMat assemble_laplacian(DM grid, const std::vector<std::uint8_t>& solid, dou
   NEUROPS_CHECK(dim == 2 || dim == 3, "assemble_laplacian: expected a 2-D or 3-D DMDA, found dimension " << dim);
   if (dim == 2) P = 1;
   const std::size_t nodes = static_cast<std::size_t>(M) * N * P;
-  NEUROPS_CHECK(solid.empty() || solid.size() == nodes, "assemble_laplacian: solid mask has " << solid.size()
-                                                                                            << " entries, expected "
-                                                                                            << nodes << " (grid " << M
-                                                                                            << " x " << N << " x " << P
-                                                                                            << ")");
+  NEUROPS_CHECK(solid.empty() || solid.size() == nodes, "assemble_laplacian: solid mask has "
+                                                            << solid.size() << " entries, expected " << nodes
+                                                            << " (grid " << M << " x " << N << " x " << P << ")");
   auto is_solid = [&](PetscInt i, PetscInt j, PetscInt k) {
     return !solid.empty() && solid[static_cast<std::size_t>((k * N + j) * M + i)] != 0;
   };

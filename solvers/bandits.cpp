@@ -92,18 +92,13 @@ std::string OmegaTuner::summary() const {
 FixedOmega::FixedOmega(double omega) : OmegaTuner({omega}) {}
 
 // ---------------------------------------------------------------------------------------------
-TsallisInf::TsallisInf(std::vector<double> arms, std::uint64_t seed)
-    : OmegaTuner(std::move(arms)), rng_(seed), cumulative_(arms_.size(), 0.0) {}
+TsallisInf::TsallisInf(std::vector<double> arms, std::uint64_t seed, TsallisNormaliser normaliser)
+    : OmegaTuner(std::move(arms)), rng_(seed), normaliser_(normaliser), cumulative_(arms_.size(), 0.0) {}
 
-std::vector<double> TsallisInf::probabilities() const {
+std::vector<double> TsallisInf::weights() const {
   const double eta = 2.0 / std::sqrt(double(t_));
   const auto n = cumulative_.size();
   std::vector<double> p(n);
-  // f(x) = sum_i 4 (eta (K_i/s - x))^{-2} - 1 is convex and increasing for x < min_i K_i/s, so
-  // Newton converges monotonically from any start where f >= 0. The reference starts at x = -1,
-  // which lies left of the root once the losses have grown (f(-1) < 0); its first Newton step can
-  // then jump past the pole at min K_i/s. We start at -1 when f(-1) >= 0 (the reference's iterates,
-  // e.g. in the first round) and otherwise at min K_i/s - 2/eta, where the best arm alone has p = 1.
   auto evaluate = [&](double x, double& sum, double& sum32) {
     sum = sum32 = 0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -113,8 +108,21 @@ std::vector<double> TsallisInf::probabilities() const {
       sum32 += p[i] * std::sqrt(p[i]);
     }
   };
-  const double pole = *std::min_element(cumulative_.begin(), cumulative_.end()) / scale_;
   double x = -1.0, sum = 0, sum32 = 0;
+  if (normaliser_ == TsallisNormaliser::reference) {
+    // As learners/TsallisINF.m: 20 Newton steps from x = -1; the weights are those evaluated at the
+    // last iterate before its update.
+    for (int newton = 0; newton < 20; ++newton) {
+      evaluate(x, sum, sum32);
+      x -= (sum - 1.0) / (eta * sum32);
+    }
+    return p;
+  }
+  // f(x) = sum_i 4 (eta (K_i/s - x))^{-2} - 1 is convex and increasing for x < min_i K_i/s, so
+  // Newton converges monotonically from any start where f >= 0. Once losses have grown, x = -1 lies
+  // left of the root (f(-1) < 0) and the first Newton step can jump past the pole at min K_i/s;
+  // then we start at min K_i/s - 2/eta instead, where the best arm alone has weight 1.
+  const double pole = *std::min_element(cumulative_.begin(), cumulative_.end()) / scale_;
   if (!(x < pole)) x = pole - 2.0 / eta;
   evaluate(x, sum, sum32);
   if (sum < 1.0) {
@@ -125,18 +133,27 @@ std::vector<double> TsallisInf::probabilities() const {
     x -= (sum - 1.0) / (eta * sum32);
     evaluate(x, sum, sum32);
   }
-  for (auto& v : p) v /= sum;  // remove the last Newton step's residual (|sum - 1| ~ 1e-15)
+  return p;
+}
+
+std::vector<double> TsallisInf::probabilities() const {
+  auto p = weights();
+  const double sum = std::accumulate(p.begin(), p.end(), 0.0);
+  if (!(sum > 0) || !std::isfinite(sum)) return std::vector<double>(p.size(), 1.0 / double(p.size()));
+  for (auto& v : p) v /= sum;
   return p;
 }
 
 int TsallisInf::pick(double) {
-  const auto p = probabilities();
-  int i = sample_proportional(rng_, p);
-  if (i < 0) {  // degenerate weights: play uniformly
-    i = static_cast<int>(rng_.integer(p.size()));
-    played_prob_ = 1.0 / double(p.size());
+  const auto w = weights();
+  int i = sample_proportional(rng_, w);  // randsample normalises the weights
+  if (i < 0) {                           // degenerate weights: play uniformly
+    i = static_cast<int>(rng_.integer(w.size()));
+    played_prob_ = 1.0 / double(w.size());
   } else {
-    played_prob_ = p[static_cast<std::size_t>(i)];
+    // The importance weight uses the arm's weight itself, as the reference does (it equals the
+    // sampling probability when the normaliser has converged).
+    played_prob_ = w[static_cast<std::size_t>(i)];
   }
   return i;
 }
@@ -206,8 +223,8 @@ int ChebCB::pick(double context) {
 void ChebCB::fit_arm(int arm, const Eigen::VectorXd& lb, const Eigen::VectorXd& ub, double& resnorm) {
   const auto a = static_cast<std::size_t>(arm);
   const Eigen::MatrixXd& G = gram_[a];
-  const Eigen::VectorXd h = moment_[a] / scale_;        // F^T y
-  const double yy = square_[a] / (scale_ * scale_);      // y^T y
+  const Eigen::VectorXd h = moment_[a] / scale_;     // F^T y
+  const double yy = square_[a] / (scale_ * scale_);  // y^T y
   // Minimum-norm least squares: pinv(F) y = pinv(F^T F) F^T y.
   Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd> cod(G);
   cod.setThreshold(1e-12);
@@ -262,8 +279,8 @@ void ChebCB::learn(double cost) {
     if ((rescaled || i == arm) && pulls()[i] > 0) fit_arm(static_cast<int>(i), lb, ub, resnorm);
 
   const double t = double(observed_);
-  const double alpha = (std::numbers::pi + 2.0 / std::numbers::pi * std::log(2.0 * m_ + 1.0)) /
-                       (2.0 * scale_ * (m_ + 1.0)) * width_ * L;
+  const double alpha =
+      (std::numbers::pi + 2.0 / std::numbers::pi * std::log(2.0 * m_ + 1.0)) / (2.0 * scale_ * (m_ + 1.0)) * width_ * L;
   // R = sum_s (predicted_s - cost_s / (K N))^2 from running sums, O(1) per round.
   sum_pp_ += pending_prediction_ * pending_prediction_;
   sum_pc_ += pending_prediction_ * cost;
@@ -290,14 +307,14 @@ std::string ChebCB::summary() const {
 
 // ---------------------------------------------------------------------------------------------
 BinnedTsallisInf::BinnedTsallisInf(std::vector<double> arms, int bins, double context_lo, double context_hi,
-                                   std::uint64_t seed)
+                                   std::uint64_t seed, TsallisNormaliser normaliser)
     : OmegaTuner(arms) {
   NEUROPS_CHECK(bins >= 1, "BinnedTsallisInf: expected at least one bin, found " << bins);
   NEUROPS_CHECK(context_hi > context_lo,
                 "BinnedTsallisInf: context interval [" << context_lo << ", " << context_hi << "] is empty");
   const auto fractions = linspace(0.5 / bins, 1.0 - 0.5 / bins, bins);
   for (int b = 0; b < bins; ++b) {
-    bins_.emplace_back(arms, seed * 1000003ull + std::uint64_t(b));
+    bins_.emplace_back(arms, seed * 1000003ull + std::uint64_t(b), normaliser);
     centres_.push_back(context_lo + (context_hi - context_lo) * fractions[static_cast<std::size_t>(b)]);
   }
 }
@@ -331,13 +348,19 @@ std::unique_ptr<OmegaTuner> make_tuner(const TunerConfig& c) {
   NEUROPS_CHECK(c.arms >= 1, "tuner: expected at least one arm, found " << c.arms);
   NEUROPS_CHECK(c.omega_min > 0 && c.omega_max < 2 && c.omega_min <= c.omega_max,
                 "tuner: omega range must satisfy 0 < omega_min <= omega_max < 2, found [" << c.omega_min << ", "
-                                                                                        << c.omega_max << "]");
+                                                                                          << c.omega_max << "]");
   NEUROPS_CHECK(c.context_hi > c.context_lo,
                 "tuner: context range must be non-empty, found [" << c.context_lo << ", " << c.context_hi << "]");
   const auto grid = linspace(c.omega_min, c.omega_max, c.arms);
-  if (c.learner == "tsallis") return std::make_unique<TsallisInf>(grid, c.seed);
+  NEUROPS_CHECK(
+      c.tsallis_normaliser == "reference" || c.tsallis_normaliser == "safeguarded",
+      "tuner: unknown Tsallis-INF normaliser '" << c.tsallis_normaliser << "', expected reference or safeguarded");
+  const auto normaliser =
+      c.tsallis_normaliser == "reference" ? TsallisNormaliser::reference : TsallisNormaliser::safeguarded;
+  if (c.learner == "tsallis") return std::make_unique<TsallisInf>(grid, c.seed, normaliser);
   if (c.learner == "chebcb") return std::make_unique<ChebCB>(grid, c.context_lo, c.context_hi, c.seed, c.features);
-  if (c.learner == "binned") return std::make_unique<BinnedTsallisInf>(grid, c.bins, c.context_lo, c.context_hi, c.seed);
+  if (c.learner == "binned")
+    return std::make_unique<BinnedTsallisInf>(grid, c.bins, c.context_lo, c.context_hi, c.seed, normaliser);
   if (c.learner == "fixed") {
     NEUROPS_CHECK(c.fixed_omega > 0 && c.fixed_omega < 2,
                   "tuner: fixed omega must lie in (0, 2), found " << c.fixed_omega);

@@ -20,15 +20,20 @@ namespace {
 // 3x5 glyphs, one byte per row, bit 2 = left column. Lower case prints as upper case.
 constexpr const char* kChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ.-+=()/,:%*";
 constexpr std::uint8_t kGlyphs[][5] = {
-    {7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7}, {5, 5, 7, 1, 1}, {7, 4, 7, 1, 7},
-    {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1}, {7, 5, 7, 5, 7}, {7, 5, 7, 1, 7},                                    // 0-9
-    {2, 5, 7, 5, 5}, {6, 5, 6, 5, 6}, {3, 4, 4, 4, 3}, {6, 5, 5, 5, 6}, {7, 4, 6, 4, 7}, {7, 4, 6, 4, 4},  // A-F
-    {3, 4, 5, 5, 3}, {5, 5, 7, 5, 5}, {7, 2, 2, 2, 7}, {1, 1, 1, 5, 2}, {5, 5, 6, 5, 5}, {4, 4, 4, 4, 7},  // G-L
-    {5, 7, 7, 5, 5}, {6, 5, 5, 5, 5}, {2, 5, 5, 5, 2}, {6, 5, 6, 4, 4}, {2, 5, 5, 6, 3}, {6, 5, 6, 5, 5},  // M-R
-    {3, 4, 2, 1, 6}, {7, 2, 2, 2, 2}, {5, 5, 5, 5, 7}, {5, 5, 5, 5, 2}, {5, 5, 7, 7, 5}, {5, 5, 2, 5, 5},  // S-X
-    {5, 5, 2, 2, 2}, {7, 1, 2, 4, 7},                                                                    // Y-Z
-    {0, 0, 0, 0, 2}, {0, 0, 7, 0, 0}, {0, 2, 7, 2, 0}, {0, 7, 0, 7, 0}, {1, 2, 2, 2, 1}, {4, 2, 2, 2, 4},  // . - + = ( )
-    {1, 1, 2, 4, 4}, {0, 0, 0, 2, 4}, {0, 2, 0, 2, 0}, {5, 1, 2, 4, 5}, {0, 5, 2, 5, 0}};               // / , : % *
+    {7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7}, {5, 5, 7, 1, 1},
+    {7, 4, 7, 1, 7}, {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1}, {7, 5, 7, 5, 7}, {7, 5, 7, 1, 7},  // 0-9
+    {2, 5, 7, 5, 5}, {6, 5, 6, 5, 6}, {3, 4, 4, 4, 3}, {6, 5, 5, 5, 6}, {7, 4, 6, 4, 7},
+    {7, 4, 6, 4, 4},  // A-F
+    {3, 4, 5, 5, 3}, {5, 5, 7, 5, 5}, {7, 2, 2, 2, 7}, {1, 1, 1, 5, 2}, {5, 5, 6, 5, 5},
+    {4, 4, 4, 4, 7},  // G-L
+    {5, 7, 7, 5, 5}, {6, 5, 5, 5, 5}, {2, 5, 5, 5, 2}, {6, 5, 6, 4, 4}, {2, 5, 5, 6, 3},
+    {6, 5, 6, 5, 5},  // M-R
+    {3, 4, 2, 1, 6}, {7, 2, 2, 2, 2}, {5, 5, 5, 5, 7}, {5, 5, 5, 5, 2}, {5, 5, 7, 7, 5},
+    {5, 5, 2, 5, 5},                   // S-X
+    {5, 5, 2, 2, 2}, {7, 1, 2, 4, 7},  // Y-Z
+    {0, 0, 0, 0, 2}, {0, 0, 7, 0, 0}, {0, 2, 7, 2, 0}, {0, 7, 0, 7, 0}, {1, 2, 2, 2, 1},
+    {4, 2, 2, 2, 4},                                                                       // . - + = ( )
+    {1, 1, 2, 4, 4}, {0, 0, 0, 2, 4}, {0, 2, 0, 2, 0}, {5, 1, 2, 4, 5}, {0, 5, 2, 5, 0}};  // / , : % *
 
 using Rgb = std::array<std::uint8_t, 3>;
 
@@ -63,7 +68,8 @@ struct Canvas {
         const auto& g = kGlyphs[p - kChars];
         for (int r = 0; r < 5; ++r)
           for (int col = 0; col < 3; ++col)
-            if (g[r] & (4 >> col)) rect(x + col * size, y + r * size, x + col * size + size - 1, y + r * size + size - 1, c);
+            if (g[r] & (4 >> col))
+              rect(x + col * size, y + r * size, x + col * size + size - 1, y + r * size + size - 1, c);
       }
       x += 4 * size;
     }
@@ -99,7 +105,8 @@ void write_png_rgb(const fs::path& path, const Canvas& img) {
                 "cannot write plot '" << path.string() << "': directory '" << parent.string() << "' does not exist");
   const fs::path tmp = parent / ("." + path.filename().string() + ".tmp-" + std::to_string(getpid()));
   FILE* fp = std::fopen(tmp.c_str(), "wb");
-  NEUROPS_CHECK(fp, "cannot write plot '" << path.string() << "': directory '" << parent.string() << "' is not writable");
+  NEUROPS_CHECK(fp,
+                "cannot write plot '" << path.string() << "': directory '" << parent.string() << "' is not writable");
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
   png_infop info = png ? png_create_info_struct(png) : nullptr;
   volatile bool ok = png && info;
@@ -128,9 +135,9 @@ void write_png_rgb(const fs::path& path, const Canvas& img) {
 }  // namespace
 
 std::array<std::uint8_t, 3> plot_color(int index) {
-  static constexpr std::uint8_t tab10[10][3] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},
-                                                 {148, 103, 189}, {140, 86, 75}, {227, 119, 194}, {127, 127, 127},
-                                                 {188, 189, 34},  {23, 190, 207}};
+  static constexpr std::uint8_t tab10[10][3] = {{31, 119, 180},  {255, 127, 14}, {44, 160, 44},   {214, 39, 40},
+                                                {148, 103, 189}, {140, 86, 75},  {227, 119, 194}, {127, 127, 127},
+                                                {188, 189, 34},  {23, 190, 207}};
   const auto& c = tab10[((index % 10) + 10) % 10];
   return {c[0], c[1], c[2]};
 }
@@ -142,8 +149,8 @@ void write_line_plot(const fs::path& path, const std::vector<PlotSeries>& series
   double xmin = 1e300, xmax = -1e300, ymin = 1e300, ymax = -1e300;
   for (const auto& s : series) {
     NEUROPS_CHECK(!s.x.empty() && s.x.size() == s.y.size(), "write_line_plot: series '" << s.name << "' has "
-                                                                                       << s.x.size() << " x and "
-                                                                                       << s.y.size() << " y values");
+                                                                                        << s.x.size() << " x and "
+                                                                                        << s.y.size() << " y values");
     for (std::size_t i = 0; i < s.x.size(); ++i) {
       NEUROPS_CHECK(std::isfinite(s.x[i]) && std::isfinite(s.y[i]),
                     "write_line_plot: series '" << s.name << "' has a non-finite value at point " << i);

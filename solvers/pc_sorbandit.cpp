@@ -5,8 +5,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <sstream>
 #include <memory>
+#include <sstream>
 #include <vector>
 
 #include "neurops/core/petsc.hpp"
@@ -38,10 +38,10 @@ struct SorBandit {
 SorBandit* data_of(PC pc) { return static_cast<SorBandit*>(pc->data); }
 
 // Exceptions must not cross PETSc's C frames: convert them to a PETSc error with the message.
-#define SORBANDIT_TRY(pc, body)                                                                   \
-  try {                                                                                           \
-    body                                                                                          \
-  } catch (const std::exception& e) {                                                             \
+#define SORBANDIT_TRY(pc, body)                                                                               \
+  try {                                                                                                       \
+    body                                                                                                      \
+  } catch (const std::exception& e) {                                                                         \
     SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(pc)), PETSC_ERR_LIB, "pc sorbandit: %s", e.what()); \
   }
 
@@ -159,13 +159,13 @@ PetscErrorCode set_from_options(PC pc, PetscOptionItems* PetscOptionsObject) {
                               learners[learner], &learner, nullptr));
   s->config.learner = learners[learner];
   PetscInt arms = s->config.arms;
-  PetscCall(PetscOptionsInt("-pc_sorbandit_arms", "Number of omega values on the grid", "PCSORBANDIT", arms, &arms,
-                            nullptr));
+  PetscCall(
+      PetscOptionsInt("-pc_sorbandit_arms", "Number of omega values on the grid", "PCSORBANDIT", arms, &arms, nullptr));
   s->config.arms = static_cast<int>(arms);
   PetscCall(PetscOptionsReal("-pc_sorbandit_omega_min", "Smallest omega of the grid", "PCSORBANDIT",
                              s->config.omega_min, &s->config.omega_min, nullptr));
-  PetscCall(PetscOptionsReal("-pc_sorbandit_omega_max", "Largest omega of the grid", "PCSORBANDIT",
-                             s->config.omega_max, &s->config.omega_max, nullptr));
+  PetscCall(PetscOptionsReal("-pc_sorbandit_omega_max", "Largest omega of the grid", "PCSORBANDIT", s->config.omega_max,
+                             &s->config.omega_max, nullptr));
   PetscCall(PetscOptionsReal("-pc_sorbandit_omega", "omega of the fixed learner", "PCSORBANDIT", s->config.fixed_omega,
                              &s->config.fixed_omega, nullptr));
   PetscInt sweep = s->symmetric ? 0 : 1;
@@ -186,17 +186,23 @@ PetscErrorCode set_from_options(PC pc, PetscOptionItems* PetscOptionsObject) {
   PetscReal range[2] = {s->config.context_lo, s->config.context_hi};
   PetscInt nrange = 2;
   PetscBool range_set = PETSC_FALSE;
-  PetscCall(PetscOptionsRealArray("-pc_sorbandit_context_range", "Context interval lo,hi", "PCSORBANDIT", range, &nrange,
-                                  &range_set));
+  PetscCall(PetscOptionsRealArray("-pc_sorbandit_context_range", "Context interval lo,hi", "PCSORBANDIT", range,
+                                  &nrange, &range_set));
   if (range_set) {
     PetscCheck(nrange == 2, PetscObjectComm((PetscObject)pc), PETSC_ERR_ARG_WRONG,
                "-pc_sorbandit_context_range: expected two values lo,hi, found %d", (int)nrange);
     s->config.context_lo = range[0];
     s->config.context_hi = range[1];
   }
+  const char* normalisers[] = {"reference", "safeguarded"};
+  PetscInt normaliser = s->config.tsallis_normaliser == "safeguarded" ? 1 : 0;
+  PetscCall(PetscOptionsEList("-pc_sorbandit_tsallis_normaliser",
+                              "Tsallis-INF normaliser: reference (Newton from -1, as the paper's code) or safeguarded",
+                              "PCSORBANDIT", normalisers, 2, normalisers[normaliser], &normaliser, nullptr));
+  s->config.tsallis_normaliser = normalisers[normaliser];
   PetscInt bins = s->config.bins;
-  PetscCall(PetscOptionsInt("-pc_sorbandit_bins", "Context bins of the binned learner", "PCSORBANDIT", bins, &bins,
-                            nullptr));
+  PetscCall(
+      PetscOptionsInt("-pc_sorbandit_bins", "Context bins of the binned learner", "PCSORBANDIT", bins, &bins, nullptr));
   s->config.bins = static_cast<int>(bins);
   PetscInt seed = static_cast<PetscInt>(s->config.seed);
   PetscCall(PetscOptionsInt("-pc_sorbandit_seed", "Seed of the learner's random choices", "PCSORBANDIT", seed, &seed,
@@ -220,7 +226,7 @@ PetscErrorCode set_from_options(PC pc, PetscOptionItems* PetscOptionsObject) {
                        before.omega_min != s->config.omega_min || before.omega_max != s->config.omega_max ||
                        before.fixed_omega != s->config.fixed_omega || before.context_lo != s->config.context_lo ||
                        before.context_hi != s->config.context_hi || before.bins != s->config.bins ||
-                       before.seed != s->config.seed;
+                       before.seed != s->config.seed || before.tsallis_normaliser != s->config.tsallis_normaliser;
   if (changed) s->tuner.reset();  // a new configuration starts a new learner
   PetscFunctionReturn(0);
 }
@@ -231,8 +237,8 @@ std::string describe(const SorBandit& s) {
      << s.config.arms << " values in [" << s.config.omega_min << ", " << s.config.omega_max << "], context "
      << s.context_source << ", cost " << (s.cost_is_applications ? "PC applications" : "KSP iterations") << "\n";
   os << "sorbandit: " << s.solves << " solves, total cost " << s.total_cost << ", mean "
-     << (s.solves ? s.total_cost / double(s.solves) : 0.0) << ", not converged " << s.not_converged
-     << ", last omega " << s.omega << ", tuner time " << s.tuner_seconds << " s\n";
+     << (s.solves ? s.total_cost / double(s.solves) : 0.0) << ", not converged " << s.not_converged << ", last omega "
+     << s.omega << ", tuner time " << s.tuner_seconds << " s\n";
   if (s.tuner) os << "sorbandit: " << s.tuner->summary();
   return os.str();
 }

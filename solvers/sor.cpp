@@ -80,7 +80,8 @@ LocalCsr::LocalCsr(Mat A) {
   }
   // Reciprocals keep the division out of the sweeps' row-to-row dependency chain.
   inv_diag_.resize(static_cast<std::size_t>(n_));
-  for (PetscInt i = 0; i < n_; ++i) inv_diag_[static_cast<std::size_t>(i)] = 1.0 / a_[diag_[static_cast<std::size_t>(i)]];
+  for (PetscInt i = 0; i < n_; ++i)
+    inv_diag_[static_cast<std::size_t>(i)] = 1.0 / a_[diag_[static_cast<std::size_t>(i)]];
 }
 
 LocalCsr::~LocalCsr() { release(); }
@@ -189,7 +190,7 @@ RelaxationResult sor_solve(Mat A, Vec b, Vec x, double omega, const RelaxationSe
 RelaxationResult ssor_pcg_solve(Mat A, Vec b, Vec x, double omega, const RelaxationSettings& settings) {
   check_relaxation_input(A, omega, "ssor_pcg_solve");
   NEUROPS_CHECK(settings.max_it >= 1 && settings.rtol > 0, "ssor_pcg_solve: expected max_it >= 1 and rtol > 0, found "
-                                                                << settings.max_it << ", " << settings.rtol);
+                                                               << settings.max_it << ", " << settings.rtol);
   Timer timer;
   const LocalCsr csr(A);
   PetscVec r, z, p, q, work;

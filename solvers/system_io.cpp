@@ -26,9 +26,9 @@ void validate_hdf5_layout(const fs::path& path, PetscInt& rows, PetscInt& cols) 
   const auto ir = file.read<std::int64_t>("/A/ir");
   const auto data = file.read<double>("/A/data");
   const auto b_shape = file.shape("/b");
-  NEUROPS_CHECK(jc.rank() == 1 && jc.numel() >= 1,
-                "system file '" << path.string() << "': /A/jc must be a 1-D row-pointer array, found shape "
-                                << jc.shape());
+  NEUROPS_CHECK(
+      jc.rank() == 1 && jc.numel() >= 1,
+      "system file '" << path.string() << "': /A/jc must be a 1-D row-pointer array, found shape " << jc.shape());
   rows = static_cast<PetscInt>(jc.numel() - 1);
   cols = static_cast<PetscInt>(file.attr_int("/A", "MATLAB_sparse"));
   const auto nnz = ir.numel();
@@ -42,8 +42,8 @@ void validate_hdf5_layout(const fs::path& path, PetscInt& rows, PetscInt& cols) 
   for (index_t k = 0; k < nnz; ++k)
     NEUROPS_CHECK(ir[k] >= 0 && ir[k] < cols, "system file '" << path.string() << "': column index " << ir[k]
                                                               << " at entry " << k << " outside [0, " << cols << ")");
-  NEUROPS_CHECK(rows == cols, "system file '" << path.string() << "': expected a square matrix, found " << rows << " x "
-                                              << cols);
+  NEUROPS_CHECK(rows == cols,
+                "system file '" << path.string() << "': expected a square matrix, found " << rows << " x " << cols);
   NEUROPS_CHECK(b_shape.numel() == rows, "system file '" << path.string() << "': /b has shape " << b_shape
                                                          << ", expected " << rows << " entries");
 }
@@ -147,8 +147,8 @@ LinearSystem read_system(MPI_Comm comm, const fs::path& path) {
   NEUROPS_PETSC(MatGetSize(sys.A, &m, &n));
   NEUROPS_PETSC(VecGetSize(sys.b, &nb));
   NEUROPS_CHECK(m == n, "system file '" << path.string() << "': expected a square matrix, found " << m << " x " << n);
-  NEUROPS_CHECK(nb == m, "system file '" << path.string() << "': right-hand side has " << nb << " entries, expected "
-                                         << m);
+  NEUROPS_CHECK(nb == m,
+                "system file '" << path.string() << "': right-hand side has " << nb << " entries, expected " << m);
   return sys;
 }
 

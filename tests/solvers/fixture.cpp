@@ -1,6 +1,5 @@
 #define BOOST_TEST_MODULE neurops_solvers
 #include <boost/test/unit_test.hpp>
-
 #include <memory>
 
 #include "neurops/core/petsc.hpp"

@@ -1,7 +1,6 @@
 // Bandit learners: the Tsallis-INF distribution, learning on synthetic costs, determinism,
 // ChebCB's bounded refit and context use, and the hindsight baselines.
 #include <boost/test/unit_test.hpp>
-
 #include <cmath>
 #include <numeric>
 
@@ -43,27 +42,38 @@ BOOST_AUTO_TEST_CASE(tsallis_probabilities_are_a_distribution) {
   p = t.probabilities();
   BOOST_TEST(std::accumulate(p.begin(), p.end(), 0.0) == 1.0, boost::test_tools::tolerance(1e-6));
   for (double v : p) BOOST_TEST(v > 0.0);
+  // The safeguarded normaliser solves sum_i p_i = 1 itself, on the same loss history.
+  TsallisInf safe(linspace(1.0, 1.95, 20), 1, TsallisNormaliser::safeguarded);
+  Rng noise2(5);
+  for (int round = 0; round < 300; ++round) {
+    const double w = safe.choose();
+    safe.observe(synthetic_cost(w, 0.5, noise2));
+    const auto weights = safe.weights();
+    BOOST_TEST(std::accumulate(weights.begin(), weights.end(), 0.0) == 1.0, boost::test_tools::tolerance(1e-9));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(tsallis_finds_the_best_fixed_arm) {
-  const auto arms = linspace(1.0, 1.95, 20);
-  TsallisInf t(arms, 42);
-  Rng noise(9);
-  double total = 0;
-  const int T = 3000;
-  for (int round = 0; round < T; ++round) {
-    const double w = t.choose();
-    const double c = synthetic_cost(w, 0.5, noise);  // best omega 1.5 (arm 10)
-    total += c;
-    t.observe(c);
+  for (auto normaliser : {TsallisNormaliser::reference, TsallisNormaliser::safeguarded}) {
+    const auto arms = linspace(1.0, 1.95, 20);
+    TsallisInf t(arms, 42, normaliser);
+    Rng noise(9);
+    double total = 0;
+    const int T = 3000;
+    for (int round = 0; round < T; ++round) {
+      const double w = t.choose();
+      const double c = synthetic_cost(w, 0.5, noise);  // best omega 1.5 (arm 10)
+      total += c;
+      t.observe(c);
+    }
+    const auto& pulls = t.pulls();
+    const auto best = std::max_element(pulls.begin(), pulls.end()) - pulls.begin();
+    BOOST_TEST_MESSAGE(t.summary());
+    BOOST_TEST(std::abs(arms[static_cast<std::size_t>(best)] - 1.5) < 0.06);
+    // Regret against the best fixed arm (cost about 20 per round) is sublinear: well below the
+    // uniform policy's mean cost (~65) and within 25% of the optimum over 3000 rounds.
+    BOOST_TEST(total / T < 25.0);
   }
-  const auto& pulls = t.pulls();
-  const auto best = std::max_element(pulls.begin(), pulls.end()) - pulls.begin();
-  BOOST_TEST_MESSAGE(t.summary());
-  BOOST_TEST(std::abs(arms[static_cast<std::size_t>(best)] - 1.5) < 0.06);
-  // Regret against the best fixed arm (cost about 20 per round) is sublinear: well below the
-  // uniform policy's mean cost (~65) and within 25% of the optimum over 3000 rounds.
-  BOOST_TEST(total / T < 25.0);
 }
 
 BOOST_AUTO_TEST_CASE(learners_are_deterministic_per_seed) {
@@ -110,8 +120,8 @@ BOOST_AUTO_TEST_CASE(chebcb_uses_the_context) {
   BOOST_TEST_MESSAGE("ChebCB " << cheb_total / T << ", Tsallis-INF " << plain_total / T << ", instance-optimal "
                                << optimal_total / T);
   BOOST_TEST_MESSAGE(cheb.summary());
-  BOOST_TEST(cheb_total < 0.8 * plain_total);     // context helps
-  BOOST_TEST(cheb_total < 1.3 * optimal_total);   // close to the instance-optimal policy
+  BOOST_TEST(cheb_total < 0.8 * plain_total);    // context helps
+  BOOST_TEST(cheb_total < 1.3 * optimal_total);  // close to the instance-optimal policy
   // The learned model predicts the right arm at both ends of the context interval.
   for (double c : {0.05, 0.95}) {
     const auto pc = cheb.predicted_costs(c);
@@ -141,6 +151,7 @@ BOOST_AUTO_TEST_CASE(fixed_and_factory) {
   BOOST_CHECK_EXCEPTION(make_tuner({.learner = "ucb"}), Error,
                         [](const Error& e) { return std::string(e.what()).find("'ucb'") != std::string::npos; });
   BOOST_CHECK_THROW(make_tuner({.context_lo = 1.0, .context_hi = 0.0}), Error);
+  BOOST_CHECK_THROW(make_tuner({.tsallis_normaliser = "bisection"}), Error);
   BOOST_CHECK_THROW(make_tuner({.learner = "fixed", .fixed_omega = 2.0}), Error);
   TsallisInf t(linspace(1, 1.9, 4), 0);
   BOOST_CHECK_THROW(t.observe(3), Error);  // observe before choose

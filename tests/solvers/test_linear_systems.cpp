@@ -1,7 +1,6 @@
 // The linear-system families: structure, symmetry, known spectra, obstacle decoupling, heat steps.
-#include <boost/test/unit_test.hpp>
-
 #include <Eigen/Dense>
+#include <boost/test/unit_test.hpp>
 #include <cmath>
 
 #include "neurops/pde/linear_systems.hpp"

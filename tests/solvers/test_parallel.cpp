@@ -1,7 +1,6 @@
 // Two ranks: SOR/SSOR-PCG with block-Jacobi (rank-local) sweeps on an MPIAIJ heat system, checked
 // against PETSc's CG, the Lanczos Jacobi radius, and the sorbandit PC inside a parallel KSP.
 #include <boost/test/unit_test.hpp>
-
 #include <cmath>
 #include <numbers>
 

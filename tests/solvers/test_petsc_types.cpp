@@ -1,6 +1,5 @@
 // The sorbandit PC inside a plain KSP loop, and system files read through PETSc's loaders.
 #include <boost/test/unit_test.hpp>
-
 #include <filesystem>
 #include <fstream>
 

@@ -1,6 +1,5 @@
 // SOR and SSOR-PCG against the reference iteration counts, a direct solve, Young's formula, and bad input.
 #include <boost/test/unit_test.hpp>
-
 #include <cmath>
 #include <numbers>
 
@@ -88,7 +87,8 @@ BOOST_AUTO_TEST_CASE(young_omega_is_the_grid_minimum) {
     BOOST_TEST(std::abs(best_omega - star) <= 0.05);
     BOOST_TEST(mean_sor_iterations(c, star, 8) <= best * 1.1);
   }
-  BOOST_TEST(young_optimal_omega(4.0 * std::cos(std::numbers::pi / 11.0) / 4.0) == 1.560, boost::test_tools::tolerance(2e-3));
+  BOOST_TEST(young_optimal_omega(4.0 * std::cos(std::numbers::pi / 11.0) / 4.0) == 1.560,
+             boost::test_tools::tolerance(2e-3));
   BOOST_CHECK_THROW(young_optimal_omega(1.0), Error);
 }
 
@@ -102,7 +102,8 @@ BOOST_AUTO_TEST_CASE(lanczos_spectral_radius_matches_the_dense_one) {
   const double rho = jacobi_spectral_radius(A);
   // A = I - cl L_h with cl' = cl / h^2: diagonal 1 + 4 cl', Jacobi radius 4 cl' cos(pi h) / (1 + 4 cl').
   const double cl = 0.5 * pde::HeatSequence::default_coefficient(0.7505) * 1e-3 * 1600.0;
-  BOOST_TEST(rho == 4.0 * cl * std::cos(std::numbers::pi / 40.0) / (1.0 + 4.0 * cl), boost::test_tools::tolerance(1e-6));
+  BOOST_TEST(rho == 4.0 * cl * std::cos(std::numbers::pi / 40.0) / (1.0 + 4.0 * cl),
+             boost::test_tools::tolerance(1e-6));
 }
 
 BOOST_AUTO_TEST_CASE(ssor_pcg_agrees_with_a_direct_solve) {
@@ -190,9 +191,8 @@ BOOST_AUTO_TEST_CASE(bad_input_is_reported) {
   NEUROPS_PETSC(VecSet(b, 1.0));
   // omega outside (0, 2)
   for (double w : {0.0, 2.0, -0.5, 2.5}) {
-    BOOST_CHECK_EXCEPTION(sor_solve(A, b, x, w), Error, [](const Error& e) {
-      return std::string(e.what()).find("(0, 2)") != std::string::npos;
-    });
+    BOOST_CHECK_EXCEPTION(sor_solve(A, b, x, w), Error,
+                          [](const Error& e) { return std::string(e.what()).find("(0, 2)") != std::string::npos; });
     BOOST_CHECK_THROW(ssor_pcg_solve(A, b, x, w), Error);
   }
   BOOST_CHECK_THROW(make_tuner({.omega_min = 0.5, .omega_max = 2.1}), Error);

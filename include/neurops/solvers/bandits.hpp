@@ -6,12 +6,11 @@
 //
 //   auto tuner = make_tuner({.learner = "tsallis", .seed = 3});
 //   for (...) { double w = tuner->choose(c); auto r = sor_solve(A, b, x, w); tuner->observe(r.iterations); }
+#include <Eigen/Core>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "neurops/core/random.hpp"
 
@@ -63,21 +62,35 @@ class FixedOmega final : public OmegaTuner {
   void learn(double) override {}
 };
 
-/// Tsallis-INF with eta_t = 2/sqrt(t): p_i = 4 (eta (K_i/s - x))^{-2}, the normaliser x from 20
-/// Newton steps starting at -1 (or, when -1 lies left of the root, at min K_i/s - 2/eta, so the
-/// iteration cannot jump past the pole at min K_i/s), K_i accumulating importance-weighted (cost - 1)/p_i of the arm
-/// played, and s the running mean of the observed (cost - 1). No clipping of costs.
+/// How Tsallis-INF finds its normaliser x.
+enum class TsallisNormaliser {
+  /// As learners/TsallisINF.m: 20 Newton steps from x = -1, arms sampled in proportion to the
+  /// resulting weights, importance weights from the played arm's weight. Once losses have grown, -1
+  /// lies left of the root and Newton can jump past the pole at min K_i/s, so the weights need not
+  /// sum to one; this is the behaviour the paper's figures were produced with.
+  reference,
+  /// Newton started where it converges monotonically (x = -1 if f(-1) >= 0, else min K_i/s - 2/eta):
+  /// the weights are the exact Tsallis-INF distribution.
+  safeguarded
+};
+
+/// Tsallis-INF with eta_t = 2/sqrt(t): weights p_i = 4 (eta (K_i/s - x))^{-2} with the normaliser x
+/// from 20 Newton steps, K_i accumulating importance-weighted (cost - 1)/p_i of the arm played, and
+/// s the running mean of the observed (cost - 1). No clipping of costs.
 class TsallisInf final : public OmegaTuner {
  public:
-  TsallisInf(std::vector<double> arms, std::uint64_t seed);
+  TsallisInf(std::vector<double> arms, std::uint64_t seed, TsallisNormaliser normaliser = TsallisNormaliser::reference);
   std::string name() const override { return "tsallis"; }
-  /// The sampling distribution of the next round.
+  /// The sampling distribution of the next round (the weights normalised).
   std::vector<double> probabilities() const;
+  /// The weights p_i before normalisation (sum to one with the safeguarded normaliser).
+  std::vector<double> weights() const;
 
  private:
   int pick(double) override;
   void learn(double cost) override;
   Rng rng_;
+  TsallisNormaliser normaliser_;
   std::vector<double> cumulative_;  // K_i
   double scale_ = 1.0;              // s
   double cost_sum_ = 0;
@@ -114,10 +127,10 @@ class ChebCB final : public OmegaTuner {
   int m_;
   double lo_, width_;
   double eta_ = 0, scale_ = 0;
-  Eigen::MatrixXd theta_;                   // arms x m
-  std::vector<Eigen::MatrixXd> gram_;       // sum f f^T per arm
-  std::vector<Eigen::VectorXd> moment_;     // sum f (cost - 1) per arm
-  std::vector<double> square_;              // sum (cost - 1)^2 per arm
+  Eigen::MatrixXd theta_;                // arms x m
+  std::vector<Eigen::MatrixXd> gram_;    // sum f f^T per arm
+  std::vector<Eigen::VectorXd> moment_;  // sum f (cost - 1) per arm
+  std::vector<double> square_;           // sum (cost - 1)^2 per arm
   std::int64_t observed_ = 0;
   double sum_pp_ = 0, sum_pc_ = 0, sum_cc_ = 0;  // running sums for the residual R
   Eigen::VectorXd last_features_;
@@ -129,7 +142,8 @@ class ChebCB final : public OmegaTuner {
 /// a context goes to the bin with the nearest centre.
 class BinnedTsallisInf final : public OmegaTuner {
  public:
-  BinnedTsallisInf(std::vector<double> arms, int bins, double context_lo, double context_hi, std::uint64_t seed);
+  BinnedTsallisInf(std::vector<double> arms, int bins, double context_lo, double context_hi, std::uint64_t seed,
+                   TsallisNormaliser normaliser = TsallisNormaliser::reference);
   std::string name() const override { return "binned"; }
   std::string summary() const override;
 
@@ -149,6 +163,7 @@ struct TunerConfig {
   int bins = 5;
   int features = 6;
   double fixed_omega = 1.5;
+  std::string tsallis_normaliser = "reference";  ///< reference | safeguarded (see TsallisNormaliser)
   std::uint64_t seed = 0;
 };
 /// Builds a tuner; a bad learner name, arm count, omega range (inside (0, 2)) or context range is an
@@ -158,7 +173,7 @@ std::unique_ptr<OmegaTuner> make_tuner(const TunerConfig& config);
 /// Hindsight baselines from a table of costs[instance][arm] of every arm on every instance.
 struct HindsightBaselines {
   int best_fixed_arm = 0;
-  double best_fixed_total = 0;      ///< total cost of the best single arm
+  double best_fixed_total = 0;        ///< total cost of the best single arm
   double per_instance_min_total = 0;  ///< total cost of the per-instance grid minimum
 };
 HindsightBaselines hindsight_baselines(const std::vector<std::vector<double>>& costs);
