@@ -7,7 +7,7 @@
 namespace neurops::solvers {
 
 namespace {
-PetscErrorCode record_nothing(KSP, PetscInt, PetscReal, void*) { return 0; }
+PetscErrorCode keep_convergence_tested(KSP, PetscInt, PetscReal, void*) { return 0; }
 }  // namespace
 
 std::string converged_reason_name(KSPConvergedReason reason) {
@@ -26,7 +26,7 @@ LinearSolver::LinearSolver(MPI_Comm comm, const std::string& prefix, const Solve
   if (!prefix.empty()) NEUROPS_PETSC(KSPSetOptionsPrefix(ksp_, prefix.c_str()));
   NEUROPS_PETSC(KSPSetFromOptions(ksp_));
   // A monitor keeps Richardson + SOR on the convergence-tested path (see header).
-  NEUROPS_PETSC(KSPMonitorSet(ksp_, record_nothing, nullptr, nullptr));
+  NEUROPS_PETSC(KSPMonitorSet(ksp_, keep_convergence_tested, nullptr, nullptr));
   history_.assign(static_cast<std::size_t>(d.max_it) + 2, 0.0);
 }
 
