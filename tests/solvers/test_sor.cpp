@@ -162,6 +162,34 @@ BOOST_AUTO_TEST_CASE(petsc_richardson_sor_counts_like_the_in_house_kernel) {
   NEUROPS_PETSC(PetscOptionsClearValue(nullptr, "-rich_pc_sor_forward"));
 }
 
+BOOST_AUTO_TEST_CASE(bare_richardson_sor_skips_the_convergence_test) {
+  // The pitfall the facade's monitor avoids: without a monitor PETSc's Richardson hands the whole
+  // solve to PCApplyRichardson_SOR, which runs max_it sweeps without testing convergence.
+  const auto family = pde::ShiftedLaplacianFamily::low_variance();
+  PetscMat A;
+  family.instance(0.1, A);
+  PetscVec b, x;
+  NEUROPS_PETSC(MatCreateVecs(A, x.out(), b.out()));
+  NEUROPS_PETSC(VecSet(b, 1.0));
+  PetscKSP ksp;
+  NEUROPS_PETSC(KSPCreate(PETSC_COMM_SELF, ksp.out()));
+  NEUROPS_PETSC(KSPSetType(ksp, KSPRICHARDSON));
+  PC pc = nullptr;
+  NEUROPS_PETSC(KSPGetPC(ksp, &pc));
+  NEUROPS_PETSC(PCSetType(pc, PCSOR));
+  NEUROPS_PETSC(KSPSetTolerances(ksp, 1e-8, 1e-50, PETSC_DEFAULT, 700));
+  NEUROPS_PETSC(KSPSetOperators(ksp, A, A));
+  NEUROPS_PETSC(KSPSolve(ksp, b, x));
+  PetscInt its = 0;
+  NEUROPS_PETSC(KSPGetIterationNumber(ksp, &its));
+  BOOST_TEST(its == 700);
+  LinearSolver facade(PETSC_COMM_SELF, "", {.ksp_type = KSPRICHARDSON, .pc_type = PCSOR, .max_it = 700});
+  facade.set_operator(A);
+  const auto r = facade.solve(b, x);
+  BOOST_TEST(r.converged);
+  BOOST_TEST(r.iterations < 200);
+}
+
 BOOST_AUTO_TEST_CASE(facade_takes_options_under_its_prefix) {
   NEUROPS_PETSC(PetscOptionsSetValue(nullptr, "-opt_ksp_type", "gmres"));
   NEUROPS_PETSC(PetscOptionsSetValue(nullptr, "-opt_pc_type", "jacobi"));
