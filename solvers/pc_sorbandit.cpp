@@ -1,0 +1,306 @@
+// PC type "sorbandit": SOR/SSOR with omega tuned online by a bandit learner (see petsc_types.hpp).
+#include <petsc/private/pcimpl.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <sstream>
+#include <vector>
+
+#include "neurops/core/petsc.hpp"
+#include "neurops/core/progress.hpp"
+#include "neurops/solvers/bandits.hpp"
+#include "neurops/solvers/petsc_types.hpp"
+#include "neurops/solvers/sor.hpp"
+
+namespace neurops::solvers {
+
+namespace {
+
+struct SorBandit {
+  TunerConfig config;
+  bool symmetric = true;
+  bool cost_is_applications = false;
+  bool view_at_destroy = false;
+  std::string context_source = "none";
+  std::unique_ptr<OmegaTuner> tuner;
+  std::unique_ptr<LocalCsr> csr;  // held between PCPreSolve and PCPostSolve
+  std::vector<PetscScalar> work;  // SSOR intermediate, reused across applications
+  double omega = 1.0;
+  double context = 0.0;
+  PetscInt applications = 0;
+  std::int64_t solves = 0, not_converged = 0;
+  double total_cost = 0, tuner_seconds = 0;
+};
+
+SorBandit* data_of(PC pc) { return static_cast<SorBandit*>(pc->data); }
+
+// Exceptions must not cross PETSc's C frames: convert them to a PETSc error with the message.
+#define SORBANDIT_TRY(pc, body)                                                                               \
+  try {                                                                                                       \
+    body                                                                                                      \
+  } catch (const std::exception& e) {                                                                         \
+    SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(pc)), PETSC_ERR_LIB, "pc sorbandit: %s", e.what()); \
+  }
+
+double mean_diagonal(Mat A) {
+  PetscVec d;
+  NEUROPS_PETSC(MatCreateVecs(A, d.out(), nullptr));
+  NEUROPS_PETSC(MatGetDiagonal(A, d));
+  PetscScalar sum = 0;
+  PetscInt n = 0;
+  NEUROPS_PETSC(VecSum(d, &sum));
+  NEUROPS_PETSC(VecGetSize(d, &n));
+  return PetscRealPart(sum) / double(n);
+}
+
+double read_context(PC pc, const SorBandit& s) {
+  if (s.context_source == "none") return 0.0;
+  if (s.context_source == "shift") return diagonal_shift_estimate(pc->pmat);
+  if (s.context_source == "diagonal") return mean_diagonal(pc->pmat);
+  // Any other value names a real option the host program keeps up to date.
+  const std::string name = s.context_source[0] == '-' ? s.context_source : "-" + s.context_source;
+  PetscReal v = 0;
+  PetscBool set = PETSC_FALSE;
+  NEUROPS_PETSC(PetscOptionsGetReal(nullptr, nullptr, name.c_str(), &v, &set));
+  NEUROPS_CHECK(set, "-pc_sorbandit_context " << s.context_source << ": option " << name
+                                              << " is not set; expected none, shift, diagonal or the name of a real "
+                                                 "option the program sets before each solve");
+  return v;
+}
+
+PetscErrorCode setup(PC pc) {
+  PetscFunctionBeginUser;
+  SorBandit* s = data_of(pc);
+  SORBANDIT_TRY(pc, {
+    check_relaxation_input(pc->pmat, 0.5 * (s->config.omega_min + s->config.omega_max), "pc sorbandit");
+    if (!s->tuner) s->tuner = make_tuner(s->config);
+    LocalCsr probe(pc->pmat);  // checks the type and the diagonal now rather than inside the solve
+  })
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode presolve(PC pc, KSP, Vec, Vec) {
+  PetscFunctionBeginUser;
+  SorBandit* s = data_of(pc);
+  SORBANDIT_TRY(pc, {
+    if (!s->tuner) s->tuner = make_tuner(s->config);
+    Timer timer;
+    s->context = read_context(pc, *s);
+    s->omega = s->tuner->choose(s->context);
+    s->tuner_seconds += timer.seconds();
+    s->applications = 0;
+    s->csr = std::make_unique<LocalCsr>(pc->pmat);
+  })
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode postsolve(PC pc, KSP ksp, Vec, Vec) {
+  PetscFunctionBeginUser;
+  SorBandit* s = data_of(pc);
+  SORBANDIT_TRY(pc, {
+    s->csr.reset();
+    PetscInt its = 0;
+    KSPConvergedReason reason = KSP_CONVERGED_ITERATING;
+    NEUROPS_PETSC(KSPGetIterationNumber(ksp, &its));
+    NEUROPS_PETSC(KSPGetConvergedReason(ksp, &reason));
+    const double cost = s->cost_is_applications ? double(s->applications) : double(its);
+    Timer timer;
+    if (s->tuner && s->tuner->last_arm() >= 0) s->tuner->observe(cost);
+    s->tuner_seconds += timer.seconds();
+    ++s->solves;
+    s->total_cost += cost;
+    if (reason < 0) ++s->not_converged;
+  })
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode apply(PC pc, Vec x, Vec y) {
+  PetscFunctionBeginUser;
+  SorBandit* s = data_of(pc);
+  SORBANDIT_TRY(pc, {
+    std::unique_ptr<LocalCsr> own;
+    const LocalCsr* csr = s->csr.get();
+    if (!csr) {  // applied outside a KSPSolve: take the arrays for this call only
+      own = std::make_unique<LocalCsr>(pc->pmat);
+      csr = own.get();
+    }
+    const PetscScalar* xa = nullptr;
+    PetscScalar* ya = nullptr;
+    NEUROPS_PETSC(VecGetArrayRead(x, &xa));
+    NEUROPS_PETSC(VecGetArray(y, &ya));
+    if (s->symmetric) {
+      s->work.resize(static_cast<std::size_t>(csr->rows()));
+      csr->ssor_apply(s->omega, xa, ya, s->work.data());
+    } else {
+      csr->forward_solve(s->omega, xa, ya);
+    }
+    NEUROPS_PETSC(VecRestoreArray(y, &ya));
+    NEUROPS_PETSC(VecRestoreArrayRead(x, &xa));
+    ++s->applications;
+  })
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode set_from_options(PC pc, PetscOptionItems* PetscOptionsObject) {
+  PetscFunctionBeginUser;
+  SorBandit* s = data_of(pc);
+  const TunerConfig before = s->config;
+  const char* learners[] = {"tsallis", "chebcb", "binned", "fixed"};
+  const char* sweeps[] = {"symmetric", "forward"};
+  const char* costs[] = {"iterations", "applications"};
+  PetscOptionsHeadBegin(PetscOptionsObject, "SOR bandit options (online tuning of omega)");
+  PetscInt learner = 0;
+  for (PetscInt i = 0; i < 4; ++i)
+    if (s->config.learner == learners[i]) learner = i;
+  PetscCall(PetscOptionsEList("-pc_sorbandit_learner", "Bandit learner choosing omega", "PCSORBANDIT", learners, 4,
+                              learners[learner], &learner, nullptr));
+  s->config.learner = learners[learner];
+  PetscInt arms = s->config.arms;
+  PetscCall(
+      PetscOptionsInt("-pc_sorbandit_arms", "Number of omega values on the grid", "PCSORBANDIT", arms, &arms, nullptr));
+  s->config.arms = static_cast<int>(arms);
+  PetscCall(PetscOptionsReal("-pc_sorbandit_omega_min", "Smallest omega of the grid", "PCSORBANDIT",
+                             s->config.omega_min, &s->config.omega_min, nullptr));
+  PetscCall(PetscOptionsReal("-pc_sorbandit_omega_max", "Largest omega of the grid", "PCSORBANDIT", s->config.omega_max,
+                             &s->config.omega_max, nullptr));
+  PetscCall(PetscOptionsReal("-pc_sorbandit_omega", "omega of the fixed learner", "PCSORBANDIT", s->config.fixed_omega,
+                             &s->config.fixed_omega, nullptr));
+  PetscInt sweep = s->symmetric ? 0 : 1;
+  PetscCall(PetscOptionsEList("-pc_sorbandit_sweep", "SSOR (symmetric, for CG) or forward SOR", "PCSORBANDIT", sweeps,
+                              2, sweeps[sweep], &sweep, nullptr));
+  s->symmetric = sweep == 0;
+  PetscInt cost = s->cost_is_applications ? 1 : 0;
+  PetscCall(PetscOptionsEList("-pc_sorbandit_cost", "Cost the learner minimises", "PCSORBANDIT", costs, 2, costs[cost],
+                              &cost, nullptr));
+  s->cost_is_applications = cost == 1;
+  char context[256];
+  PetscCall(PetscStrncpy(context, s->context_source.c_str(), sizeof context));
+  PetscCall(PetscOptionsString("-pc_sorbandit_context",
+                               "Context of chebcb/binned: none, shift (diagonal shift estimate), diagonal (mean), or a "
+                               "real option name",
+                               "PCSORBANDIT", context, context, sizeof context, nullptr));
+  s->context_source = context;
+  PetscReal range[2] = {s->config.context_lo, s->config.context_hi};
+  PetscInt nrange = 2;
+  PetscBool range_set = PETSC_FALSE;
+  PetscCall(PetscOptionsRealArray("-pc_sorbandit_context_range", "Context interval lo,hi", "PCSORBANDIT", range,
+                                  &nrange, &range_set));
+  if (range_set) {
+    PetscCheck(nrange == 2, PetscObjectComm((PetscObject)pc), PETSC_ERR_ARG_WRONG,
+               "-pc_sorbandit_context_range: expected two values lo,hi, found %d", (int)nrange);
+    s->config.context_lo = range[0];
+    s->config.context_hi = range[1];
+  }
+  const char* normalisers[] = {"reference", "safeguarded"};
+  PetscInt normaliser = s->config.tsallis_normaliser == "safeguarded" ? 1 : 0;
+  PetscCall(PetscOptionsEList("-pc_sorbandit_tsallis_normaliser",
+                              "Tsallis-INF normaliser: reference (Newton from -1, as the paper's code) or safeguarded",
+                              "PCSORBANDIT", normalisers, 2, normalisers[normaliser], &normaliser, nullptr));
+  s->config.tsallis_normaliser = normalisers[normaliser];
+  PetscInt bins = s->config.bins;
+  PetscCall(
+      PetscOptionsInt("-pc_sorbandit_bins", "Context bins of the binned learner", "PCSORBANDIT", bins, &bins, nullptr));
+  s->config.bins = static_cast<int>(bins);
+  PetscInt seed = static_cast<PetscInt>(s->config.seed);
+  PetscCall(PetscOptionsInt("-pc_sorbandit_seed", "Seed of the learner's random choices", "PCSORBANDIT", seed, &seed,
+                            nullptr));
+  s->config.seed = static_cast<std::uint64_t>(seed);
+  PetscBool view = s->view_at_destroy ? PETSC_TRUE : PETSC_FALSE;
+  PetscCall(PetscOptionsBool("-pc_sorbandit_view", "Print what the learner learned when the PC is destroyed",
+                             "PCSORBANDIT", view, &view, nullptr));
+  s->view_at_destroy = view;
+  PetscOptionsHeadEnd();
+  PetscCheck(s->config.omega_min > 0 && s->config.omega_max < 2 && s->config.omega_min <= s->config.omega_max,
+             PetscObjectComm((PetscObject)pc), PETSC_ERR_ARG_OUTOFRANGE,
+             "-pc_sorbandit_omega_min/max: expected 0 < min <= max < 2, found [%g, %g]", (double)s->config.omega_min,
+             (double)s->config.omega_max);
+  PetscCheck(s->config.arms >= 1, PetscObjectComm((PetscObject)pc), PETSC_ERR_ARG_OUTOFRANGE,
+             "-pc_sorbandit_arms: expected at least 1, found %d", s->config.arms);
+  PetscCheck(s->config.fixed_omega > 0 && s->config.fixed_omega < 2, PetscObjectComm((PetscObject)pc),
+             PETSC_ERR_ARG_OUTOFRANGE, "-pc_sorbandit_omega: expected a value in (0, 2), found %g",
+             (double)s->config.fixed_omega);
+  const bool changed = before.learner != s->config.learner || before.arms != s->config.arms ||
+                       before.omega_min != s->config.omega_min || before.omega_max != s->config.omega_max ||
+                       before.fixed_omega != s->config.fixed_omega || before.context_lo != s->config.context_lo ||
+                       before.context_hi != s->config.context_hi || before.bins != s->config.bins ||
+                       before.seed != s->config.seed || before.tsallis_normaliser != s->config.tsallis_normaliser;
+  if (changed) s->tuner.reset();  // a new configuration starts a new learner
+  PetscFunctionReturn(0);
+}
+
+std::string describe(const SorBandit& s) {
+  std::ostringstream os;
+  os << "sorbandit: learner " << s.config.learner << ", " << (s.symmetric ? "SSOR" : "forward SOR") << ", omega grid "
+     << s.config.arms << " values in [" << s.config.omega_min << ", " << s.config.omega_max << "], context "
+     << s.context_source << ", cost " << (s.cost_is_applications ? "PC applications" : "KSP iterations") << "\n";
+  os << "sorbandit: " << s.solves << " solves, total cost " << s.total_cost << ", mean "
+     << (s.solves ? s.total_cost / double(s.solves) : 0.0) << ", not converged " << s.not_converged << ", last omega "
+     << s.omega << ", tuner time " << s.tuner_seconds << " s\n";
+  if (s.tuner) os << "sorbandit: " << s.tuner->summary();
+  return os.str();
+}
+
+PetscErrorCode view(PC pc, PetscViewer viewer) {
+  PetscFunctionBeginUser;
+  PetscBool ascii = PETSC_FALSE;
+  PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &ascii));
+  if (ascii) PetscCall(PetscViewerASCIIPrintf(viewer, "%s", describe(*data_of(pc)).c_str()));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode destroy(PC pc) {
+  PetscFunctionBeginUser;
+  SorBandit* s = data_of(pc);
+  if (s->view_at_destroy) PetscCall(PetscPrintf(PetscObjectComm((PetscObject)pc), "%s", describe(*s).c_str()));
+  delete s;
+  pc->data = nullptr;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode create(PC pc) {
+  PetscFunctionBeginUser;
+  pc->data = new SorBandit();
+  pc->ops->setup = setup;
+  pc->ops->apply = apply;
+  pc->ops->applysymmetricleft = nullptr;
+  pc->ops->presolve = presolve;
+  pc->ops->postsolve = postsolve;
+  pc->ops->setfromoptions = set_from_options;
+  pc->ops->view = view;
+  pc->ops->destroy = destroy;
+  PetscFunctionReturn(0);
+}
+
+SorBandit& checked(PC pc) {
+  PetscBool same = PETSC_FALSE;
+  NEUROPS_PETSC(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(pc), PCSORBANDIT, &same));
+  NEUROPS_CHECK(same, "expected a PC of type " << PCSORBANDIT);
+  return *data_of(pc);
+}
+
+}  // namespace
+
+void register_petsc_types() {
+  static bool registered = false;
+  if (registered) return;
+  NEUROPS_PETSC(PCRegister(PCSORBANDIT, create));
+  registered = true;
+}
+
+const OmegaTuner* sorbandit_tuner(PC pc) { return checked(pc).tuner.get(); }
+double sorbandit_omega(PC pc) { return checked(pc).omega; }
+
+}  // namespace neurops::solvers
+
+extern "C" PetscErrorCode PetscDLLibraryRegister_neurops(void) {
+  PetscFunctionBeginUser;
+  try {
+    neurops::solvers::register_petsc_types();
+  } catch (const std::exception& e) {
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "neurops: registering PETSc types failed: %s", e.what());
+  }
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,64 @@
+# solvers/ and pde/linear_systems: SOR/SSOR-PCG, bandit tuners, the sorbandit PC, system files.
+neurops_add_test(NAME test_solvers
+                 SOURCES solvers/fixture.cpp solvers/test_linear_systems.cpp solvers/test_sor.cpp
+                         solvers/test_bandits.cpp solvers/test_petsc_types.cpp
+                 LABELS unit)
+neurops_add_test(NAME test_solvers_mpi SOURCES solvers/fixture.cpp solvers/test_parallel.cpp LABELS unit mpi
+                 MPI_RANKS 2)
+
+# An unmodified PETSc tutorial (Debian package libpetsc3.18-dev-examples) picks the sorbandit PC
+# from the command line through -dll_append libneurops.so. ex9 solves two systems -t times in
+# sequence, so the learner sees a stream of solves.
+find_path(NEUROPS_PETSC_KSP_TUTORIALS ex9.c
+          PATHS /usr/share/petsc/3.18/share/petsc/examples/src/ksp/ksp/tutorials
+                /usr/lib/petscdir/petsc3.18/share/petsc/examples/src/ksp/ksp/tutorials
+          NO_DEFAULT_PATH)
+if(NEUROPS_PETSC_KSP_TUTORIALS)
+  add_executable(petsc_ksp_tutorial_ex9 ${NEUROPS_PETSC_KSP_TUTORIALS}/ex9.c)
+  target_link_libraries(petsc_ksp_tutorial_ex9 PRIVATE neurops_deps::petsc MPI::MPI_C)  # not linked to neurops
+  set(sorbandit_env "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+  add_test(NAME test_sorbandit_in_petsc_ex9
+           COMMAND petsc_ksp_tutorial_ex9 -dll_append $<TARGET_FILE:neurops> -t 12 -m 12
+                   -ksp_type cg -pc_type sorbandit -pc_sorbandit_learner tsallis -pc_sorbandit_seed 3
+                   -pc_sorbandit_view -ksp_converged_reason
+                   -s2_pc_type sorbandit -s2_pc_sorbandit_learner chebcb -s2_pc_sorbandit_sweep forward
+                   -s2_pc_sorbandit_context diagonal -s2_pc_sorbandit_context_range 6,12 -s2_pc_sorbandit_view
+                   -s2_ksp_converged_reason)
+  set_tests_properties(test_sorbandit_in_petsc_ex9 PROPERTIES LABELS unit ENVIRONMENT "${sorbandit_env}"
+    PASS_REGULAR_EXPRESSION "sorbandit: tsallis over 12 solves.*sorbandit: chebcb over 12 solves"
+    FAIL_REGULAR_EXPRESSION "DIVERGED|did not converge|PETSC ERROR")
+  add_test(NAME test_sorbandit_help_in_petsc_ex9
+           COMMAND petsc_ksp_tutorial_ex9 -dll_append $<TARGET_FILE:neurops> -t 1 -pc_type sorbandit -help)
+  set_tests_properties(test_sorbandit_help_in_petsc_ex9 PROPERTIES LABELS unit ENVIRONMENT "${sorbandit_env}"
+    PASS_REGULAR_EXPRESSION "-pc_sorbandit_learner.*-pc_sorbandit_arms.*-pc_sorbandit_omega_min.*-pc_sorbandit_context.*-pc_sorbandit_seed.*-pc_sorbandit_view")
+else()
+  message(STATUS "PETSc KSP tutorials not found (Debian package libpetsc3.18-dev-examples): sorbandit dll test skipped")
+endif()
+
+# Example drivers on small problems.
+neurops_add_example_test(NAME example_learning_to_relax PROGRAM learning_to_relax
+                         ARGS -ltr_instances 60 -ltr_trials 1 -ltr_heat_nx 10 -ltr_heat_steps 40)
+neurops_add_example_test(NAME example_tune_sor_generate PROGRAM neurops_tune_sor
+                         ARGS -tune_family ltr_high -tune_count 12 -tune_learner chebcb -tune_write_systems systems
+                              -tune_out generated)
+set_tests_properties(example_tune_sor_generate PROPERTIES FIXTURES_SETUP tune_sor_systems)
+neurops_add_example_test(NAME example_tune_sor_files PROGRAM neurops_tune_sor
+                         ARGS -tune_files ../example_tune_sor_generate.out/systems/system_0000.h5,../example_tune_sor_generate.out/systems/system_0001.h5,../example_tune_sor_generate.out/systems/system_0002.h5
+                              -tune_learner binned -tune_out from_files)
+set_tests_properties(example_tune_sor_files PROPERTIES FIXTURES_REQUIRED tune_sor_systems
+                     PASS_REGULAR_EXPRESSION "binned on files \\(sor\\): 3 systems")
+neurops_add_example_test(NAME example_tune_sor_heat PROGRAM neurops_tune_sor
+                         ARGS -tune_family heat -tune_heat_nx 12 -tune_count 30 -tune_learner tsallis -tune_out heat)
+# Shell-script contract: a missing file or a bad option exits non-zero with one "error:" line.
+neurops_add_example_test(NAME example_tune_sor_missing_file PROGRAM neurops_tune_sor ARGS -tune_files no_such.h5)
+set_tests_properties(example_tune_sor_missing_file PROPERTIES WILL_FAIL TRUE)
+neurops_add_example_test(NAME example_tune_sor_missing_file_message PROGRAM neurops_tune_sor ARGS -tune_files no_such.h5)
+set_tests_properties(example_tune_sor_missing_file_message PROPERTIES
+                     PASS_REGULAR_EXPRESSION "neurops_tune_sor: error: .*no_such.h5' does not exist")
+neurops_add_example_test(NAME example_tune_sor_bad_omega PROGRAM neurops_tune_sor ARGS -tune_omega_max 2.5)
+set_tests_properties(example_tune_sor_bad_omega PROPERTIES WILL_FAIL TRUE)
+
+# Benchmark smoke run (the full run: build/bench/sor_heat).
+add_test(NAME bench_sor_heat_smoke COMMAND bench_sor_heat -bench_smoke)
+set_tests_properties(bench_sor_heat_smoke PROPERTIES LABELS bench
+                     ENVIRONMENT "OMP_NUM_THREADS=2;OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")

@@ -1,0 +1,18 @@
+#define BOOST_TEST_MODULE neurops_solvers
+#include <boost/test/unit_test.hpp>
+#include <memory>
+
+#include "neurops/core/petsc.hpp"
+#include "neurops/solvers/petsc_types.hpp"
+
+namespace {
+struct PetscFixture {
+  PetscFixture() {
+    auto& m = boost::unit_test::framework::master_test_suite();
+    session = std::make_unique<neurops::PetscSession>(&m.argc, &m.argv);
+    neurops::solvers::register_petsc_types();
+  }
+  std::unique_ptr<neurops::PetscSession> session;
+};
+}  // namespace
+BOOST_TEST_GLOBAL_FIXTURE(PetscFixture);
