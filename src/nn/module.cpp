@@ -197,8 +197,8 @@ Tensor<T> Residual<T>::forward(const Tensor<T>& x) {
 }
 template <class T>
 Tensor<T> Residual<T>::backward(const Tensor<T>& dy) {
-  Tensor<T> dx = inner_->backward(dy);
-  if (skip_) dx.vec() += skip_->backward(dy).vec();
+  Tensor<T> dx = with_module_path("inner", inner_->type_name(), [&] { return inner_->backward(dy); });
+  if (skip_) dx.vec() += with_module_path("skip", skip_->type_name(), [&] { return skip_->backward(dy); }).vec();
   else dx.vec() += dy.vec();
   return dx;
 }
