@@ -1,2 +1,5 @@
 neurops_add_test(NAME test_training_data SOURCES training/test_data.cpp training/test_normalizer.cpp LABELS unit)
 neurops_add_test(NAME test_training_mpi SOURCES training/test_distributed.cpp LABELS mpi MPI_RANKS 2)
+neurops_add_test(NAME test_fno SOURCES training/test_fno.cpp LABELS gradcheck)
+neurops_add_test(NAME test_trainer SOURCES training/test_trainer.cpp LABELS unit)
+neurops_add_test(NAME test_trainer_mpi SOURCES training/test_trainer_mpi.cpp LABELS mpi MPI_RANKS 2)
