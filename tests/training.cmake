@@ -3,3 +3,7 @@ neurops_add_test(NAME test_training_mpi SOURCES training/test_distributed.cpp LA
 neurops_add_test(NAME test_fno SOURCES training/test_fno.cpp LABELS gradcheck)
 neurops_add_test(NAME test_trainer SOURCES training/test_trainer.cpp LABELS unit)
 neurops_add_test(NAME test_trainer_mpi SOURCES training/test_trainer_mpi.cpp LABELS mpi MPI_RANKS 2)
+if(TARGET bench_fno_train_step)
+  add_test(NAME bench_fno_train_step_smoke COMMAND bench_fno_train_step -smoke)
+  set_tests_properties(bench_fno_train_step_smoke PROPERTIES LABELS bench ENVIRONMENT "OMP_NUM_THREADS=2")
+endif()

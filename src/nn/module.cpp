@@ -57,8 +57,10 @@ void Module<T>::zero_grad() {
 
 template <class T>
 void Module<T>::train(bool on) {
-  training_ = on;
-  on_mode_change();
+  if (training_ != on) {  // caches are dropped only on a real change of mode
+    training_ = on;
+    on_mode_change();
+  }
   for_each_child([on](const std::string&, Module<T>& c) { c.train(on); });
 }
 
