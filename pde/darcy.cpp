@@ -44,6 +44,15 @@ DarcySolver::DarcySolver(index_t n, DarcySettings settings) : n_(n), settings_(s
   NEUROPS_PETSC(DMDACreateNaturalVector(m.da, m.natural.out()));
   NEUROPS_PETSC(VecScatterCreateToAll(m.natural, &m.to_all, m.gathered.out()));
 
+  configure_ksp();
+}
+
+// A fresh KSP for every solve: preconditioners keep internal state between solves (GAMG's
+// eigenvalue estimates draw from a random generator that advances), and data generation needs a
+// sample to depend on its own inputs only, whatever was solved before it in the same process.
+void DarcySolver::configure_ksp() {
+  Impl& m = *impl_;
+  const index_t n = n_;
   NEUROPS_PETSC(KSPCreate(settings_.comm, m.ksp.out()));
   NEUROPS_PETSC(KSPSetOptionsPrefix(m.ksp, settings_.options_prefix.c_str()));
   // The DM gives PCMG its grid hierarchy; the operator itself is assembled here, not by the DM.
@@ -65,6 +74,7 @@ DarcySolver::DarcySolver(index_t n, DarcySettings settings) : n_(n), settings_(s
   PetscReal rtol, atol, dtol;
   PetscInt max_it;
   NEUROPS_PETSC(KSPGetTolerances(m.ksp, &rtol, &atol, &dtol, &max_it));
+  info_.rtol = rtol;
   NEUROPS_CHECK(rtol > 0, "option -" << settings_.options_prefix << "ksp_rtol: expected a tolerance > 0, found " << rtol);
   if (info_.pc_type == PCMG) {
     PetscInt levels = 1;
@@ -136,6 +146,7 @@ Tensor<double> DarcySolver::solve(const Tensor<double>& a, const Tensor<double>&
   NEUROPS_PETSC(MatAssemblyBegin(m.A, MAT_FINAL_ASSEMBLY));
   NEUROPS_PETSC(MatAssemblyEnd(m.A, MAT_FINAL_ASSEMBLY));
 
+  configure_ksp();
   NEUROPS_PETSC(KSPSetOperators(m.ksp, m.A, m.A));
   NEUROPS_PETSC(VecZeroEntries(m.x));
   NEUROPS_PETSC(KSPSolve(m.ksp, m.b, m.x));

@@ -95,7 +95,9 @@ NavierStokes2d::NavierStokes2d(const NavierStokesSettings& s) : settings_(s) {
   Impl& m = *impl_;
   m.n = s.n;
   m.nc = s.n / 2 + 1;
-  m.threads = s.threads > 0 ? s.threads : omp_get_max_threads();
+  // Below 256^2 a step takes about a millisecond and thread start-up and barriers cost more than they
+  // save, so the automatic choice is one thread there.
+  m.threads = s.threads > 0 ? s.threads : (s.n >= 256 ? omp_get_max_threads() : 1);
   m.dt = s.dt;
   const std::size_t ns = m.spectral_size(), nn = std::size_t(s.n * s.n);
   for (auto* b : {&m.w_hat, &m.w_star, &m.n0, &m.n1, &m.f_hat, &m.product_hat, &m.spec1})

@@ -3,3 +3,13 @@ neurops_add_test(NAME test_pde
                  SOURCES pde/test_main.cpp pde/test_grf.cpp pde/test_navier_stokes.cpp pde/test_darcy.cpp pde/test_deeponet_data.cpp
                  LABELS unit)
 neurops_add_test(NAME test_pde_mpi SOURCES pde/test_main.cpp pde/test_darcy_mpi.cpp LABELS mpi MPI_RANKS 2)
+# The generator end to end (spawns the program, once through mpiexec).
+neurops_add_test(NAME test_pde_generate SOURCES pde/test_generate.cpp LABELS example
+                 ARGS -- $<TARGET_FILE:neurops_generate> ${MPIEXEC_EXECUTABLE})
+add_dependencies(test_pde_generate neurops_generate)
+neurops_add_example_test(NAME example_neurops_generate_darcy PROGRAM neurops_generate
+                         ARGS -problem darcy -samples 4 -darcy_n 33 -overwrite)
+neurops_add_example_test(NAME example_neurops_generate_darcy_mpi PROGRAM neurops_generate MPI_RANKS 2
+                         ARGS -problem darcy -samples 4 -darcy_n 33 -darcy_pc_type hypre -out darcy_mpi.h5 -overwrite)
+neurops_add_example_test(NAME example_neurops_generate_navier_stokes PROGRAM neurops_generate
+                         ARGS -problem navier_stokes -samples 2 -ns_n 64 -ns_store 32 -ns_dt 0.005 -ns_times 0.05,0.1 -overwrite)

@@ -40,7 +40,8 @@ struct DarcySolveInfo {
   index_t iterations = 0;
   double residual_norm = 0;
   std::string reason;       // e.g. "CONVERGED_RTOL"
-  std::string ksp_type, pc_type;
+  std::string ksp_type, pc_type;  // as configured (code defaults + options database)
+  double rtol = 0;                 // relative tolerance in effect
 };
 
 class DarcySolver {
@@ -62,6 +63,7 @@ class DarcySolver {
   Tensor<double> apply(const Tensor<double>& a, const Tensor<double>& u) const;
 
  private:
+  void configure_ksp();
   struct Impl;
   index_t n_;
   DarcySettings settings_;

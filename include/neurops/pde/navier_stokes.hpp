@@ -31,7 +31,7 @@ struct NavierStokesSettings {
   double dt = 1e-3;                 // time step
   double forcing_amplitude = 0.1;   // A in f = A (sin 2 pi (x+y) + cos 2 pi (x+y)); 0 switches it off
   double max_cfl = 1.0;             // a step with dt max(|u|+|v|)/h above this is an Error
-  int threads = 0;                  // OpenMP + FFTW threads; 0: omp_get_max_threads()
+  int threads = 0;                  // OpenMP + FFTW threads; 0: omp_get_max_threads() from n = 256 up, else 1
   bool measure_plans = false;       // FFTW_MEASURE instead of the reproducible FFTW_ESTIMATE
 };
 

@@ -1,0 +1,568 @@
+// neurops_generate — training data for neural operators, written to HDF5 and resumable.
+//
+// What it shows:
+//   1. one command for every PDE/ODE data set of the library (-problem):
+//        darcy               -div(a grad u) = 1, a thresholded (12/3) or log-normal Dirichlet GRF;
+//                            PETSc KSP (default CG + GAMG; -darcy_pc_type hypre, ...), distributed
+//                            over all MPI ranks (rank 0 writes)
+//        navier_stokes       2-D vorticity on the torus from a GRF (alpha 2.5, tau 7), forced, snapshots
+//                            at -ns_times, solved at -ns_n and stored at -ns_store (plus the full grid)
+//        antiderivative, ode, pendulum, diffusion_reaction
+//                            the DeepONet operators with RBF-GRF inputs at 100 sensors
+//   2. datasets (N, C, spatial...) created extendable and appended chunk by chunk, with every parameter,
+//      seed and solver tolerance as attributes and a `completed` counter updated after each chunk
+//   3. exact resumption: sample i is drawn from Rng::stream(seed, i) alone, so a run interrupted after
+//      any chunk continues with -resume and gives the same file bit for bit; an existing file is
+//      refused unless -resume or -overwrite is given
+//   4. an XDMF + PNG preview of the first sample and a table of results
+//
+// Sample runs:
+//   ./neurops_generate -problem darcy -samples 100 -darcy_n 65 -out darcy.h5
+//   mpiexec -n 2 ./neurops_generate -problem darcy -samples 100 -darcy_n 129 -darcy_pc_type hypre -out darcy.h5
+//   ./neurops_generate -problem navier_stokes -samples 10 -ns_n 256 -ns_store 64 -ns_times 1,2,3,4,5 -out ns.h5
+//   ./neurops_generate -problem antiderivative -samples 10000 -out antideriv.h5
+//   ./neurops_generate -problem diffusion_reaction -samples 6 -max_new_samples 3 -out dr.h5   # stops after 3
+//   ./neurops_generate -problem diffusion_reaction -samples 6 -resume -out dr.h5             # adds 3 more
+//   ./neurops_generate -help
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <numeric>
+#include <sstream>
+
+#include "neurops/neurops.hpp"
+#include "neurops/pde/darcy.hpp"
+#include "neurops/pde/deeponet_data.hpp"
+#include "neurops/pde/grf.hpp"
+#include "neurops/pde/navier_stokes.hpp"
+
+using namespace neurops;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct DatasetSpec {
+  std::string name;
+  Shape sample_shape;
+};
+
+/// Parameters that determine the data: written as attributes, and compared on -resume.
+class Parameters {
+ public:
+  void add(const std::string& name, const io::AttrValue& value) { values_.emplace_back(name, value); }
+  const std::vector<std::pair<std::string, io::AttrValue>>& values() const { return values_; }
+  /// "name=value; ..." in declaration order.
+  std::string canonical() const {
+    std::ostringstream os;
+    os.precision(17);
+    for (const auto& [name, value] : values_) {
+      os << name << "=";
+      std::visit(
+          [&os](const auto& v) {
+            using V = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<V, std::vector<double>> || std::is_same_v<V, std::vector<std::int64_t>>) {
+              for (std::size_t i = 0; i < v.size(); ++i) os << (i ? "," : "") << v[i];
+            } else {
+              os << v;
+            }
+          },
+          value);
+      os << "; ";
+    }
+    return os.str();
+  }
+
+ private:
+  std::vector<std::pair<std::string, io::AttrValue>> values_;
+};
+
+/// One problem's data: dataset layout, parameters, and the samples themselves.
+class SampleGenerator {
+ public:
+  virtual ~SampleGenerator() = default;
+  virtual std::vector<DatasetSpec> datasets() const = 0;
+  virtual const Parameters& parameters() const = 0;
+  /// Fills row `row` of every chunk tensor (one per dataset, shape (rows, sample_shape...)) with
+  /// sample `index`, drawn from Rng::stream(seed, index).
+  virtual void generate(index_t index, index_t row, std::vector<Tensor<double>>& chunk) = 0;
+  /// Several samples at once; the default runs them one after the other.
+  virtual void generate_chunk(index_t first, index_t count, std::vector<Tensor<double>>& chunk) {
+    for (index_t r = 0; r < count; ++r) generate(first + r, r, chunk);
+  }
+  virtual std::string status() const { return ""; }
+  virtual std::vector<std::pair<std::string, std::string>> summary() const { return {}; }
+  /// Grid of the 2-D preview (empty for 1-D data) and which datasets to show.
+  virtual io::UniformGrid preview_grid() const { return {}; }
+  virtual std::vector<std::string> preview_datasets() const { return {datasets().front().name}; }
+  virtual bool distributed() const { return false; }
+};
+
+template <class T>
+void copy_into(const Tensor<T>& sample, Tensor<double>& chunk, index_t row, index_t offset = 0) {
+  const index_t per_row = chunk.shape().tail_numel(1);
+  NEUROPS_CHECK(offset + sample.numel() <= per_row, "sample of shape " << sample.shape() << " does not fit a row of "
+                                                                          << chunk.shape());
+  std::copy(sample.begin(), sample.end(), chunk.begin() + row * per_row + offset);
+}
+
+std::string fmt(double v, const char* f = "%.4g") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+// ---------------------------------------------------------------------------------------------
+class DarcyGenerator final : public SampleGenerator {
+ public:
+  DarcyGenerator(std::uint64_t seed) : seed_(seed) {
+    Options opt("Darcy flow data (-problem darcy)", "darcy_");
+    n_ = opt.integer("n", 65, "grid nodes per side, boundary included (FNO: 85, 141, 211, 421)");
+    coefficient_ = opt.choice("coefficient", "threshold", {"threshold", "lognormal"},
+                              "coefficient: thresholded GRF (high where GRF >= 0, low elsewhere) or exp(GRF)");
+    alpha_ = opt.real("alpha", 2.0, "GRF exponent alpha of (-Laplacian + tau^2)^(-alpha)");
+    tau_ = opt.real("tau", 3.0, "GRF inverse length scale tau");
+    high_ = opt.real("high", 12.0, "coefficient where the GRF is >= 0 (threshold)");
+    low_ = opt.real("low", 3.0, "coefficient where the GRF is < 0 (threshold)");
+    face_ = opt.choice("face_average", "harmonic", {"harmonic", "arithmetic"}, "face value of a between two nodes");
+    rtol_ = opt.real("rtol", 1e-10, "KSP relative tolerance (also -darcy_ksp_rtol)");
+    if (opt.help_requested()) return;
+    NEUROPS_CHECK(rtol_ > 0, "option -darcy_rtol: expected a tolerance > 0, found " << rtol_);
+    NEUROPS_CHECK(high_ > 0 && low_ > 0, "options -darcy_high/-darcy_low: expected positive values, found "
+                                             << high_ << ", " << low_);
+    grf_ = std::make_unique<pde::DirichletGrf>(n_, pde::GrfSpectrum{.alpha = alpha_, .tau = tau_});
+    solver_ = std::make_unique<pde::DarcySolver>(
+        n_, pde::DarcySettings{.face_average = face_ == "harmonic" ? pde::FaceAverage::harmonic : pde::FaceAverage::arithmetic,
+                               .rtol = rtol_,
+                               .comm = PETSC_COMM_WORLD});
+    // Tolerances as the KSP will really use them (the options database may override the code default).
+    params_.add("problem", std::string("darcy"));
+    params_.add("equation", std::string("-div(a grad u) = 1 on (0,1)^2, u = 0 on the boundary"));
+    params_.add("grid_shape", std::vector<std::int64_t>{n_, n_});
+    params_.add("spacing", 1.0 / double(n_ - 1));
+    params_.add("coefficient", coefficient_);
+    params_.add("grf", std::string("Dirichlet sine series, sigma^2 (pi^2 |k|^2 + tau^2)^(-alpha), sigma = tau^(alpha-1)"));
+    params_.add("grf_alpha", alpha_);
+    params_.add("grf_tau", tau_);
+    if (coefficient_ == "threshold") {
+      params_.add("coefficient_high", high_);
+      params_.add("coefficient_low", low_);
+    }
+    params_.add("face_average", face_);
+    params_.add("ksp_type", solver_->last_solve().ksp_type);
+    params_.add("pc_type", solver_->last_solve().pc_type);
+    params_.add("ksp_rtol", solver_->last_solve().rtol);
+  }
+  std::vector<DatasetSpec> datasets() const override {
+    return {{"inputs", {1, n_, n_}}, {"outputs", {1, n_, n_}}, {"ksp_iterations", {1}}};
+  }
+  const Parameters& parameters() const override { return params_; }
+  void generate(index_t index, index_t row, std::vector<Tensor<double>>& chunk) override {
+    Rng rng = Rng::stream(seed_, std::uint64_t(index));
+    const Tensor<double> g = grf_->sample(rng);
+    const Tensor<double> a = coefficient_ == "threshold" ? pde::threshold_coefficient(g, high_, low_) : pde::lognormal_coefficient(g);
+    const Tensor<double> u = solver_->solve(a);
+    copy_into(a, chunk[0], row);
+    copy_into(u, chunk[1], row);
+    chunk[2](row, 0) = double(solver_->last_solve().iterations);
+    iterations_.push_back(double(solver_->last_solve().iterations));
+  }
+  std::string status() const override {
+    return iterations_.empty() ? "" : "KSP its " + fmt(iterations_.back(), "%.0f");
+  }
+  std::vector<std::pair<std::string, std::string>> summary() const override {
+    if (iterations_.empty()) return {};
+    return {{"solver", solver_->last_solve().ksp_type + " + " + solver_->last_solve().pc_type},
+            {"KSP iterations (median)", fmt(median(iterations_), "%.0f")}};
+  }
+  io::UniformGrid preview_grid() const override {
+    const double h = 1.0 / double(n_ - 1);
+    return {{n_, n_}, {0, 0}, {h, h}};
+  }
+  std::vector<std::string> preview_datasets() const override { return {"inputs", "outputs"}; }
+  bool distributed() const override { return true; }
+
+ private:
+  std::uint64_t seed_;
+  index_t n_ = 0;
+  std::string coefficient_, face_;
+  double alpha_ = 0, tau_ = 0, high_ = 0, low_ = 0, rtol_ = 0;
+  std::unique_ptr<pde::DirichletGrf> grf_;
+  std::unique_ptr<pde::DarcySolver> solver_;
+  Parameters params_;
+  std::vector<double> iterations_;
+};
+
+// ---------------------------------------------------------------------------------------------
+class NavierStokesGenerator final : public SampleGenerator {
+ public:
+  NavierStokesGenerator(std::uint64_t seed) : seed_(seed) {
+    Options opt("2-D Navier-Stokes data (-problem navier_stokes)", "ns_");
+    s_.n = opt.integer("n", 256, "solver grid points per side (even, >= 8)");
+    store_ = opt.integer("store", 64, "stored grid points per side (coarsened copy)");
+    coarsening_ = opt.choice("coarsening", "spectral", {"spectral", "subsample"},
+                             "coarsening: Fourier truncation to |k| < store/2, or every (n/store)-th point");
+    store_full_ = opt.flag("store_full", true, "also store the snapshots on the solver grid (when store < n)");
+    s_.viscosity = opt.real("viscosity", 1e-3, "kinematic viscosity nu (FNO: 1e-3, 1e-4, 1e-5)");
+    s_.dt = opt.real("dt", 1e-3, "time step");
+    s_.forcing_amplitude = opt.real("forcing", 0.1, "forcing amplitude A in A (sin + cos)(2 pi (x + y))");
+    s_.max_cfl = opt.real("max_cfl", 1.0, "largest CFL number dt max(|u|+|v|)/h accepted");
+    times_ = opt.reals("times", {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, "snapshot times (increasing, multiples of dt)");
+    alpha_ = opt.real("alpha", 2.5, "initial-vorticity GRF exponent alpha");
+    tau_ = opt.real("tau", 7.0, "initial-vorticity GRF tau");
+    s_.threads = int(opt.integer("threads", 0, "OpenMP/FFTW threads (0: OMP_NUM_THREADS from 256^2 up, 1 below)"));
+    if (opt.help_requested()) return;
+    NEUROPS_CHECK(s_.viscosity > 0, "option -ns_viscosity: expected a viscosity > 0, found " << s_.viscosity);
+    NEUROPS_CHECK(s_.dt > 0, "option -ns_dt: expected a time step > 0, found " << s_.dt);
+    NEUROPS_CHECK(!times_.empty(), "option -ns_times: expected at least one snapshot time");
+    NEUROPS_CHECK(store_ >= 2 && store_ <= s_.n, "option -ns_store: expected 2 <= store <= ns_n = " << s_.n << ", found " << store_);
+    store_full_ = store_full_ && store_ < s_.n;
+    solver_ = std::make_unique<pde::NavierStokes2d>(s_);
+    grf_ = std::make_unique<pde::PeriodicGrf>(s_.n, pde::GrfSpectrum{.alpha = alpha_, .tau = tau_});
+    // Snapshot times are checked against dt before any work is done.
+    for (std::size_t i = 0; i < times_.size(); ++i) {
+      const double steps = std::round(times_[i] / s_.dt);
+      NEUROPS_CHECK(times_[i] > 0 && std::abs(steps * s_.dt - times_[i]) <= 1e-6 * s_.dt &&
+                        (i == 0 || times_[i] > times_[i - 1]),
+                    "option -ns_times: expected increasing positive multiples of dt = " << s_.dt << ", found " << times_[i]);
+    }
+    params_.add("problem", std::string("navier_stokes"));
+    params_.add("equation", std::string("w_t + u.grad w = nu Lap w + f on the unit torus, f = A(sin+cos)(2pi(x+y))"));
+    params_.add("scheme", std::string("pseudo-spectral, 2/3 dealiasing, Crank-Nicolson (viscosity) + Heun (advection)"));
+    params_.add("solver_grid", std::vector<std::int64_t>{s_.n, s_.n});
+    params_.add("grid_shape", std::vector<std::int64_t>{store_, store_});
+    params_.add("spacing", 1.0 / double(store_));
+    params_.add("coarsening", coarsening_);
+    params_.add("viscosity", s_.viscosity);
+    params_.add("dt", s_.dt);
+    params_.add("forcing_amplitude", s_.forcing_amplitude);
+    params_.add("max_cfl", s_.max_cfl);
+    params_.add("times", times_);
+    params_.add("grf_alpha", alpha_);
+    params_.add("grf_tau", tau_);
+    params_.add("grf_sigma", grf_->sigma());
+    params_.add("store_full", std::int64_t(store_full_));
+  }
+  std::vector<DatasetSpec> datasets() const override {
+    const index_t T = index_t(times_.size());
+    std::vector<DatasetSpec> d{{"inputs", {1, store_, store_}}, {"outputs", {T, store_, store_}}, {"diagnostics", {T, 3}}};
+    if (store_full_) {
+      d.push_back({"inputs_full", {1, s_.n, s_.n}});
+      d.push_back({"outputs_full", {T, s_.n, s_.n}});
+    }
+    return d;
+  }
+  const Parameters& parameters() const override { return params_; }
+  void generate(index_t index, index_t row, std::vector<Tensor<double>>& chunk) override {
+    Rng rng = Rng::stream(seed_, std::uint64_t(index));
+    const Tensor<double> w0 = grf_->sample(rng);
+    solver_->set_vorticity(w0, 0.0);
+    const auto mode = coarsening_ == "spectral" ? pde::Coarsening::spectral : pde::Coarsening::subsample;
+    copy_into(store_ < s_.n ? pde::NavierStokes2d::coarsen(w0, store_, mode) : w0, chunk[0], row);
+    const index_t cells = s_.n * s_.n;
+    for (std::size_t t = 0; t < times_.size(); ++t) {
+      solver_->run_to(times_[t]);
+      const Tensor<double> w = solver_->vorticity();
+      copy_into(store_ < s_.n ? pde::NavierStokes2d::coarsen(w, store_, mode) : w, chunk[1], row,
+                index_t(t) * store_ * store_);
+      if (store_full_) copy_into(w, chunk[4], row, index_t(t) * cells);
+      last_ = solver_->diagnostics();
+      chunk[2](row, index_t(t), 0) = last_.energy;
+      chunk[2](row, index_t(t), 1) = last_.enstrophy;
+      chunk[2](row, index_t(t), 2) = last_.cfl;
+      max_cfl_ = std::max(max_cfl_, last_.cfl);
+    }
+    if (store_full_) copy_into(w0, chunk[3], row);
+  }
+  std::string status() const override {
+    return "energy " + fmt(last_.energy) + " enstrophy " + fmt(last_.enstrophy) + " CFL " + fmt(last_.cfl, "%.3f");
+  }
+  std::vector<std::pair<std::string, std::string>> summary() const override {
+    return {{"steps per sample", fmt(std::round(times_.back() / s_.dt), "%.0f")},
+            {"last energy / enstrophy", fmt(last_.energy) + " / " + fmt(last_.enstrophy)},
+            {"largest CFL at snapshots", fmt(max_cfl_, "%.3f")}};
+  }
+  io::UniformGrid preview_grid() const override {
+    const double h = 1.0 / double(store_);
+    return {{store_, store_}, {0, 0}, {h, h}};
+  }
+  std::vector<std::string> preview_datasets() const override { return {"inputs", "outputs"}; }
+
+ private:
+  std::uint64_t seed_;
+  pde::NavierStokesSettings s_;
+  index_t store_ = 0;
+  bool store_full_ = true;
+  std::string coarsening_;
+  std::vector<double> times_;
+  double alpha_ = 0, tau_ = 0, max_cfl_ = 0;
+  std::unique_ptr<pde::NavierStokes2d> solver_;
+  std::unique_ptr<pde::PeriodicGrf> grf_;
+  pde::FlowDiagnostics last_;
+  Parameters params_;
+};
+
+// ---------------------------------------------------------------------------------------------
+class DeepOnetGenerator final : public SampleGenerator {
+ public:
+  DeepOnetGenerator(pde::DeepOnetProblem problem, std::uint64_t seed) : seed_(seed) {
+    Options opt("DeepONet data (-problem antiderivative|ode|pendulum|diffusion_reaction)", "deeponet_");
+    pde::DeepOnetDataSettings s;
+    s.sensors = opt.integer("sensors", 100, "m sensors (and Nx for diffusion-reaction)");
+    s.length_scale = opt.real("length_scale", 0.2, "RBF-GRF length scale");
+    s.grf_points = opt.integer("grf_points", 1000, "points of the Cholesky GRF sampler");
+    s.T = opt.real("T", 1.0, "time interval of the ODEs");
+    s.query_points = opt.integer("queries", 0, "random query points per sample (0: 1 for ODEs, 100 for diffusion-reaction)");
+    s.rk45.rtol = opt.real("rtol", 1e-8, "RK45 relative tolerance");
+    s.rk45.atol = opt.real("atol", 1e-10, "RK45 absolute tolerance");
+    s.diffusion = opt.real("diffusion", 0.01, "diffusion-reaction D");
+    s.reaction = opt.real("reaction", 0.01, "diffusion-reaction k");
+    s.time_levels = opt.integer("time_levels", 100, "diffusion-reaction Nt");
+    if (opt.help_requested()) return;
+    NEUROPS_CHECK(s.rk45.rtol > 0, "option -deeponet_rtol: expected a tolerance > 0, found " << s.rk45.rtol);
+    NEUROPS_CHECK(s.rk45.atol > 0, "option -deeponet_atol: expected a tolerance > 0, found " << s.rk45.atol);
+    data_ = std::make_unique<pde::DeepOnetData>(problem, s);
+    const bool dr = problem == pde::DeepOnetProblem::diffusion_reaction;
+    params_.add("problem", pde::to_string(problem));
+    params_.add("sensors", std::int64_t(s.sensors));
+    params_.add("grf", std::string("RBF kernel exp(-|x-y|^2/(2 l^2)), Cholesky + jitter 1e-13, not-a-knot cubic spline"));
+    params_.add("grf_length_scale", s.length_scale);
+    params_.add("grf_points", std::int64_t(s.grf_points));
+    params_.add("query_points", std::int64_t(data_->query_count()));
+    if (dr) {
+      params_.add("equation", std::string("s_t = D s_xx + k s^2 + u(x), zero initial and boundary values"));
+      params_.add("scheme", std::string("Crank-Nicolson finite differences, reaction linearised about the old level"));
+      params_.add("diffusion", s.diffusion);
+      params_.add("reaction", s.reaction);
+      params_.add("time_levels", std::int64_t(s.time_levels));
+      params_.add("grid_shape", std::vector<std::int64_t>{s.time_levels, s.sensors});
+    } else {
+      params_.add("T", s.T);
+      params_.add("integrator", std::string("Dormand-Prince RK45, adaptive"));
+      params_.add("rk45_rtol", s.rk45.rtol);
+      params_.add("rk45_atol", s.rk45.atol);
+    }
+  }
+  std::vector<DatasetSpec> datasets() const override {
+    return {{"inputs", data_->input_shape()},
+            {"outputs", data_->dense_shape()},
+            {"query_points", data_->query_point_shape()},
+            {"query_values", data_->query_value_shape()}};
+  }
+  const Parameters& parameters() const override { return params_; }
+  void generate(index_t index, index_t row, std::vector<Tensor<double>>& chunk) override {
+    Rng rng = Rng::stream(seed_, std::uint64_t(index));
+    const pde::DeepOnetSample s = data_->sample(rng);
+    copy_into(s.input, chunk[0], row);
+    copy_into(s.dense, chunk[1], row);
+    copy_into(s.query_points, chunk[2], row);
+    copy_into(s.query_values, chunk[3], row);
+  }
+  // Samples are independent and each has its own random stream: a chunk runs in parallel and the
+  // result does not depend on the thread count.
+  void generate_chunk(index_t first, index_t count, std::vector<Tensor<double>>& chunk) override {
+    std::string failure;
+#pragma omp parallel for schedule(dynamic)
+    for (index_t r = 0; r < count; ++r) {
+      try {
+        generate(first + r, r, chunk);
+      } catch (const std::exception& e) {
+#pragma omp critical
+        failure = e.what();
+      }
+    }
+    NEUROPS_CHECK(failure.empty(), failure);
+  }
+  io::UniformGrid preview_grid() const override {
+    if (data_->problem() != pde::DeepOnetProblem::diffusion_reaction) return {};
+    const auto& s = data_->settings();
+    return {{s.time_levels, s.sensors}, {0, 0}, {1.0 / double(s.time_levels - 1), 1.0 / double(s.sensors - 1)}};
+  }
+  std::vector<std::string> preview_datasets() const override {
+    return data_->problem() == pde::DeepOnetProblem::diffusion_reaction ? std::vector<std::string>{"outputs"}
+                                                                        : std::vector<std::string>{"inputs", "outputs"};
+  }
+
+ private:
+  std::uint64_t seed_;
+  std::unique_ptr<pde::DeepOnetData> data_;
+  Parameters params_;
+};
+
+/// Rank 0 decides; every rank gets the decision or the error message.
+template <class F>
+std::int64_t on_rank0(int rank, F&& f) {
+  std::int64_t value = 0;
+  std::string error;
+  if (rank == 0) {
+    try {
+      value = f();
+    } catch (const Error& e) {
+      error = e.message();
+    } catch (const std::exception& e) {
+      error = e.what();
+      if (error.empty()) error = "unknown error";
+    }
+  }
+  std::int64_t length = std::int64_t(error.size());
+  MPI_Bcast(&length, 1, MPI_INT64_T, 0, PETSC_COMM_WORLD);
+  error.resize(std::size_t(length));
+  MPI_Bcast(error.data(), int(length), MPI_CHAR, 0, PETSC_COMM_WORLD);
+  if (length) NEUROPS_THROW(error);
+  MPI_Bcast(&value, 1, MPI_INT64_T, 0, PETSC_COMM_WORLD);
+  return value;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    // 1. PETSc start-up and the options common to every problem.
+    PetscSession session(&argc, &argv, "neurops_generate: PDE/ODE training data to HDF5\n");
+    const int rank = session.rank(), size = session.size();
+    Options opt("neurops_generate", "");
+    const std::string problem = opt.choice(
+        "problem", "darcy", {"darcy", "navier_stokes", "antiderivative", "ode", "pendulum", "diffusion_reaction"},
+        "data set to generate");
+    const index_t samples = opt.integer("samples", 100, "total number of samples in the file");
+    const auto seed = static_cast<std::uint64_t>(opt.integer("seed", 0, "random seed; sample i uses Rng::stream(seed, i)"));
+    const std::string out = opt.string("out", "", "output HDF5 file (default <problem>.h5)");
+    const index_t chunk = opt.integer("chunk", 0, "samples per appended chunk (0: about 1% of the total, at least 1)");
+    const index_t max_new = opt.integer("max_new_samples", -1, "stop after this many new samples (-1: no limit)");
+    const bool resume = opt.flag("resume", false, "continue an existing file where it stopped");
+    const bool overwrite = opt.flag("overwrite", false, "replace an existing file");
+    const bool preview = opt.flag("preview", true, "write <out>.xdmf and PNG previews of the first sample");
+
+    std::unique_ptr<SampleGenerator> gen;
+    if (problem == "darcy")
+      gen = std::make_unique<DarcyGenerator>(seed);
+    else if (problem == "navier_stokes")
+      gen = std::make_unique<NavierStokesGenerator>(seed);
+    else
+      gen = std::make_unique<DeepOnetGenerator>(pde::parse_deeponet_problem(problem), seed);
+    if (opt.help_requested()) return 0;
+    NEUROPS_CHECK(samples >= 1, "option -samples: expected at least 1, found " << samples);
+    NEUROPS_CHECK(!(resume && overwrite), "options -resume and -overwrite exclude each other");
+    NEUROPS_CHECK(size == 1 || gen->distributed(),
+                  "-problem " << problem << " runs on one MPI rank (found " << size << "); only darcy is distributed");
+    const fs::path path = out.empty() ? fs::path(problem + ".h5") : fs::path(out);
+    const index_t chunk_rows = chunk > 0 ? chunk : std::max<index_t>(1, samples / 100);
+    const auto specs = gen->datasets();
+
+    // 2. The file: refuse, resume or create (header and empty datasets written atomically).
+    Timer timer;
+    const index_t completed = on_rank0(rank, [&]() -> std::int64_t {
+      const bool exists = fs::exists(path);
+      NEUROPS_CHECK(!exists || resume || overwrite, "output file " << path << " exists; pass -resume to continue it or "
+                                                                   "-overwrite to replace it");
+      if (exists && resume) {
+        auto file = io::H5File::open(path, io::FileMode::read_write);
+        const std::string stored = file.attr_string("/", "parameters");
+        NEUROPS_CHECK(stored == gen->parameters().canonical() && file.attr_int("/", "seed") == std::int64_t(seed),
+                      "cannot resume " << path << ": it was generated with other parameters\n  file:    " << stored
+                                       << " seed=" << file.attr_int("/", "seed") << "\n  options: "
+                                       << gen->parameters().canonical() << " seed=" << seed);
+        const index_t done = file.attr_int("/", "completed");
+        NEUROPS_CHECK(done <= samples, "cannot resume " << path << ": it holds " << done << " samples, more than -samples "
+                                                        << samples);
+        // Rows past the counter (a chunk written but not counted) are dropped and generated again.
+        for (const auto& d : specs) {
+          NEUROPS_CHECK(file.shape("/" + d.name).tail(1) == d.sample_shape,
+                        "cannot resume " << path << ": dataset /" << d.name << " has samples of shape "
+                                         << file.shape("/" + d.name).tail(1) << ", expected " << d.sample_shape);
+          file.resize_rows("/" + d.name, done);
+        }
+        file.set_attr("/", "samples", std::int64_t(samples));
+        file.commit();
+        return done;
+      }
+      auto file = io::H5File::create(path);
+      for (const auto& [name, value] : gen->parameters().values()) file.set_attr("/", name, value);
+      file.set_attr("/", "parameters", gen->parameters().canonical());
+      file.set_attr("/", "seed", std::int64_t(seed));
+      file.set_attr("/", "sample_streams", std::string("sample i is drawn from Rng::stream(seed, i)"));
+      file.set_attr("/", "neurops_version", std::string(NEUROPS_VERSION_STRING));
+      file.set_attr("/", "samples", std::int64_t(samples));
+      file.set_attr("/", "completed", std::int64_t(0));
+      for (const auto& d : specs) file.create_extendable<double>("/" + d.name, d.sample_shape, chunk_rows);
+      file.commit();
+      return 0;
+    });
+
+    // 3. Generate chunk by chunk; the counter moves only after a chunk is on disk.
+    const index_t todo = max_new >= 0 ? std::min(samples - completed, max_new) : samples - completed;
+    Progress progress(std::max<index_t>(todo, 1), "generate " + problem);
+    std::unique_ptr<io::H5File> file;
+    if (rank == 0) file = std::make_unique<io::H5File>(io::H5File::open(path, io::FileMode::read_write));
+    index_t done = 0;
+    while (done < todo) {
+      const index_t first = completed + done, count = std::min(chunk_rows, todo - done);
+      std::vector<Tensor<double>> rows;
+      for (const auto& d : specs) {
+        std::vector<index_t> dims{count};
+        for (auto e : d.sample_shape.dims()) dims.push_back(e);
+        rows.emplace_back(Shape(dims));
+      }
+      gen->generate_chunk(first, count, rows);
+      if (rank == 0) {
+        for (std::size_t k = 0; k < specs.size(); ++k) file->append<double>("/" + specs[k].name, rows[k]);
+        file->set_attr("/", "completed", std::int64_t(first + count));
+        file->flush();
+      }
+      done += count;
+      progress.update(done, gen->status());
+    }
+    progress.finish(gen->status());
+    const index_t total = completed + done;
+    if (file) file->commit();
+    file.reset();
+
+    // 4. Preview of the first sample and the results table.
+    std::vector<std::string> previews;
+    if (rank == 0 && preview && total > 0) {
+      auto reader = io::H5File::open(path);
+      const fs::path stem = path.parent_path() / path.stem();
+      const io::UniformGrid grid = gen->preview_grid();
+      std::vector<io::XdmfAttribute> attrs;
+      for (const auto& name : gen->preview_datasets()) {
+        const Tensor<double> first = reader.read_rows<double>("/" + name, 0, 1);
+        const index_t per_channel = first.shape().tail_numel(2);
+        const index_t channels = first.size(1);
+        // The last channel: the latest snapshot for Navier-Stokes, the only one elsewhere.
+        const index_t c = channels - 1;
+        // 2-D data as an image; 1-D data (ODE inputs/solutions) as a one-row strip.
+        Tensor<double> field(first.rank() >= 4 ? first.shape().tail(2) : Shape({1, per_channel}));
+        std::copy(first.begin() + c * per_channel, first.begin() + (c + 1) * per_channel, field.begin());
+        const fs::path png = stem.string() + "_" + name + ".png";
+        io::write_png(png, field);
+        previews.push_back(png.string());
+        if (grid.rank() == 2) attrs.push_back(io::xdmf_attribute(reader, "/" + name, name, {0, c}));
+      }
+      if (!attrs.empty()) {
+        const fs::path xdmf = stem.string() + ".xdmf";
+        io::write_xdmf(xdmf, path, grid, attrs);
+        previews.push_back(xdmf.string());
+      }
+    }
+    if (rank == 0) {
+      const double seconds = timer.seconds();
+      std::printf("\n%-28s %s\n", "result", "value");
+      std::printf("%-28s %s\n", "problem", problem.c_str());
+      std::printf("%-28s %s\n", "file", path.c_str());
+      std::printf("%-28s %lld of %lld (%lld new%s)\n", "samples", (long long)total, (long long)samples, (long long)done,
+                  completed ? ", resumed" : "");
+      std::printf("%-28s %d\n", "MPI ranks", size);
+      std::printf("%-28s %s\n", "time", format_duration(seconds).c_str());
+      std::printf("%-28s %.3g\n", "new samples per second", seconds > 0 ? double(done) / seconds : 0.0);
+      for (const auto& [k, v] : gen->summary()) std::printf("%-28s %s\n", k.c_str(), v.c_str());
+      for (const auto& p : previews) std::printf("%-28s %s\n", "preview", p.c_str());
+      if (total < samples)
+        std::printf("%-28s stopped at %lld; run again with -resume to continue\n", "status", (long long)total);
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "neurops_generate: error: %s\n", e.what());
+    return 1;
+  }
+}
