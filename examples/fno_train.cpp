@@ -166,7 +166,8 @@ int main(int argc, char** argv) {
                         io::xdmf_attribute(reader, "/truth", "truth", {0, 0}),
                         io::xdmf_attribute(reader, "/prediction", "prediction", {0, 0}),
                         io::xdmf_attribute(reader, "/error", "error", {0, 0})});
-        const double lo = *std::min_element(truth.begin(), truth.end()), hi = *std::max_element(truth.begin(), truth.end());
+        const auto first = truth.sample(0);  // colour range of the sample shown
+        const double lo = *std::min_element(first.begin(), first.end()), hi = *std::max_element(first.begin(), first.end());
         io::write_png(fs::path(out) / "truth.png", truth.sample(0).reshaped(truth.shape().tail(2)), {.vmin = lo, .vmax = hi});
         io::write_png(fs::path(out) / "prediction.png", prediction.sample(0).reshaped(truth.shape().tail(2)),
                       {.vmin = lo, .vmax = hi});
