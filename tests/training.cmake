@@ -1,2 +1,26 @@
 neurops_add_test(NAME test_training_data SOURCES training/test_data.cpp training/test_normalizer.cpp LABELS unit)
 neurops_add_test(NAME test_training_mpi SOURCES training/test_distributed.cpp LABELS mpi MPI_RANKS 2)
+neurops_add_test(NAME test_fno SOURCES training/test_fno.cpp LABELS gradcheck)
+neurops_add_test(NAME test_trainer SOURCES training/test_trainer.cpp LABELS unit)
+neurops_add_test(NAME test_trainer_mpi SOURCES training/test_trainer_mpi.cpp LABELS mpi MPI_RANKS 2)
+if(TARGET bench_fno_train_step)
+  add_test(NAME bench_fno_train_step_smoke COMMAND bench_fno_train_step -smoke)
+  set_tests_properties(bench_fno_train_step_smoke PROPERTIES LABELS bench ENVIRONMENT "OMP_NUM_THREADS=2")
+endif()
+
+# fno_train end to end on a small Darcy dataset written by neurops_generate (a CTest fixture).
+if(TARGET fno_train AND TARGET neurops_generate)
+  set(fno_work ${CMAKE_CURRENT_BINARY_DIR}/example_fno_train.out)
+  file(MAKE_DIRECTORY ${fno_work})
+  add_test(NAME example_fno_train_data
+           COMMAND neurops_generate -problem darcy -samples 24 -darcy_n 33 -seed 4 -overwrite -out ${fno_work}/darcy.h5)
+  set_tests_properties(example_fno_train_data PROPERTIES FIXTURES_SETUP fno_darcy_data LABELS example)
+  neurops_add_example_test(NAME example_fno_train PROGRAM fno_train
+                           ARGS -data ${fno_work}/darcy.h5 -train_stride 2 -train_epochs 3 -train_batch 4
+                                -fno_width 8 -fno_modes 4 -fno_layers 2 -fno_projection 16 -out ${fno_work}/run)
+  set_tests_properties(example_fno_train PROPERTIES FIXTURES_REQUIRED fno_darcy_data)
+  neurops_add_example_test(NAME example_fno_train_mpi PROGRAM fno_train MPI_RANKS 2
+                           ARGS -data ${fno_work}/darcy.h5 -train_stride 2 -train_epochs 2 -train_batch 4
+                                -fno_width 8 -fno_modes 4 -fno_layers 2 -fno_projection 16 -out ${fno_work}/run_mpi)
+  set_tests_properties(example_fno_train_mpi PROPERTIES FIXTURES_REQUIRED fno_darcy_data LABELS "example;mpi")
+endif()

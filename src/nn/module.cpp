@@ -57,8 +57,10 @@ void Module<T>::zero_grad() {
 
 template <class T>
 void Module<T>::train(bool on) {
-  training_ = on;
-  on_mode_change();
+  if (training_ != on) {  // caches are dropped only on a real change of mode
+    training_ = on;
+    on_mode_change();
+  }
   for_each_child([on](const std::string&, Module<T>& c) { c.train(on); });
 }
 
@@ -69,19 +71,22 @@ void Module<T>::set_trainable(bool on) {
 
 template <class T>
 Module<T>& Module<T>::submodule(const std::string& path) {
+  // Child names may themselves contain dots ("blocks.2"): match the longest child name that is a
+  // prefix of the remaining path at a dot boundary.
   Module<T>* cur = this;
-  std::size_t pos = 0;
-  while (pos <= path.size()) {
-    const std::size_t dot = path.find('.', pos);
-    const std::string part = path.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
+  std::string rest = path;
+  while (!rest.empty()) {
     Module<T>* next = nullptr;
+    std::size_t used = 0;
     cur->for_each_child([&](const std::string& n, Module<T>& c) {
-      if (n == part) next = &c;
+      if ((rest == n || rest.rfind(n + ".", 0) == 0) && n.size() > used) {
+        next = &c;
+        used = n.size();
+      }
     });
-    NEUROPS_CHECK(next, cur->type_name() << " has no sub-module '" << part << "' (looking up '" << path << "')");
+    NEUROPS_CHECK(next, cur->type_name() << " has no sub-module '" << rest << "' (looking up '" << path << "')");
     cur = next;
-    if (dot == std::string::npos) break;
-    pos = dot + 1;
+    rest = used < rest.size() ? rest.substr(used + 1) : std::string();
   }
   return *cur;
 }

@@ -83,12 +83,12 @@ BOOST_AUTO_TEST_CASE(field_dataset_from_hdf5) {
   {
     auto f = io::H5File::create(p);
     f.write("/inputs", Tensor<double>::randn({10, 3, 16, 16}, rng));
-    f.write("/targets", Tensor<double>::randn({10, 1, 16, 16}, rng));
+    f.write("/outputs", Tensor<double>::randn({10, 1, 16, 16}, rng));
     f.write("/bad_targets", Tensor<double>::randn({9, 1, 16, 16}, rng));
     f.write("/other_grid", Tensor<double>::randn({10, 1, 8, 8}, rng));
     f.commit();
   }
-  const auto d = FieldDataset<float>::load(p, "/inputs", "/targets", 2, 6);
+  const auto d = FieldDataset<float>::load(p, "/inputs", "/outputs", 2, 6);
   BOOST_TEST(d.size() == 6);
   BOOST_TEST(d.inputs.shape() == Shape({6, 3, 8, 8}));
   const auto full = FieldDataset<double>::load(p);

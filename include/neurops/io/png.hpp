@@ -32,6 +32,11 @@ template <class T>
 void write_png(const std::filesystem::path& path, const Tensor<T>& field, const PngOptions& options = {}) {
   write_png<T>(path, field.view(), options);
 }
+template <class T>
+  requires(!std::is_const_v<T>)
+void write_png(const std::filesystem::path& path, TensorView<T> field, const PngOptions& options = {}) {
+  write_png<T>(path, TensorView<const T>(field), options);
+}
 
 /// RGB8 image, as decoded from a PNG file.
 struct RgbImage {

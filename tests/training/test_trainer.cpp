@@ -1,0 +1,174 @@
+#define BOOST_TEST_MODULE neurops_trainer
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+
+#include "neurops/io/hdf5.hpp"
+#include "neurops/nn/trainer.hpp"
+#include "neurops/operators/fno.hpp"
+#include "synthetic.hpp"
+
+using namespace neurops;
+using namespace neurops::nn;
+using namespace neurops::operators;
+namespace fs = std::filesystem;
+
+namespace {
+FnoConfig small_config(index_t width = 8) {
+  FnoConfig c;
+  c.in_channels = 1;
+  c.width = width;
+  c.modes = {4};
+  c.layers = 2;
+  c.projection_channels = 16;
+  c.seed = 11;
+  return c;
+}
+
+struct Run {
+  Fno<float> model;
+  Adam<float> adam;
+  StepLr<float> sched;
+  LpLoss<float> loss{2};
+  Trainer<float> trainer;
+  Run(const FnoConfig& c, const TrainerOptions& o)
+      : model(c), adam(model, {.lr = 3e-3}), sched(adam, 1, 0.7),
+        trainer(model, adam, &sched, loss, o, [c](io::H5File& f, const std::string& g) { c.save(f, g); }) {}
+};
+
+TrainerOptions options(std::int64_t epochs, const fs::path& out = {}) {
+  TrainerOptions o;
+  o.epochs = epochs;
+  o.batch_size = 4;
+  o.seed = 5;
+  o.output_dir = out;
+  o.verbose = false;
+  return o;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(training_reduces_the_error) {
+  const auto data = periodic_poisson<float>(24, 16, 1);
+  const auto val = periodic_poisson<float>(8, 16, 2);
+  Run r(small_config(), options(6));
+  r.trainer.set_normalizers(Normalizer<float>::unit_gaussian(data.inputs.view(), false), Normalizer<float>());
+  const LpLoss<float> rel(2);
+  const double before = r.trainer.evaluate(val, rel);
+  const auto& st = r.trainer.fit(data, &val);
+  BOOST_TEST(st.epoch == 6);
+  BOOST_TEST(st.train_loss.size() == 6u);
+  BOOST_TEST(st.validation_metric.back() < 0.6 * before);
+  BOOST_TEST(st.learning_rate[1] == st.learning_rate[0] * 0.7, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(st.best_epoch >= 1);
+}
+
+BOOST_AUTO_TEST_CASE(resume_is_bit_exact) {
+  const auto data = periodic_poisson<float>(12, 16, 3);
+  const fs::path dir = "trainer_scratch/resume";
+  fs::remove_all(dir);
+  Run straight(small_config(), options(4));
+  straight.trainer.set_normalizers(Normalizer<float>::unit_gaussian(data.inputs.view(), false), Normalizer<float>());
+  straight.trainer.fit(data, nullptr);
+
+  {
+    Run first(small_config(), options(2, dir));
+    first.trainer.set_normalizers(Normalizer<float>::unit_gaussian(data.inputs.view(), false), Normalizer<float>());
+    first.trainer.fit(data, nullptr);
+  }
+  Run second(small_config(), options(4, dir));
+  second.trainer.resume(dir / "checkpoint.h5");
+  BOOST_TEST(second.trainer.state().epoch == 2);
+  second.trainer.fit(data, nullptr);
+
+  auto a = straight.model.named_parameters(), b = second.model.named_parameters();
+  BOOST_TEST_REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i)
+    BOOST_TEST(std::equal(a[i].param->value.begin(), a[i].param->value.end(), b[i].param->value.begin()),
+               "parameter " << a[i].name << " differs after resume");
+  BOOST_TEST(straight.trainer.state().train_loss == second.trainer.state().train_loss);
+  BOOST_TEST(fs::exists(dir / "loss.csv"));
+  BOOST_TEST(io::H5File::open(dir / "history.h5").shape("/train_loss") == Shape({4}));
+}
+
+BOOST_AUTO_TEST_CASE(loading_another_configuration_names_the_parameter) {
+  const fs::path dir = "trainer_scratch/config";
+  fs::remove_all(dir);
+  const auto data = periodic_poisson<float>(4, 16, 4);
+  Run r(small_config(8), options(1, dir));
+  r.trainer.fit(data, nullptr);
+  Run other(small_config(6), options(1));
+  try {
+    other.trainer.resume(dir / "checkpoint.h5");
+    BOOST_FAIL("no error");
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    BOOST_TEST_MESSAGE(m);
+    BOOST_TEST(m.find("checkpoint.h5") != std::string::npos);
+    BOOST_TEST(m.find("lifting.weight") != std::string::npos);  // the first parameter that differs
+    BOOST_TEST(m.find("(8, 1, 1, 1)") != std::string::npos);
+    BOOST_TEST(m.find("(6, 1, 1, 1)") != std::string::npos);
+  }
+  BOOST_CHECK_THROW(other.trainer.resume(dir / "missing.h5"), Error);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_write_keeps_the_old_checkpoint) {
+  const fs::path dir = "trainer_scratch/atomic";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const auto data = periodic_poisson<float>(4, 16, 5);
+  Run r(small_config(), options(1, dir));
+  r.trainer.fit(data, nullptr);
+  const auto before = fs::file_size(dir / "checkpoint.h5");
+  Fno<float> model(small_config());
+  const ConfigWriter failing = [](io::H5File&, const std::string&) { throw std::runtime_error("disk full"); };
+  CheckpointContents<float> c;
+  c.model = &model;
+  c.write_config = &failing;
+  BOOST_CHECK_THROW(save_checkpoint(dir / "checkpoint.h5", c), std::runtime_error);
+  BOOST_TEST(fs::file_size(dir / "checkpoint.h5") == before);
+  BOOST_CHECK_NO_THROW(r.trainer.resume(dir / "checkpoint.h5"));
+  int temporaries = 0;
+  for (const auto& e : fs::directory_iterator(dir)) temporaries += e.path().filename().string().find(".tmp-") != std::string::npos;
+  BOOST_TEST(temporaries == 0);
+}
+
+BOOST_AUTO_TEST_CASE(divergence_names_epoch_and_batch) {
+  auto data = periodic_poisson<float>(8, 16, 6);
+  data.inputs(5, 0, 3, 3) = std::numeric_limits<float>::quiet_NaN();
+  Run r(small_config(), options(2));
+  try {
+    r.trainer.fit(data, nullptr);
+    BOOST_FAIL("no error");
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    BOOST_TEST_MESSAGE(m);
+    BOOST_TEST(m.find("diverged") != std::string::npos);
+    BOOST_TEST(m.find("epoch 1, batch") != std::string::npos);
+  }
+  data.inputs(5, 0, 3, 3) = 0;
+  data.targets(5, 0, 3, 3) = std::numeric_limits<float>::quiet_NaN();
+  try {
+    r.trainer.fit(data, nullptr);
+    BOOST_FAIL("no error");
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    BOOST_TEST_MESSAGE(m);
+    BOOST_TEST(m.find("epoch 1") != std::string::npos);
+    BOOST_TEST(m.find("batch") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bad_data_is_rejected) {
+  auto data = periodic_poisson<float>(8, 16, 7);
+  Run r(small_config(), options(1));
+  FieldDataset<float> mismatched{data.inputs, Tensor<float>(data.targets.slice(0, 7))};
+  BOOST_CHECK_THROW(r.trainer.fit(mismatched, nullptr), Error);
+  FieldDataset<float> channels{Tensor<float>({8, 2, 16, 16}), data.targets};
+  try {
+    r.trainer.fit(channels, nullptr);
+    BOOST_FAIL("no error");
+  } catch (const Error& e) {
+    BOOST_TEST(std::string(e.what()).find("(4, 2, 16, 16)") != std::string::npos);
+  }
+  FieldDataset<float> empty{Tensor<float>({0, 1, 16, 16}), Tensor<float>({0, 1, 16, 16})};
+  BOOST_CHECK_THROW(r.trainer.fit(empty, nullptr), Error);
+}
