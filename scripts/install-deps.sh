@@ -10,6 +10,7 @@ packages=(
   libeigen3-dev                       # Eigen3::Eigen
   libfftw3-dev                        # FFTW double + single precision, with the OpenMP variants
   petsc-dev                           # PETSc (links the OpenMPI HDF5 flavour, ships hypre/GAMG)
+  libpetsc3.18-dev-examples           # PETSc's tutorials: an unmodified one is a test of the sorbandit PC
   libhdf5-openmpi-dev                 # the HDF5 flavour PETSc links against
   libopenmpi-dev openmpi-bin          # MPI
   libboost-test-dev                   # Boost.Test

@@ -1,12 +1,58 @@
 #pragma once
 // Umbrella header: everything neurops offers. Include the area headers directly to build faster.
 #include "neurops/version.hpp"
+
+// core
 #include "neurops/core/error.hpp"
+#include "neurops/core/fftw.hpp"
 #include "neurops/core/options.hpp"
 #include "neurops/core/petsc.hpp"
 #include "neurops/core/progress.hpp"
 #include "neurops/core/random.hpp"
 #include "neurops/core/tensor.hpp"
+
+// io
 #include "neurops/io/hdf5.hpp"
 #include "neurops/io/png.hpp"
 #include "neurops/io/xdmf.hpp"
+
+// nn: modules, layers, spectral transforms, optimisation, training
+#include "neurops/nn/activation.hpp"
+#include "neurops/nn/checkpoint.hpp"
+#include "neurops/nn/conv.hpp"
+#include "neurops/nn/conv_transpose.hpp"
+#include "neurops/nn/data.hpp"
+#include "neurops/nn/distributed.hpp"
+#include "neurops/nn/gradcheck.hpp"
+#include "neurops/nn/init.hpp"
+#include "neurops/nn/linear.hpp"
+#include "neurops/nn/loss.hpp"
+#include "neurops/nn/module.hpp"
+#include "neurops/nn/norm.hpp"
+#include "neurops/nn/normalizer.hpp"
+#include "neurops/nn/optim.hpp"
+#include "neurops/nn/pooling.hpp"
+#include "neurops/nn/scheduler.hpp"
+#include "neurops/nn/spectral_conv.hpp"
+#include "neurops/nn/spectral_init.hpp"
+#include "neurops/nn/trainer.hpp"
+#include "neurops/nn/transforms.hpp"
+
+// operators
+#include "neurops/operators/fno.hpp"
+
+// pde
+#include "neurops/pde/darcy.hpp"
+#include "neurops/pde/deeponet_data.hpp"
+#include "neurops/pde/grf.hpp"
+#include "neurops/pde/linear_systems.hpp"
+#include "neurops/pde/navier_stokes.hpp"
+#include "neurops/pde/rk45.hpp"
+
+// solvers
+#include "neurops/solvers/bandits.hpp"
+#include "neurops/solvers/line_plot.hpp"
+#include "neurops/solvers/linear_solver.hpp"
+#include "neurops/solvers/petsc_types.hpp"
+#include "neurops/solvers/sor.hpp"
+#include "neurops/solvers/system_io.hpp"
