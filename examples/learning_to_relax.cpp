@@ -34,7 +34,7 @@
 #include "neurops/neurops.hpp"
 #include "neurops/pde/linear_systems.hpp"
 #include "neurops/solvers/bandits.hpp"
-#include "neurops/solvers/line_plot.hpp"
+#include "neurops/io/plot.hpp"
 #include "neurops/solvers/sor.hpp"
 
 using namespace neurops;
@@ -94,18 +94,18 @@ void print_table(const std::string& title, const std::vector<std::string>& order
 
 void plot(const fs::path& path, const std::string& title, const std::vector<std::string>& order,
           std::map<std::string, MethodRun>& runs, const std::string& x_label) {
-  std::vector<PlotSeries> series;
+  std::vector<io::PlotSeries> series;
   int colour = 0;
   for (const auto& name : order) {
     auto& m = runs[name];
     // omega = 1 costs 5-10x the rest and would flatten every other curve; it stays in the table.
     if (m.cumulative_mean.empty() || name == "omega = 1") continue;
-    PlotSeries s{name, {}, m.cumulative_mean, plot_color(colour++)};
+    io::PlotSeries s{name, {}, m.cumulative_mean, io::plot_color(colour++)};
     s.x.resize(s.y.size());
     std::iota(s.x.begin(), s.x.end(), 1.0);
     series.push_back(std::move(s));
   }
-  write_line_plot(path, series, {.title = title, .x_label = x_label, .y_label = "cumulative iterations"});
+  io::write_line_plot(path, series, {.title = title, .x_label = x_label, .y_label = "cumulative iterations"});
 }
 
 void save_runs(io::H5File& file, const std::string& group, const std::vector<std::string>& order,

@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
 
     // 2.-4. The sequence.
     const std::int64_t n = family == "files" ? static_cast<std::int64_t>(files.size()) : count;
-    const RelaxationSettings plain{.rtol = rtol, .max_it = max_it};
+    const RelaxationSettings plain{.rtol = rtol, .max_it = static_cast<PetscInt>(max_it)};
     std::vector<Record> records;
     Rng rng(config.seed);
     const auto ltr = family == "ltr_low" ? pde::ShiftedLaplacianFamily::low_variance()

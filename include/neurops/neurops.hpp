@@ -13,6 +13,7 @@
 
 // io
 #include "neurops/io/hdf5.hpp"
+#include "neurops/io/plot.hpp"
 #include "neurops/io/png.hpp"
 #include "neurops/io/xdmf.hpp"
 
@@ -51,7 +52,6 @@
 
 // solvers
 #include "neurops/solvers/bandits.hpp"
-#include "neurops/solvers/line_plot.hpp"
 #include "neurops/solvers/linear_solver.hpp"
 #include "neurops/solvers/petsc_types.hpp"
 #include "neurops/solvers/sor.hpp"

@@ -1,7 +1,8 @@
 #include "neurops/io/png.hpp"
 
+#include "canvas.hpp"
+
 #include <png.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -27,75 +28,10 @@ constexpr double kViridisTop[3] = {0.993, 0.906, 0.144};
 constexpr double kCoolWarm[5][3] = {
     {0.230, 0.299, 0.754}, {0.552, 0.690, 0.996}, {0.866, 0.866, 0.866}, {0.957, 0.604, 0.482}, {0.706, 0.016, 0.150}};
 
-// 3x5 glyphs for the colour-bar labels: digits, '.', '-', '+', 'e'. Bit 2 is the left column.
-constexpr const char* kGlyphChars = "0123456789.-+e";
-constexpr std::uint8_t kGlyphs[14][5] = {
-    {7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7}, {5, 5, 7, 1, 1}, {7, 4, 7, 1, 7},
-    {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1}, {7, 5, 7, 5, 7}, {7, 5, 7, 1, 7}, {0, 0, 0, 0, 2}, {0, 0, 7, 0, 0},
-    {0, 2, 7, 2, 0}, {7, 5, 7, 4, 7}};
-
-struct Canvas {
-  int w, h;
-  std::vector<std::uint8_t> px;
-  Canvas(int w_, int h_) : w(w_), h(h_), px(static_cast<std::size_t>(w_) * h_ * 3, 255) {}
-  void set(int x, int y, std::array<std::uint8_t, 3> c) {
-    if (x < 0 || y < 0 || x >= w || y >= h) return;
-    std::memcpy(&px[(static_cast<std::size_t>(y) * w + x) * 3], c.data(), 3);
-  }
-  void text(int x, int y, const std::string& s, int size) {
-    for (char ch : s) {
-      const char* p = std::strchr(kGlyphChars, ch);
-      if (p && ch) {
-        const auto& g = kGlyphs[p - kGlyphChars];
-        for (int r = 0; r < 5; ++r)
-          for (int c = 0; c < 3; ++c)
-            if (g[r] & (4 >> c))
-              for (int dy = 0; dy < size; ++dy)
-                for (int dx = 0; dx < size; ++dx) set(x + c * size + dx, y + r * size + dy, {0, 0, 0});
-      }
-      x += 4 * size;
-    }
-  }
-};
-
 std::string label(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3g", v);
   return buf;
-}
-
-void write_rgb_png(const fs::path& path, const Canvas& img) {
-  const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  std::error_code ec;
-  NEUROPS_CHECK(fs::is_directory(parent, ec),
-                "cannot write PNG '" << path.string() << "': directory '" << parent.string() << "' does not exist");
-  const fs::path tmp = parent / ("." + path.filename().string() + ".tmp-" + std::to_string(getpid()));
-  FILE* fp = std::fopen(tmp.c_str(), "wb");
-  NEUROPS_CHECK(fp, "cannot write PNG '" << path.string() << "': directory '" << parent.string() << "' is not writable");
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
-  png_infop info = png ? png_create_info_struct(png) : nullptr;
-  volatile bool ok = png && info;  // volatile: survives libpng's longjmp
-  if (ok && setjmp(png_jmpbuf(png))) ok = false;
-  if (ok) {
-    png_init_io(png, fp);
-    png_set_IHDR(png, info, static_cast<png_uint_32>(img.w), static_cast<png_uint_32>(img.h), 8, PNG_COLOR_TYPE_RGB,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_write_info(png, info);
-    for (int y = 0; y < img.h; ++y)
-      png_write_row(png, const_cast<png_bytep>(&img.px[static_cast<std::size_t>(y) * img.w * 3]));
-    png_write_end(png, nullptr);
-  }
-  png_destroy_write_struct(png ? &png : nullptr, info ? &info : nullptr);
-  ok = (std::fclose(fp) == 0) && ok;
-  if (!ok) {
-    fs::remove(tmp, ec);
-    NEUROPS_THROW("writing PNG '" << path.string() << "' failed");
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    NEUROPS_THROW("cannot move the finished PNG onto '" << path.string() << "'");
-  }
 }
 
 }  // namespace
@@ -145,7 +81,7 @@ void write_png(const fs::path& path, TensorView<const T> field, const PngOptions
   const int gap = opt.colorbar ? std::max(6, fw / 40) : 0;
   const int label_w = opt.colorbar ? 4 * font * 10 + gap : 0;
   const int pad = opt.colorbar ? 4 * font : 0;
-  Canvas img(fw + gap + bar_w + label_w, fh + 2 * pad);
+  detail::Canvas img(fw + gap + bar_w + label_w, fh + 2 * pad);
   for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x) {
       const double v = double(field.data()[static_cast<index_t>(y) * W + x]);
@@ -162,7 +98,7 @@ void write_png(const fs::path& path, TensorView<const T> field, const PngOptions
     img.text(x0 + bar_w + gap / 2, pad, label(hi), font);
     img.text(x0 + bar_w + gap / 2, pad + fh - 5 * font, label(lo), font);
   }
-  write_rgb_png(path, img);
+  detail::write_png(path, img, "PNG");
 }
 
 RgbImage read_png(const fs::path& path) {

@@ -4,6 +4,7 @@
 #include <regex>
 #include <sstream>
 
+#include "neurops/io/plot.hpp"
 #include "neurops/io/png.hpp"
 #include "neurops/io/xdmf.hpp"
 
@@ -114,6 +115,26 @@ BOOST_AUTO_TEST_CASE(viridis_is_perceptually_ordered) {
     BOOST_TEST(lum > prev);
     prev = lum;
   }
+}
+
+BOOST_AUTO_TEST_CASE(line_plot_draws_every_series) {
+  PlotSeries a{"tsallis", {0, 1, 2, 3}, {0, 10, 15, 30}, plot_color(0)};
+  PlotSeries b{"omega = 1.8", {0, 1, 2, 3}, {0, 5, 25, 26}, plot_color(1)};
+  write_line_plot("io_scratch/plot.png", {a, b}, {.title = "cumulative iterations", .width = 400, .height = 300});
+  const auto img = read_png("io_scratch/plot.png");
+  BOOST_TEST(img.width == 400);
+  BOOST_TEST(img.height == 300);
+  int seen0 = 0, seen1 = 0;  // pixels in each series' colour
+  for (std::size_t p = 0; p + 2 < img.rgb.size(); p += 3) {
+    seen0 += img.rgb[p] == a.color[0] && img.rgb[p + 1] == a.color[1] && img.rgb[p + 2] == a.color[2];
+    seen1 += img.rgb[p] == b.color[0] && img.rgb[p + 1] == b.color[1] && img.rgb[p + 2] == b.color[2];
+  }
+  BOOST_TEST(seen0 > 100);
+  BOOST_TEST(seen1 > 100);
+  BOOST_CHECK_THROW(write_line_plot("io_scratch/bad.png", {}), Error);
+  PlotSeries bad{"short", {0, 1}, {0}, plot_color(2)};
+  BOOST_CHECK_THROW(write_line_plot("io_scratch/bad.png", {bad}), Error);
+  BOOST_CHECK_THROW(write_line_plot("io_scratch/no/dir/plot.png", {a}), Error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

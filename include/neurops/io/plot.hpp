@@ -1,15 +1,14 @@
 #pragma once
-// A small line-plot writer for solver diagnostics (cumulative iterations, residual histories):
-// axes with ticks, a grid, coloured polylines, a legend and a title, drawn into an RGB canvas with
-// a built-in 3x5 pixel font and written as PNG with libpng (atomically). io::write_png draws
-// scalar fields through a colour map, which does not fit curves.
+// Line plots as PNG (loss curves, cumulative iteration counts, residual histories): axes with ticks,
+// a grid, coloured polylines, a legend and a title, written atomically. Fields go through
+// io::write_png (png.hpp) instead, which draws them through a colour map.
 #include <array>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
 
-namespace neurops::solvers {
+namespace neurops::io {
 
 struct PlotSeries {
   std::string name;
@@ -30,4 +29,4 @@ std::array<std::uint8_t, 3> plot_color(int index);
 void write_line_plot(const std::filesystem::path& path, const std::vector<PlotSeries>& series,
                      const PlotOptions& options = {});
 
-}  // namespace neurops::solvers
+}  // namespace neurops::io
