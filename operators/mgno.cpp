@@ -145,7 +145,10 @@ void MgSmoother<T>::apply_backward(Tensor<T>& du, Tensor<T>& df) {
     du = Tensor<T>();  // u was overwritten: no gradient flows to the old u
     return;
   }
-  du.vec() -= a_.backward(dr).vec();
+  // r = f - A u: A sees -dr (its weight gradient included).
+  Tensor<T> minus_dr = dr;
+  minus_dr.vec() = -minus_dr.vec();
+  du.vec() += a_.backward(minus_dr).vec();
 }
 
 template <class T>
@@ -245,7 +248,11 @@ Tensor<T> MgVCycle<T>::backward(const Tensor<T>& du0) {
     if (df[l].empty()) df[l] = Tensor<T>(f_shapes_[l]);
     const Tensor<T> dr = t.r.backward(df[l]);
     add_into(df[l - 1], dr);
-    if (config_.use_residual) du[l - 1].vec() -= t.residual_a[0].backward(dr).vec();
+    if (config_.use_residual) {  // f_l = R (f - A u)
+      Tensor<T> minus_dr = dr;
+      minus_dr.vec() = -minus_dr.vec();
+      du[l - 1].vec() += t.residual_a[0].backward(minus_dr).vec();
+    }
   }
   return df[0].empty() ? Tensor<T>(f_shapes_[0]) : std::move(df[0]);
 }
