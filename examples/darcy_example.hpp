@@ -2,6 +2,7 @@
 // Pieces shared by the Darcy example drivers (mgno_darcy, neurops_demo): data generation with the
 // library's Darcy solver, operator training with the Trainer, and the HDF5 + XDMF + PNG output of
 // predictions and error fields.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -75,7 +76,7 @@ TrainResult train_and_evaluate(Model& model, const nn::FieldDataset<float>& trai
                                const TrainSettings& s) {
   nn::Adam<float> adam(model, {.lr = s.lr, .weight_decay = s.weight_decay});
   const index_t batches = (train.size() + s.batch_size - 1) / s.batch_size;
-  nn::OneCycleLr<float> schedule(adam, s.lr, s.epochs * batches);
+  nn::OneCycleLr<float> schedule(adam, s.lr, std::max<std::int64_t>(2, s.epochs * batches));  // OneCycle needs >= 2 steps
   nn::H1Loss<float> h1(2, {false, false});
   nn::LpLoss<float> l2(2);
   nn::TrainerOptions o;

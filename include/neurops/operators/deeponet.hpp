@@ -97,6 +97,8 @@ class DeepOnet : public nn::ModuleImpl<DeepOnet<T>, T> {
 
   /// Triples: x = [branch | trunk] row-wise (N, m + d) -> (N, K).
   Tensor<T> forward(const Tensor<T>& x) override;
+  /// Gradient of the last triples forward: (N, m + d) after forward(x), the branch part (N, m) after
+  /// forward(branch, trunk). Parameter gradients accumulate.
   Tensor<T> backward(const Tensor<T>& dy) override;
   /// Triples with separate inputs: branch (N, m), trunk (N, d) -> (N, K).
   Tensor<T> forward(const Tensor<T>& branch, const Tensor<T>& trunk);
