@@ -12,7 +12,7 @@
 //   6. the files read back and verified bit for bit; a results table
 //
 // Sample runs:
-//   ./neurops_demo                                  # 64^2, 200 training samples, ~1-3 minutes on 2 cores
+//   ./neurops_demo                                  # 64^2, 300 training samples, 25 epochs: ~2 minutes on 2 cores
 //   ./neurops_demo -demo_n 32 -demo_train 32 -demo_epochs 2 -demo_out /tmp/run
 //   ./neurops_demo -demo_width 24 -demo_epochs 30 -demo_seed 3
 //   ./neurops_demo -help
@@ -30,9 +30,9 @@ int main(int argc, char** argv) {
     PetscSession session(&argc, &argv, "neurops demo: Darcy data -> MgNO training -> fields in HDF5 + XDMF + PNG\n");
     Options opt("neurops demo", "demo_");
     const index_t n = opt.integer("n", 64, "grid points per side (divisible by 8)");
-    const index_t n_train = opt.integer("train", 200, "training samples");
+    const index_t n_train = opt.integer("train", 300, "training samples");
     const index_t n_test = opt.integer("test", 20, "test samples");
-    const std::int64_t epochs = opt.integer("epochs", 15, "training epochs");
+    const std::int64_t epochs = opt.integer("epochs", 25, "training epochs");
     const index_t width = opt.integer("width", 12, "MgNO channels");
     const index_t layers = opt.integer("layers", 3, "MgNO layers");
     const double lr = opt.real("lr", 2e-3, "OneCycle maximum learning rate");
