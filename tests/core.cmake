@@ -20,4 +20,5 @@ add_test(NAME test_install_consumer
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/consumer/run_consumer_test.cmake)
 set_tests_properties(test_install_consumer PROPERTIES LABELS install TIMEOUT 900)
 
-neurops_add_example_test(NAME example_neurops_demo PROGRAM neurops_demo ARGS -demo_n 48)
+neurops_add_example_test(NAME example_neurops_demo PROGRAM neurops_demo
+                         ARGS -demo_n 48 -demo_train 16 -demo_test 4 -demo_epochs 2 -demo_width 6 -demo_layers 2)

@@ -1,0 +1,80 @@
+#pragma once
+// Helpers shared by the operator benchmarks: medians of timed runs, peak memory, command-line
+// arguments, and running the PyTorch peer script (bench/<name>.py, Debian's /usr/bin/python3) whose
+// 'torch_<key> <value>' lines are collected.
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "neurops/core/progress.hpp"
+
+namespace neurops::bench {
+
+template <class F>
+double median_ms(F&& f, int runs) {
+  f();  // warm-up: workspaces, page faults
+  std::vector<double> t;
+  for (int i = 0; i < runs; ++i) {
+    Timer timer;
+    f();
+    t.push_back(timer.seconds() * 1e3);
+  }
+  return median(t);
+}
+
+inline double peak_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;
+}
+
+/// Runs `script` with the same thread count; returns its torch_* values (other lines go to stderr).
+inline std::map<std::string, double> run_torch(const std::filesystem::path& script, const std::string& args, int threads) {
+  const std::string cmd = "OMP_NUM_THREADS=" + std::to_string(threads) + " MKL_NUM_THREADS=" + std::to_string(threads) +
+                          " /usr/bin/python3 " + script.string() + " " + args + " 2>&1";
+  std::map<std::string, double> out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char line[512];
+  while (std::fgets(line, sizeof line, p)) {
+    std::istringstream is(line);
+    std::string key;
+    double v;
+    if (is >> key >> v && key.rfind("torch_", 0) == 0) out[key] = v;
+    else std::fputs(line, stderr);
+  }
+  pclose(p);
+  return out;
+}
+
+inline int arg_int(int argc, char** argv, const std::string& name, int def) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (argv[i] == name) return std::atoi(argv[i + 1]);
+  return def;
+}
+inline std::string arg_string(int argc, char** argv, const std::string& name, const std::string& def) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (argv[i] == name) return argv[i + 1];
+  return def;
+}
+inline bool arg_flag(int argc, char** argv, const std::string& name) {
+  for (int i = 1; i < argc; ++i)
+    if (argv[i] == name) return true;
+  return false;
+}
+
+/// Prints one row: both medians and the ratio pytorch / neurops (> 1: neurops is faster).
+inline void print_row(const char* what, double ours, std::map<std::string, double>& torch, const char* key) {
+  if (torch.count(key))
+    std::printf("  %-22s neurops %10.2f   pytorch %10.2f   ratio %6.2fx\n", what, ours, torch[key], torch[key] / ours);
+  else
+    std::printf("  %-22s neurops %10.2f   pytorch        n/a\n", what, ours);
+}
+
+}  // namespace neurops::bench
