@@ -40,7 +40,9 @@
 #include "neurops/nn/transforms.hpp"
 
 // operators
+#include "neurops/operators/deeponet.hpp"
 #include "neurops/operators/fno.hpp"
+#include "neurops/operators/mgno.hpp"
 
 // pde
 #include "neurops/pde/darcy.hpp"
