@@ -11,73 +11,18 @@
 //   build/bench/fno_train_step -smoke             # seconds-long CTest version (label bench)
 //   build/bench/fno_train_step -no_torch          # neurops only
 #include <omp.h>
-#include <sys/resource.h>
 
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <map>
 #include <sstream>
-#include <string>
 
-#include "neurops/core/progress.hpp"
+#include "torch_peer.hpp"
 #include "neurops/nn/loss.hpp"
 #include "neurops/nn/optim.hpp"
 #include "neurops/operators/fno.hpp"
 
 using namespace neurops;
 
-namespace {
-
-template <class F>
-double median_ms(F&& f, int runs) {
-  f();  // warm-up: FFTW plans, workspaces, page faults
-  std::vector<double> t;
-  for (int i = 0; i < runs; ++i) {
-    Timer timer;
-    f();
-    t.push_back(timer.seconds() * 1e3);
-  }
-  return median(t);
-}
-
-double peak_rss_mb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_maxrss) / 1024.0;
-}
-
-std::map<std::string, double> run_torch(const std::string& args, int threads) {
-  const std::filesystem::path script = std::filesystem::path(__FILE__).replace_extension(".py");
-  const std::string cmd = "OMP_NUM_THREADS=" + std::to_string(threads) + " MKL_NUM_THREADS=" + std::to_string(threads) +
-                          " /usr/bin/python3 " + script.string() + " " + args + " 2>&1";
-  std::map<std::string, double> out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char line[512];
-  while (std::fgets(line, sizeof line, p)) {
-    std::istringstream is(line);
-    std::string key;
-    double v;
-    if (is >> key >> v && key.rfind("torch_", 0) == 0) out[key] = v;
-    else std::fputs(line, stderr);
-  }
-  pclose(p);
-  return out;
-}
-
-int arg_int(int argc, char** argv, const std::string& name, int def) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == name) return std::atoi(argv[i + 1]);
-  return def;
-}
-bool arg_flag(int argc, char** argv, const std::string& name) {
-  for (int i = 1; i < argc; ++i)
-    if (argv[i] == name) return true;
-  return false;
-}
-
-}  // namespace
+using namespace neurops::bench;
 
 int main(int argc, char** argv) {
   try {
@@ -129,16 +74,10 @@ int main(int argc, char** argv) {
       std::ostringstream a;
       a << "--batch " << batch << " --grid " << grid << " --width " << width << " --modes " << modes << " --layers "
         << layers << " --in-channels " << in_channels << " --runs " << runs << " --threads " << threads;
-      torch = run_torch(a.str(), threads);
+      torch = run_torch(std::filesystem::path(__FILE__).replace_extension(".py"), a.str(), threads);
     }
-    auto row = [&](const char* what, double ours, const char* key) {
-      if (torch.count(key))
-        std::printf("  %-22s neurops %10.2f   pytorch %10.2f   ratio %6.2fx\n", what, ours, torch[key], torch[key] / ours);
-      else
-        std::printf("  %-22s neurops %10.2f   pytorch        n/a\n", what, ours);
-    };
-    row("train step [ms]", ours_train, "torch_train_ms");
-    row("inference [ms]", ours_infer, "torch_infer_ms");
+    print_row("train step [ms]", ours_train, torch, "torch_train_ms");
+    print_row("inference [ms]", ours_infer, torch, "torch_infer_ms");
     if (torch.count("torch_peak_rss_mb"))
       std::printf("  %-22s neurops %10.1f   pytorch %10.1f\n", "peak memory [MB]", ours_rss, torch["torch_peak_rss_mb"]);
     else
