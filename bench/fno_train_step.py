@@ -5,13 +5,12 @@ Prints one line per measurement: 'torch_train_ms <median>', 'torch_infer_ms <med
 'torch_peak_rss_mb <MB>'.
 """
 import argparse
-import resource
-import statistics
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_peer import report_medians
 
 
 class SpectralConv2d(nn.Module):
@@ -84,15 +83,7 @@ def main():
         with torch.no_grad():
             model(x)
 
-    for name, fn in (("train", step), ("infer", infer)):
-        fn()
-        times = []
-        for _ in range(a.runs):
-            t = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - t) * 1e3)
-        print(f"torch_{name}_ms {statistics.median(times):.3f}", flush=True)
-    print(f"torch_peak_rss_mb {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
+    report_medians((("train", step), ("infer", infer)), a.runs)
 
 
 if __name__ == "__main__":
