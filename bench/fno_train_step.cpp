@@ -16,8 +16,6 @@
 #include <sstream>
 
 #include "torch_peer.hpp"
-#include "neurops/nn/loss.hpp"
-#include "neurops/nn/optim.hpp"
 #include "neurops/operators/fno.hpp"
 
 using namespace neurops;
@@ -43,26 +41,10 @@ int main(int argc, char** argv) {
     c.modes = {modes};
     c.layers = layers;
     operators::Fno<float> fno(c);
-    nn::Adam<float> adam(fno, {.lr = 1e-3});
-    nn::LpLoss<float> loss(2);
     Rng rng(0);
     const auto x = Tensor<float>::randn({batch, in_channels, grid, grid}, rng);
     const auto y = Tensor<float>::randn({batch, 1, grid, grid}, rng);
-    Tensor<float> grad;
-    auto train_step = [&] {
-      fno.train();
-      const Tensor<float> out = fno.forward(x);
-      loss.evaluate(out, y, &grad);
-      fno.backward(grad);
-      adam.step();
-      adam.zero_grad();
-    };
-    auto infer = [&] {
-      fno.eval();
-      (void)fno.forward(x);
-    };
-    const double ours_train = median_ms(train_step, runs);
-    const double ours_infer = median_ms(infer, runs);
+    const auto [ours_train, ours_infer] = time_field_model(fno, x, y, runs);
     const double ours_rss = peak_rss_mb();
 
     std::printf("FNO-2D: width %lld, %lld modes, %lld layers, %lld^2, batch %lld, %lld->1 channels, float32, %d threads, "

@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from torch_peer import report_medians
+from torch_peer import report_field_model
 
 
 class SpectralConv2d(nn.Module):
@@ -49,12 +49,6 @@ class FNO2d(nn.Module):
         return self.fc2(x).permute(0, 3, 1, 2)
 
 
-def rel_l2(pred, y):
-    n = pred.shape[0]
-    diff = torch.norm(pred.reshape(n, -1) - y.reshape(n, -1), dim=1)
-    return torch.mean(diff / torch.norm(y.reshape(n, -1), dim=1))
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--batch", type=int, default=16)
@@ -69,21 +63,9 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = FNO2d(a.in_channels, 1, a.width, a.modes, a.layers, 128)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.randn(a.batch, a.in_channels, a.grid, a.grid)
     y = torch.randn(a.batch, 1, a.grid, a.grid)
-
-    def step():
-        opt.zero_grad(set_to_none=False)
-        loss = rel_l2(model(x), y)
-        loss.backward()
-        opt.step()
-
-    def infer():
-        with torch.no_grad():
-            model(x)
-
-    report_medians((("train", step), ("infer", infer)), a.runs)
+    report_field_model(model, x, y, a.runs)
 
 
 if __name__ == "__main__":

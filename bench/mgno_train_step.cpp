@@ -14,8 +14,6 @@
 #include <cstdio>
 #include <sstream>
 
-#include "neurops/nn/loss.hpp"
-#include "neurops/nn/optim.hpp"
 #include "neurops/operators/mgno.hpp"
 #include "torch_peer.hpp"
 
@@ -51,26 +49,10 @@ int main(int argc, char** argv) {
     c.pre_smoothing = parse_list(pre);
     c.post_smoothing = parse_list(post);
     operators::Mgno<float> model(c);
-    nn::Adam<float> adam(model, {.lr = 1e-3});
-    nn::LpLoss<float> loss(2);
     Rng rng(0);
     const auto x = Tensor<float>::randn({batch, 1, grid, grid}, rng);
     const auto y = Tensor<float>::randn({batch, 1, grid, grid}, rng);
-    Tensor<float> grad;
-    auto train_step = [&] {
-      model.train();
-      const Tensor<float> out = model.forward(x);
-      loss.evaluate(out, y, &grad);
-      model.backward(grad);
-      adam.step();
-      adam.zero_grad();
-    };
-    auto infer = [&] {
-      model.eval();
-      (void)model.forward(x);
-    };
-    const double ours_train = median_ms(train_step, runs);
-    const double ours_infer = median_ms(infer, runs);
+    const auto [ours_train, ours_infer] = time_field_model(model, x, y, runs);
     const double ours_rss = peak_rss_mb();
 
     std::printf("MgNO: width %lld, %lld layers, pre [%s] post [%s], %lld^2, batch %lld, float32, %d threads, "

@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from torch_peer import report_medians
+from torch_peer import report_field_model
 
 
 def conv3(cin, cout, stride=1):
@@ -68,12 +68,6 @@ class MgNO(nn.Module):
         return self.head(u)
 
 
-def rel_l2(pred, y):
-    n = pred.shape[0]
-    diff = torch.norm(pred.reshape(n, -1) - y.reshape(n, -1), dim=1)
-    return torch.mean(diff / torch.norm(y.reshape(n, -1), dim=1))
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--batch", type=int, default=16)
@@ -91,21 +85,9 @@ def main():
     post = [int(v) for v in a.post.split(",")]
     model = MgNO(1, 1, a.width, a.layers, pre, post)
     print(f"torch_parameters {sum(p.numel() for p in model.parameters())}", flush=True)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.randn(a.batch, 1, a.grid, a.grid)
     y = torch.randn(a.batch, 1, a.grid, a.grid)
-
-    def step():
-        opt.zero_grad(set_to_none=False)
-        loss = rel_l2(model(x), y)
-        loss.backward()
-        opt.step()
-
-    def infer():
-        with torch.no_grad():
-            model(x)
-
-    report_medians((("train", step), ("infer", infer)), a.runs)
+    report_field_model(model, x, y, a.runs)
 
 
 if __name__ == "__main__":

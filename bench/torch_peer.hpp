@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "neurops/core/progress.hpp"
+#include "neurops/nn/loss.hpp"
+#include "neurops/nn/optim.hpp"
 
 namespace neurops::bench {
 
@@ -26,6 +28,33 @@ double median_ms(F&& f, int runs) {
     t.push_back(timer.seconds() * 1e3);
   }
   return median(t);
+}
+
+struct StepTimes {
+  double train_ms, infer_ms;
+};
+
+/// Medians of one training step (forward, relative-L2 loss, backward, Adam update) and of one
+/// inference pass of a field-to-field model; bench/torch_peer.py's report_field_model is the peer.
+template <class Model>
+StepTimes time_field_model(Model& model, const Tensor<float>& x, const Tensor<float>& y, int runs) {
+  nn::Adam<float> adam(model, {.lr = 1e-3});
+  const nn::LpLoss<float> loss(x.rank() - 2);
+  Tensor<float> grad;
+  auto train_step = [&] {
+    model.train();
+    const Tensor<float> out = model.forward(x);
+    loss.evaluate(out, y, &grad);
+    model.backward(grad);
+    adam.step();
+    adam.zero_grad();
+  };
+  auto infer = [&] {
+    model.eval();
+    (void)model.forward(x);
+  };
+  const double train_ms = median_ms(train_step, runs);
+  return {train_ms, median_ms(infer, runs)};
 }
 
 inline double peak_rss_mb() {
