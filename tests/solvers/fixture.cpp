@@ -4,6 +4,7 @@
 
 #include "neurops/core/petsc.hpp"
 #include "neurops/solvers/petsc_types.hpp"
+#include "fixture.hpp"
 
 namespace {
 struct PetscFixture {
@@ -16,3 +17,15 @@ struct PetscFixture {
 };
 }  // namespace
 BOOST_TEST_GLOBAL_FIXTURE(PetscFixture);
+
+namespace neurops::test {
+double relative_difference(Vec x, Vec y) {
+  PetscVec d;
+  NEUROPS_PETSC(VecDuplicate(x, d.out()));
+  NEUROPS_PETSC(VecWAXPY(d, -1.0, y, x));
+  PetscReal nd = 0, ny = 0;
+  NEUROPS_PETSC(VecNorm(d, NORM_2, &nd));
+  NEUROPS_PETSC(VecNorm(y, NORM_2, &ny));
+  return nd / ny;
+}
+}  // namespace neurops::test

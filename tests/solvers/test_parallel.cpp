@@ -9,21 +9,12 @@
 #include "neurops/solvers/linear_solver.hpp"
 #include "neurops/solvers/petsc_types.hpp"
 #include "neurops/solvers/sor.hpp"
+#include "fixture.hpp"
 
 using namespace neurops;
 using namespace neurops::solvers;
 
-namespace {
-double relative_difference(Vec x, Vec y) {
-  PetscVec d;
-  NEUROPS_PETSC(VecDuplicate(x, d.out()));
-  NEUROPS_PETSC(VecWAXPY(d, -1.0, y, x));
-  PetscReal nd = 0, ny = 0;
-  NEUROPS_PETSC(VecNorm(d, NORM_2, &nd));
-  NEUROPS_PETSC(VecNorm(y, NORM_2, &ny));
-  return nd / ny;
-}
-}  // namespace
+using neurops::test::relative_difference;
 
 BOOST_AUTO_TEST_SUITE(parallel)
 

@@ -7,6 +7,7 @@
 #include "neurops/solvers/bandits.hpp"
 #include "neurops/solvers/linear_solver.hpp"
 #include "neurops/solvers/sor.hpp"
+#include "fixture.hpp"
 
 using namespace neurops;
 using namespace neurops::solvers;
@@ -45,17 +46,8 @@ void direct_solve(Mat A, Vec b, Vec x) {
   NEUROPS_PETSC(PCFactorSetMatSolverType(pc, MATSOLVERPETSC));
   NEUROPS_PETSC(KSPSolve(ksp, b, x));
 }
-
-double relative_difference(Vec x, Vec y) {
-  PetscVec d;
-  NEUROPS_PETSC(VecDuplicate(x, d.out()));
-  NEUROPS_PETSC(VecWAXPY(d, -1.0, y, x));
-  PetscReal nd = 0, ny = 0;
-  NEUROPS_PETSC(VecNorm(d, NORM_2, &nd));
-  NEUROPS_PETSC(VecNorm(y, NORM_2, &ny));
-  return nd / ny;
-}
 }  // namespace
+using neurops::test::relative_difference;
 
 BOOST_AUTO_TEST_SUITE(sor)
 
