@@ -32,6 +32,7 @@
 #include "neurops/nn/optim.hpp"
 #include "neurops/nn/spectral_conv.hpp"
 #include "neurops/nn/transforms.hpp"
+#include "torch_peer.hpp"
 
 using namespace neurops;
 using namespace neurops::nn;
@@ -44,17 +45,7 @@ struct Config {
   bool torch = true, smoke = false;
 };
 
-template <class F>
-double median_ms(F&& f, int runs) {
-  f();  // warm-up: plans, page faults
-  std::vector<double> t;
-  for (int i = 0; i < runs; ++i) {
-    Timer timer;
-    f();
-    t.push_back(timer.seconds() * 1e3);
-  }
-  return median(t);
-}
+using bench::median_ms;  // warm-up call (plans, page faults), then the median of timed runs
 
 /// A module holding one flat parameter, for timing the optimizer alone.
 class FlatParameter : public ModuleImpl<FlatParameter, float> {
