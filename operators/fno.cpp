@@ -151,11 +151,14 @@ Tensor<T> FourierBlock<T>::forward(const Tensor<T>& x) {
 
 template <class T>
 Tensor<T> FourierBlock<T>::backward(const Tensor<T>& dy) {
-  Tensor<T> g = dy;
-  if (activate_) {
-    this->require_cache(!pre_activation_.empty());
-    nn::activation_backward(activation_, pre_activation_.data(), g.data(), g.data(), g.numel());
+  if (!activate_) {
+    Tensor<T> dx = spectral_.backward(dy);
+    dx.vec() += skip_.backward(dy).vec();
+    return dx;
   }
+  this->require_cache(!pre_activation_.empty());
+  Tensor<T> g = Tensor<T>::uninitialized(dy.shape());
+  nn::activation_backward(activation_, pre_activation_.data(), dy.data(), g.data(), g.numel());
   Tensor<T> dx = spectral_.backward(g);
   dx.vec() += skip_.backward(g).vec();
   return dx;
@@ -209,10 +212,10 @@ Tensor<T> Fno<T>::forward(const Tensor<T>& x) {
   Tensor<T> v = nn::with_module_path("lifting", lifting_.type_name(), [&] {
     return lifting_.forward(config_.append_grid ? append_grid_coordinates(x, config_.dims) : x);
   });
-  v = pad_or_crop_end(v, config_.dims, config_.domain_padding);
+  if (config_.domain_padding) v = pad_or_crop_end(v, config_.dims, config_.domain_padding);
   for (std::size_t l = 0; l < blocks_.size(); ++l)
     v = nn::with_module_path("blocks." + std::to_string(l), "FourierBlock", [&] { return blocks_[l].forward(v); });
-  v = pad_or_crop_end(v, config_.dims, -config_.domain_padding);
+  if (config_.domain_padding) v = pad_or_crop_end(v, config_.dims, -config_.domain_padding);
   v = projection1_.forward(v);
   v = projection_activation_.forward(v);
   return projection2_.forward(v);
@@ -223,9 +226,9 @@ Tensor<T> Fno<T>::backward(const Tensor<T>& dy) {
   Tensor<T> g = projection2_.backward(dy);
   g = projection_activation_.backward(g);
   g = projection1_.backward(g);
-  g = pad_or_crop_end(g, config_.dims, config_.domain_padding);  // adjoint of the crop
+  if (config_.domain_padding) g = pad_or_crop_end(g, config_.dims, config_.domain_padding);  // adjoint of the crop
   for (std::size_t l = blocks_.size(); l-- > 0;) g = blocks_[l].backward(g);
-  g = pad_or_crop_end(g, config_.dims, -config_.domain_padding);  // adjoint of the zero padding
+  if (config_.domain_padding) g = pad_or_crop_end(g, config_.dims, -config_.domain_padding);  // adjoint of the padding
   g = lifting_.backward(g);
   if (!config_.append_grid) return g;
   // The coordinate channels are constants: drop their gradient.

@@ -87,11 +87,15 @@ double Trainer<T>::train_batch(const FieldDataset<T>& train, const std::vector<i
   NEUROPS_CHECK(std::isfinite(loss), "training diverged: loss is " << loss << " at epoch " << epoch + 1 << ", batch "
                                                                    << b + 1 << " (lower the learning rate?)");
   if (size_ > 1) allreduce_gradients(model_, options_.comm, static_cast<index_t>(local.size()), global);
-  double sq = 0;
-  for (const auto& p : optimizer_.parameters())
-    if (p.param->trainable) sq += double(p.param->grad.vec().squaredNorm());
-  NEUROPS_CHECK(std::isfinite(sq), "non-finite gradient at epoch " << epoch + 1 << ", batch " << b + 1);
-  if (options_.clip_grad_norm > 0) clip_grad_norm(model_, options_.clip_grad_norm);
+  // One pass over the gradients: clipping computes the norm anyway.
+  double norm = 0;
+  if (options_.clip_grad_norm > 0) {
+    norm = clip_grad_norm(model_, options_.clip_grad_norm);
+  } else {
+    for (const auto& p : optimizer_.parameters())
+      if (p.param->trainable) norm += double(p.param->grad.vec().squaredNorm());
+  }
+  NEUROPS_CHECK(std::isfinite(norm), "non-finite gradient at epoch " << epoch + 1 << ", batch " << b + 1);
   optimizer_.step();
   optimizer_.zero_grad();
   if (scheduler_ && options_.scheduler_per_batch) scheduler_->step();
