@@ -150,7 +150,7 @@ const TrainingState& Trainer<T>::fit(const FieldDataset<T>& train, const FieldDa
     double metric = NAN;
     if (validation) {
       const LpLoss<T> rel_l2(validation->inputs.rank() - 2, 2.0, true);
-      metric = evaluate(*validation, rel_l2);
+      metric = evaluate(*validation, metric_ ? *metric_ : rel_l2);
       if (metric < state_.best_metric) {
         state_.best_metric = metric;
         state_.best_epoch = epoch + 1;

@@ -50,6 +50,8 @@ class Trainer {
   /// identity normalizers to disable) — call before fit() on a fresh run, not when resuming.
   void set_normalizers(Normalizer<T> input, Normalizer<T> output);
   Normalizer<T>& input_normalizer() { return input_norm_; }
+  /// The validation metric (lower is better) that picks the best epoch; default: relative L2.
+  void set_metric(const Loss<T>& metric) { metric_ = &metric; }
   Normalizer<T>& output_normalizer() { return output_norm_; }
 
   /// Trains from the current state (epoch 0, or where a resumed checkpoint left off) up to
@@ -85,6 +87,7 @@ class Trainer {
   ConfigWriter write_config_;
   Normalizer<T> input_norm_, output_norm_;
   TrainingState state_;
+  const Loss<T>* metric_ = nullptr;
   std::unique_ptr<Module<T>> best_;
   int rank_ = 0, size_ = 1;
 };
