@@ -1,4 +1,4 @@
-// PC type "sorbandit": SOR/SSOR with omega tuned online by a bandit learner (see petsc_types.hpp).
+// PC type "sorbandit": SOR/SSOR with omega tuned online by a bandit learner (see pc_sorbandit.hpp).
 #include <petsc/private/pcimpl.h>
 
 #include <algorithm>
@@ -12,7 +12,7 @@
 #include "neurops/core/petsc.hpp"
 #include "neurops/core/progress.hpp"
 #include "neurops/solvers/bandits.hpp"
-#include "neurops/solvers/petsc_types.hpp"
+#include "neurops/solvers/pc_sorbandit.hpp"
 #include "neurops/solvers/sor.hpp"
 
 namespace neurops::solvers {
@@ -283,24 +283,9 @@ SorBandit& checked(PC pc) {
 
 }  // namespace
 
-void register_petsc_types() {
-  static bool registered = false;
-  if (registered) return;
-  NEUROPS_PETSC(PCRegister(PCSORBANDIT, create));
-  registered = true;
-}
+PetscErrorCode PCCreate_SorBandit(PC pc) { return create(pc); }
 
 const OmegaTuner* sorbandit_tuner(PC pc) { return checked(pc).tuner.get(); }
 double sorbandit_omega(PC pc) { return checked(pc).omega; }
 
 }  // namespace neurops::solvers
-
-extern "C" PetscErrorCode PetscDLLibraryRegister_neurops(void) {
-  PetscFunctionBeginUser;
-  try {
-    neurops::solvers::register_petsc_types();
-  } catch (const std::exception& e) {
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "neurops: registering PETSc types failed: %s", e.what());
-  }
-  PetscFunctionReturn(0);
-}
