@@ -1,5 +1,7 @@
 #include "neurops/nn/conv.hpp"
 
+#include "neurops/core/strings.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -36,21 +38,16 @@ namespace {
 // in the outer caches.
 constexpr index_t kTileElements = index_t(1) << 17;
 
-std::string join(const std::vector<index_t>& v) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + ")";
-}
 }  // namespace
 
 std::vector<index_t> expand_per_axis(const std::string& layer, const std::string& option,
                                      const std::vector<index_t>& v, int dims, index_t minimum) {
   NEUROPS_CHECK(v.size() == 1 || static_cast<int>(v.size()) == dims,
-                layer << ": " << option << " needs 1 or " << dims << " values, found " << v.size() << " " << join(v));
+                layer << ": " << option << " needs 1 or " << dims << " values, found " << v.size() << " " << format_tuple(v));
   std::vector<index_t> out(static_cast<std::size_t>(dims), v[0]);
   if (v.size() > 1) out = v;
   for (index_t e : out)
-    NEUROPS_CHECK(e >= minimum, layer << ": " << option << " must be >= " << minimum << ", found " << join(v));
+    NEUROPS_CHECK(e >= minimum, layer << ": " << option << " must be >= " << minimum << ", found " << format_tuple(v));
   return out;
 }
 
@@ -70,14 +67,14 @@ ConvGeometry make_conv_geometry(const std::string& layer, const std::vector<inde
     g.padded[A] = g.in[A] + 2 * g.pad[A];
     NEUROPS_CHECK(g.padded[A] >= g.kernel[A], layer << ": spatial axis " << a << " has extent " << g.in[A]
                                                     << " (padded " << g.padded[A] << "), smaller than the kernel "
-                                                    << join(kernel) << "; input grid " << join(in_spatial)
-                                                    << " with padding " << join(pad));
+                                                    << format_tuple(kernel) << "; input grid " << format_tuple(in_spatial)
+                                                    << " with padding " << format_tuple(pad));
     NEUROPS_CHECK(mode != PaddingMode::Reflect || g.pad[A] < g.in[A],
                   layer << ": reflect padding " << g.pad[A] << " needs an extent > " << g.pad[A] << " on axis " << a
-                        << ", found input grid " << join(in_spatial));
+                        << ", found input grid " << format_tuple(in_spatial));
     NEUROPS_CHECK(mode != PaddingMode::Circular || g.pad[A] <= g.in[A],
                   layer << ": circular padding " << g.pad[A] << " needs an extent >= " << g.pad[A] << " on axis "
-                        << a << ", found input grid " << join(in_spatial));
+                        << a << ", found input grid " << format_tuple(in_spatial));
     g.out[A] = (g.padded[A] - g.kernel[A]) / g.stride[A] + 1;
   }
   for (int A = 0; A < 3; ++A) {
@@ -143,7 +140,7 @@ Conv<T>::Conv(int dims, index_t in_channels, index_t out_channels, std::vector<i
 }
 
 template <class T>
-void Conv<T>::for_each_parameter(const typename Module<T>::ParameterFn& fn) {
+void Conv<T>::for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn) {
   fn("weight", weight_);
   if (has_bias_) fn("bias", bias_);
 }

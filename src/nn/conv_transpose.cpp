@@ -31,7 +31,7 @@ ConvTranspose<T>::ConvTranspose(int dims, index_t in_channels, index_t out_chann
 }
 
 template <class T>
-void ConvTranspose<T>::for_each_parameter(const typename Module<T>::ParameterFn& fn) {
+void ConvTranspose<T>::for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn) {
   fn("weight", weight_);
   if (has_bias_) fn("bias", bias_);
 }

@@ -95,7 +95,7 @@ class Conv : public ModuleImpl<Conv<T>, T> {
   Tensor<T> forward(const Tensor<T>& x) override;
   Tensor<T> backward(const Tensor<T>& dy) override;
   std::string type_name() const override { return "Conv" + std::to_string(dims_) + "d"; }
-  void for_each_parameter(const typename Module<T>::ParameterFn& fn) override;
+  void for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn) override;
 
   int dims() const noexcept { return dims_; }
   index_t in_channels() const noexcept { return in_channels_; }
