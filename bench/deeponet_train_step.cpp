@@ -8,7 +8,7 @@
 //
 //   build/bench/deeponet_train_step                # 10 runs, 2 threads, with the PyTorch peer
 //   build/bench/deeponet_train_step -batch 2000 -threads 2
-//   build/bench/deeponet_train_step -smoke         # seconds-long CTest version (label bench)
+//   build/bench/deeponet_train_step -bench_smoke       # seconds-long CTest version (label bench)
 //   build/bench/deeponet_train_step -no_torch      # neurops only
 #include <omp.h>
 
@@ -25,7 +25,7 @@ using namespace neurops::bench;
 
 int main(int argc, char** argv) {
   try {
-    const bool smoke = arg_flag(argc, argv, "-smoke");
+    const bool smoke = arg_flag(argc, argv, "-bench_smoke");
     const int threads = arg_int(argc, argv, "-threads", 2);
     const int runs = arg_int(argc, argv, "-runs", smoke ? 2 : 10);
     const index_t batch = arg_int(argc, argv, "-batch", smoke ? 500 : 10000);
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     Tensor<float> grad;
     auto train_step = [&] {
       model.train();
-      const Tensor<float> out = model.forward(u, y);
+      const Tensor<float> out = model.forward({u, y});
       loss.evaluate(out, s, &grad);
       model.backward(grad);
       adam.step();
@@ -55,14 +55,16 @@ int main(int argc, char** argv) {
     };
     auto infer = [&] {
       model.eval();
-      (void)model.forward(u, y);
+      (void)model.forward({u, y});
     };
     // The same number of outputs in the Cartesian form: batch/100 functions x 100 shared points.
     const index_t functions = std::max<index_t>(1, batch / 100);
-    const Tensor<float> u_functions(u.slice(0, functions)), grid(y.slice(0, 100));
+    const Tensor<float> u_functions(u.slice(0, functions));
+    Tensor<float> grid(y.slice(0, 100));
+    grid.reshape({1, 100, 1});  // query points shared by every function
     auto cartesian = [&] {
       model.eval();
-      (void)model.forward_cartesian(u_functions, grid);
+      (void)model.forward({u_functions, grid});
     };
     const double ours_train = median_ms(train_step, runs);
     const double ours_infer = median_ms(infer, runs);

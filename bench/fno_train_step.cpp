@@ -8,7 +8,7 @@
 //
 //   build/bench/fno_train_step                    # 10 runs, 2 threads, with the PyTorch peer
 //   build/bench/fno_train_step -runs 20 -threads 2
-//   build/bench/fno_train_step -smoke             # seconds-long CTest version (label bench)
+//   build/bench/fno_train_step -bench_smoke           # seconds-long CTest version (label bench)
 //   build/bench/fno_train_step -no_torch          # neurops only
 #include <omp.h>
 
@@ -24,7 +24,7 @@ using namespace neurops::bench;
 
 int main(int argc, char** argv) {
   try {
-    const bool smoke = arg_flag(argc, argv, "-smoke");
+    const bool smoke = arg_flag(argc, argv, "-bench_smoke");
     const int threads = arg_int(argc, argv, "-threads", 2);
     const int runs = arg_int(argc, argv, "-runs", smoke ? 2 : 10);
     const index_t batch = arg_int(argc, argv, "-batch", smoke ? 2 : 16);

@@ -7,7 +7,7 @@
 //
 //   build/bench/mgno_train_step                    # 5 runs, 2 threads, with the PyTorch peer
 //   build/bench/mgno_train_step -runs 10 -threads 2
-//   build/bench/mgno_train_step -smoke             # seconds-long CTest version (label bench)
+//   build/bench/mgno_train_step -bench_smoke           # seconds-long CTest version (label bench)
 //   build/bench/mgno_train_step -no_torch          # neurops only
 #include <omp.h>
 
@@ -32,7 +32,7 @@ std::vector<index_t> parse_list(const std::string& s) {
 
 int main(int argc, char** argv) {
   try {
-    const bool smoke = arg_flag(argc, argv, "-smoke");
+    const bool smoke = arg_flag(argc, argv, "-bench_smoke");
     const int threads = arg_int(argc, argv, "-threads", 2);
     const int runs = arg_int(argc, argv, "-runs", smoke ? 2 : 5);
     const index_t batch = arg_int(argc, argv, "-batch", smoke ? 2 : 16);

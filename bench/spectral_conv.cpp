@@ -9,7 +9,7 @@
 //
 //   build/bench/spectral_conv                 # batch 16, 32->32 channels, 64^2, 12 modes, 2 threads
 //   build/bench/spectral_conv --runs 20 --threads 2
-//   build/bench/spectral_conv --smoke         # seconds-long version registered as a CTest (label bench)
+//   build/bench/spectral_conv -bench_smoke       # seconds-long version registered as a CTest (label bench)
 //   build/bench/spectral_conv --no-torch      # neurops only
 //
 // On a machine shared with other jobs, OMP_WAIT_POLICY=passive (inherited by the PyTorch peer) keeps
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
         NEUROPS_CHECK(i + 1 < argc, "option " << a << " needs a value");
         return argv[++i];
       };
-      if (a == "--smoke") {
+      if (a == "-bench_smoke") {
         c.smoke = true;
         c.batch = 2, c.channels = 8, c.grid = 32, c.modes = 6, c.runs = 3, c.adam_params = 1 << 16;
       } else if (a == "--runs") {
@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
       } else if (a == "--no-torch") {
         c.torch = false;
       } else if (a == "--help" || a == "-help") {
-        std::cout << "usage: spectral_conv [--smoke] [--runs N] [--threads T] [--no-torch]\n";
+        std::cout << "usage: spectral_conv [-bench_smoke] [--runs N] [--threads T] [--no-torch]\n";
         return 0;
       } else {
         NEUROPS_THROW("unknown option '" << a << "' (try --help)");

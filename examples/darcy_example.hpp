@@ -1,7 +1,7 @@
 #pragma once
-// Pieces shared by the Darcy example drivers (mgno_darcy, neurops_demo): data generation with the
-// library's Darcy solver, operator training with the Trainer, and the HDF5 + XDMF + PNG output of
-// predictions and error fields.
+// Output shared by the Darcy example drivers (mgno_darcy, neurops_demo): the HDF5 + XDMF + PNG files
+// of coefficients, solutions, predictions and error fields. Data generation (pde::darcy_dataset) and
+// the training recipe (nn::train_field_operator) are in the library.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -9,96 +9,12 @@
 #include <vector>
 
 #include "neurops/version.hpp"
-#include "neurops/core/progress.hpp"
 #include "neurops/io/hdf5.hpp"
 #include "neurops/io/png.hpp"
 #include "neurops/io/xdmf.hpp"
 #include "neurops/nn/data.hpp"
-#include "neurops/nn/loss.hpp"
-#include "neurops/nn/optim.hpp"
-#include "neurops/nn/scheduler.hpp"
-#include "neurops/nn/trainer.hpp"
-#include "neurops/pde/darcy.hpp"
-#include "neurops/pde/grf.hpp"
 
 namespace neurops::examples {
-
-/// Darcy pairs (coefficient a -> solution u, f = 1, u = 0 on the boundary) on an n x n node grid:
-/// a = 12 where a Dirichlet GRF (alpha 2, tau 3, FNO's Darcy setting) is >= 0, 3 elsewhere.
-/// Sample i depends on (seed, i) only.
-inline nn::FieldDataset<float> generate_darcy(index_t n, index_t count, std::uint64_t seed, const std::string& label,
-                                              index_t* solver_iterations = nullptr) {
-  pde::DirichletGrf grf(n, pde::GrfSpectrum{.alpha = 2.0, .tau = 3.0});
-  pde::DarcySettings settings;
-  settings.rtol = 1e-8;
-  pde::DarcySolver solver(n, settings);
-  nn::FieldDataset<float> d;
-  d.inputs = Tensor<float>({count, 1, n, n});
-  d.targets = Tensor<float>({count, 1, n, n});
-  Progress progress(count, label);
-  index_t iterations = 0;
-  for (index_t s = 0; s < count; ++s) {
-    Rng rng = Rng::stream(seed, static_cast<std::uint64_t>(s));
-    const Tensor<double> a = pde::threshold_coefficient(grf.sample(rng));
-    const Tensor<double> u = solver.solve(a);
-    iterations += solver.last_solve().iterations;
-    for (index_t i = 0; i < n * n; ++i) {
-      d.inputs[s * n * n + i] = static_cast<float>(a[i]);
-      d.targets[s * n * n + i] = static_cast<float>(u[i]);
-    }
-    progress.update(s + 1);
-  }
-  progress.finish();
-  if (solver_iterations) *solver_iterations = count > 0 ? iterations / count : 0;
-  return d;
-}
-
-struct TrainSettings {
-  std::int64_t epochs = 10;
-  index_t batch_size = 8;
-  double lr = 1e-3;           // OneCycle's maximum rate
-  double weight_decay = 1e-4;
-  std::uint64_t seed = 0;
-  bool verbose = true;
-};
-
-struct TrainResult {
-  double seconds = 0;
-  double relative_l2 = 0, relative_h1 = 0;  // on the test set, in physical units
-  Tensor<float> predictions;                // of the test inputs
-};
-
-/// Trains `model` with the relative H1 loss (Dirichlet data: non-periodic differences), Adam and a
-/// OneCycle schedule stepped per batch, unit-Gaussian normalizers fitted on the training set; then
-/// evaluates relative L2 and H1 errors on the test set.
-template <class Model>
-TrainResult train_and_evaluate(Model& model, const nn::FieldDataset<float>& train, const nn::FieldDataset<float>& test,
-                               const TrainSettings& s) {
-  nn::Adam<float> adam(model, {.lr = s.lr, .weight_decay = s.weight_decay});
-  const index_t batches = (train.size() + s.batch_size - 1) / s.batch_size;
-  nn::OneCycleLr<float> schedule(adam, s.lr, std::max<std::int64_t>(2, s.epochs * batches));  // OneCycle needs >= 2 steps
-  nn::H1Loss<float> h1(2, {false, false});
-  nn::LpLoss<float> l2(2);
-  nn::TrainerOptions o;
-  o.epochs = s.epochs;
-  o.batch_size = s.batch_size;
-  o.seed = s.seed;
-  o.scheduler_per_batch = true;
-  o.save_best = false;
-  o.checkpoint_every = 0;
-  o.verbose = s.verbose;
-  nn::Trainer<float> trainer(model, adam, &schedule, h1, o);
-  trainer.set_normalizers(nn::Normalizer<float>::unit_gaussian(train.inputs.view(), false),
-                          nn::Normalizer<float>::unit_gaussian(train.targets.view(), false));
-  Timer timer;
-  trainer.fit(train, nullptr);
-  TrainResult r;
-  r.seconds = timer.seconds();
-  r.relative_l2 = trainer.evaluate(test, l2);
-  r.relative_h1 = trainer.evaluate(test, h1);
-  r.predictions = trainer.predict(test.inputs);
-  return r;
-}
 
 /// Writes the first `samples` test samples: coefficient, solution, and per model its prediction and
 /// error field, as one HDF5 file (datasets (S, 1, n, n)) with an XDMF sidecar for sample 0 and PNG

@@ -16,6 +16,7 @@
 //   ./fno_train -data darcy.h5 -train_stride 2 -train_epochs 50 -out fno_darcy
 //   mpiexec -n 2 ./fno_train -data darcy.h5 -train_stride 2 -train_epochs 50 -out fno_darcy
 //   ./fno_train -data darcy.h5 -out fno_darcy -resume -train_epochs 100     # continue training
+//   ./fno_train -data darcy.h5 -out fno_darcy -overwrite                     # start over in the same folder
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -47,17 +48,13 @@ int main(int argc, char** argv) {
     const double train_fraction = data_opt.real("train_fraction", 0.8, "fraction of samples for training");
     const double validation_fraction = data_opt.real("validation_fraction", 0.1, "fraction for validation");
     const std::string out = data_opt.string("out", "fno_output", "output folder");
-    const bool resume = data_opt.flag("resume", false, "continue from <out>/checkpoint.h5");
+    const bool resume = data_opt.flag("resume", false, "continue from <out>/checkpoint.h5 (its model configuration)");
+    const bool overwrite = data_opt.flag("overwrite", false, "replace the results in an existing output folder");
 
-    Options model_opt("FNO model", "fno_");
+    // The model reads its own options (-fno_width, -fno_modes, ...; dims and channels come from the data).
     operators::FnoConfig config;
-    config.width = model_opt.integer("width", 32, "channels in the Fourier layers");
-    const auto modes = model_opt.integers("modes", {12}, "kept Fourier modes per axis (one value or one per axis)");
-    config.modes.assign(modes.begin(), modes.end());
-    config.layers = model_opt.integer("layers", 4, "Fourier layers");
-    config.projection_channels = model_opt.integer("projection", 128, "channels of the projection MLP");
-    config.append_grid = model_opt.flag("grid", true, "append grid coordinates to the input");
-    config.domain_padding = model_opt.integer("padding", 0, "zero padding (grid points) for non-periodic problems");
+    config.append_grid = true;
+    config.set_from_options("fno_");
 
     Options train_opt("Training", "train_");
     nn::TrainerOptions topt;
@@ -75,6 +72,16 @@ int main(int argc, char** argv) {
                                                     "unit-Gaussian normalization of inputs and outputs");
     if (data_opt.help_requested()) return 0;
     NEUROPS_CHECK(!data_path.empty(), "option -data: a dataset file is required (see -help)");
+    NEUROPS_CHECK(topt.batch_size >= 1, "option -train_batch: expected >= 1, found " << topt.batch_size);
+    NEUROPS_CHECK(topt.epochs >= 1, "option -train_epochs: expected >= 1, found " << topt.epochs);
+    NEUROPS_CHECK(resume || overwrite || !fs::exists(fs::path(out) / "checkpoint.h5"),
+                  "option -out: '" << out << "' already holds a training run (checkpoint.h5); continue it with -resume, "
+                                   << "replace it with -overwrite, or choose another folder");
+    const fs::path checkpoint = fs::path(out) / "checkpoint.h5";
+    if (resume) {
+      NEUROPS_CHECK(fs::exists(checkpoint), "option -resume: '" << checkpoint.string() << "' does not exist");
+      config = operators::FnoConfig::load(io::H5File::open(checkpoint), "/config");  // the run's own model
+    }
     NEUROPS_CHECK(stride >= 1, "option -train_stride: expected >= 1, found " << stride);
     NEUROPS_CHECK(normalizer != "pointwise" || stride == 1,
                   "option -train_normalizer pointwise: statistics per grid point cannot be used for the zero-shot "
@@ -91,10 +98,22 @@ int main(int argc, char** argv) {
     const auto validation = full.subset(split.validation).subsampled(stride);
     const auto test_full = full.subset(split.test);
     const auto test = test_full.subsampled(stride);
-    config.dims = full.inputs.rank() - 2;
-    config.in_channels = full.inputs.size(1);
-    config.out_channels = full.targets.size(1);
-    config.seed = topt.seed;
+    if (!resume) {
+      config.dims = full.inputs.rank() - 2;
+      config.in_channels = full.inputs.size(1);
+      config.out_channels = full.targets.size(1);
+      config.seed = topt.seed;
+    }
+    NEUROPS_CHECK(config.dims == full.inputs.rank() - 2 && config.in_channels == full.inputs.size(1) &&
+                      config.out_channels == full.targets.size(1),
+                  "dataset '" << data_path << "': fields " << full.inputs.shape() << " -> " << full.targets.shape()
+                              << " do not fit the " << config.dims << "-D model of " << config.in_channels << " -> "
+                              << config.out_channels << " channels in " << checkpoint.string());
+    for (auto n : train.inputs.shape().tail(2).dims())
+      for (auto m : config.modes)
+        NEUROPS_CHECK(2 * m <= n, "option -fno_modes " << m << ": the training grid " << train.inputs.shape().tail(2)
+                                                       << " (after -train_stride " << stride << ") holds at most "
+                                                       << n / 2 << " modes per axis");
 
     // 3.-4. Model, optimizer, schedule, loss; normalizers fitted on the training split.
     operators::Fno<float> model(config);
@@ -102,7 +121,8 @@ int main(int argc, char** argv) {
     const index_t steps_per_epoch = (train.size() + topt.batch_size - 1) / topt.batch_size;
     std::unique_ptr<nn::LrScheduler<float>> scheduler;
     if (schedule == "onecycle") {
-      scheduler = std::make_unique<nn::OneCycleLr<float>>(adam, lr, topt.epochs * steps_per_epoch);
+      // OneCycle needs at least two steps.
+      scheduler = std::make_unique<nn::OneCycleLr<float>>(adam, lr, std::max<std::int64_t>(2, topt.epochs * steps_per_epoch));
       topt.scheduler_per_batch = true;
     } else if (schedule == "step") {
       scheduler = std::make_unique<nn::StepLr<float>>(adam, std::max<std::int64_t>(topt.epochs / 4, 1), 0.5);
@@ -113,10 +133,9 @@ int main(int argc, char** argv) {
     if (loss_name == "l2") loss = std::make_unique<nn::LpLoss<float>>(config.dims);
     else if (loss_name == "h1") loss = std::make_unique<nn::H1Loss<float>>(config.dims, std::vector<bool>(config.dims, false));
     else loss = std::make_unique<nn::MseLoss<float>>();
-    nn::Trainer<float> trainer(model, adam, scheduler.get(), *loss, topt,
-                               [&config](io::H5File& f, const std::string& g) { config.save(f, g); });
+    nn::Trainer<float> trainer(model, adam, scheduler.get(), *loss, topt);
     if (resume) {
-      trainer.resume(fs::path(out) / "checkpoint.h5");
+      trainer.resume(checkpoint);
     } else {
       if (normalizer != "none")
         trainer.set_normalizers(nn::Normalizer<float>::unit_gaussian(train.inputs.view(), normalizer == "channel"),
@@ -135,6 +154,13 @@ int main(int argc, char** argv) {
     const double test_l2 = trainer.evaluate(test, rel_l2);
     const double test_h1 = trainer.evaluate(test, rel_h1);
     const double zero_shot_l2 = stride > 1 ? trainer.evaluate(test_full, rel_l2) : test_l2;
+    // The test split at the training resolution, with the error that best.h5 must reproduce.
+    if (root) {
+      test.save(fs::path(out) / "test_data.h5");
+      auto f = io::H5File::open(fs::path(out) / "test_data.h5", io::FileMode::read_write);
+      f.set_attr("/", "fno_relative_l2", test_l2);
+      f.set_attr("/", "fno_checkpoint", std::string(validation.size() ? "best.h5" : "checkpoint.h5"));
+    }
 
     // 6. Fields of the first test samples at full resolution: input, truth, prediction, error.
     if (root) {
@@ -179,13 +205,17 @@ int main(int argc, char** argv) {
       const auto& st = trainer.state();
       std::printf("\n%-34s %s\n", "result", "value");
       std::printf("%-34s %lld (best %lld)\n", "epochs", (long long)st.epoch, (long long)st.best_epoch);
-      std::printf("%-34s %.4e\n", "final training loss", st.train_loss.empty() ? NAN : st.train_loss.back());
-      std::printf("%-34s %.4e\n", "best validation rel. L2", st.best_metric);
+      if (!st.train_loss.empty()) std::printf("%-34s %.4e\n", "final training loss", st.train_loss.back());
+      if (st.best_step >= 0) std::printf("%-34s %.4e\n", "best validation rel. L2", st.best_metric);
       std::printf("%-34s %.4e\n", ("test rel. L2 at " + test.inputs.shape().tail(2).str()).c_str(), test_l2);
       std::printf("%-34s %.4e\n", ("test rel. H1 at " + test.inputs.shape().tail(2).str()).c_str(), test_h1);
-      std::printf("%-34s %.4e\n", ("zero-shot rel. L2 at " + test_full.inputs.shape().tail(2).str()).c_str(), zero_shot_l2);
+      if (stride > 1)
+        std::printf("%-34s %.4e\n", ("zero-shot rel. L2 at " + test_full.inputs.shape().tail(2).str()).c_str(),
+                    zero_shot_l2);
       std::printf("%-34s %s\n", "time", format_duration(wall.seconds()).c_str());
-      std::printf("%-34s %s/{checkpoint,best,predictions}.h5, loss.csv, *.png\n", "outputs", out.c_str());
+      std::printf("%-34s %s/{checkpoint,best,history,predictions,test_data}.h5, loss.csv, predictions.xdmf, "
+                  "{truth,prediction,error}.png\n",
+                  "outputs", out.c_str());
     }
     return 0;
   } catch (const std::exception& e) {

@@ -6,7 +6,9 @@
 //   2. MgNO (multigrid V-cycle layers, zero padding = Dirichlet) trained with the relative H1 loss,
 //      Adam and a OneCycle schedule (the MgNO paper's Darcy setup, scaled down)
 //   3. the FNO baseline with a similar parameter count trained on the same data with the same budget
-//   4. relative L2 and H1 test errors, predictions and error fields as HDF5 + XDMF + PNG
+//   4. each trained model saved with its normalizers (mgno_<n>.h5, fno_<n>.h5: neurops::load_model
+//      reads them), relative L2 and H1 test errors of the loaded models, predictions and error
+//      fields as HDF5 + XDMF + PNG
 //   5. a results table (and results.csv) comparing the two models per resolution
 //
 // Sample runs:
@@ -14,6 +16,8 @@
 //   ./mgno_darcy -mgno_grids 64 -mgno_train 200 -mgno_epochs 5
 //   ./mgno_darcy -mgno_width 16 -mgno_pre 1,1,2 -mgno_post 0,0,0 -mgno_no_fno
 //   ./mgno_darcy -help
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -22,6 +26,8 @@
 #include "neurops/neurops.hpp"
 #include "neurops/operators/fno.hpp"
 #include "neurops/operators/mgno.hpp"
+
+namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
   using namespace neurops;
@@ -82,33 +88,39 @@ int main(int argc, char** argv) {
       std::printf("== %lld x %lld grid ==\n", (long long)n, (long long)n);
       Timer data_timer;
       index_t iterations = 0;
-      const auto train = examples::generate_darcy(n, n_train, seed * 1000 + 1, "Darcy train", &iterations);
-      const auto test = examples::generate_darcy(n, n_test, seed * 1000 + 2, "Darcy test");
+      const auto train = pde::darcy_dataset(n, n_train, seed * 1000 + 1, "Darcy train", &iterations);
+      const auto test = pde::darcy_dataset(n, n_test, seed * 1000 + 2, "Darcy test");
       std::printf("data: %lld + %lld samples in %s (%lld CG iterations per solve)\n", (long long)n_train,
                   (long long)n_test, format_duration(data_timer.seconds()).c_str(), (long long)iterations);
+      const fs::path test_file = fs::path(out) / ("test_data_" + std::to_string(n) + ".h5");
+      test.save(test_file);
 
-      examples::TrainSettings ts;
-      ts.epochs = epochs;
-      ts.batch_size = batch;
-      ts.seed = seed;
+      nn::FieldTrainingSettings ts{.epochs = epochs, .batch_size = batch, .seed = seed};
       std::vector<std::pair<std::string, Tensor<float>>> predictions;
+      // Trains, saves (model + normalizers), reloads through load_model and evaluates on the test set.
+      auto run = [&](const std::string& name, nn::Model<float>& model, double rate) {
+        std::printf("%s: %lld parameters\n", name.c_str(), (long long)model.parameter_count());
+        ts.lr = rate;
+        const auto trained = nn::train_field_operator(model, train, nullptr, ts);
+        std::string stem = name;
+        std::transform(stem.begin(), stem.end(), stem.begin(), [](unsigned char c) { return std::tolower(c); });
+        const std::string file = stem + "_" + std::to_string(n) + ".h5";
+        save_model(fs::path(out) / file, model, trained.input_normalizer, trained.output_normalizer);
+        auto errors = nn::evaluate_field_operator(load_model<float>(fs::path(out) / file), test);
+        rows.push_back({name, n, model.parameter_count(), trained.seconds, errors.relative_l2, errors.relative_h1});
+        auto f = io::H5File::open(test_file, io::FileMode::read_write);
+        f.set_attr("/", stem + "_relative_l2", errors.relative_l2);
+        f.set_attr("/", stem + "_checkpoint", file);
+        predictions.emplace_back(stem, std::move(errors.predictions));
+      };
 
       // 3. MgNO.
       operators::Mgno<float> mgno(mc);
-      ts.lr = lr;
-      std::printf("MgNO: %lld parameters\n", (long long)mgno.parameter_count());
-      auto rm = examples::train_and_evaluate(mgno, train, test, ts);
-      rows.push_back({"MgNO", n, mgno.parameter_count(), rm.seconds, rm.relative_l2, rm.relative_h1});
-      predictions.emplace_back("mgno", std::move(rm.predictions));
-
+      run("MgNO", mgno, lr);
       // 4. FNO baseline, same data and budget.
       if (run_fno) {
         operators::Fno<float> fno(fc);
-        ts.lr = fno_lr;
-        std::printf("FNO: %lld parameters\n", (long long)fno.parameter_count());
-        auto rf = examples::train_and_evaluate(fno, train, test, ts);
-        rows.push_back({"FNO", n, fno.parameter_count(), rf.seconds, rf.relative_l2, rf.relative_h1});
-        predictions.emplace_back("fno", std::move(rf.predictions));
+        run("FNO", fno, fno_lr);
       }
       const auto h5 = examples::write_darcy_fields(out, "darcy_" + std::to_string(n), test, predictions, save_samples, seed);
       std::printf("fields: %s (+ .xdmf, .png)\n", h5.c_str());

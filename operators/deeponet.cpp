@@ -1,4 +1,5 @@
 #include "neurops/operators/deeponet.hpp"
+#include "neurops/core/options.hpp"
 
 #include <Eigen/Eigenvalues>
 
@@ -9,7 +10,7 @@
 
 #include "neurops/core/progress.hpp"
 #include "neurops/io/hdf5.hpp"
-#include "neurops/nn/checkpoint.hpp"
+#include "neurops/nn/trainer.hpp"
 #include "neurops/nn/init.hpp"
 #include "neurops/nn/loss.hpp"
 #include "neurops/nn/optim.hpp"
@@ -109,10 +110,31 @@ DeepOnetConfig DeepOnetConfig::load(const io::H5File& file, const std::string& g
   return c;
 }
 
+void DeepOnetConfig::set_from_options(const std::string& prefix) {
+  Options opt("DeepONet model", prefix);
+  const auto b = opt.integers("branch", {branch_layers.begin(), branch_layers.end()}, "branch widths {m, hidden..., p}");
+  branch_layers.assign(b.begin(), b.end());
+  const auto t = opt.integers("trunk", {trunk_layers.begin(), trunk_layers.end()}, "trunk widths {d, hidden..., p}");
+  trunk_layers.assign(t.begin(), t.end());
+  const std::vector<std::string> acts{"relu", "gelu", "tanh", "sin", "identity"};
+  branch_activation = nn::activation_from_string(
+      opt.choice("branch_activation", nn::to_string(branch_activation), acts, "activation of the branch net"));
+  trunk_activation = nn::activation_from_string(
+      opt.choice("trunk_activation", nn::to_string(trunk_activation), acts, "activation of the trunk net"));
+  stacked = opt.flag("stacked", stacked, "p scalar branch nets instead of one");
+  outputs = opt.integer("outputs", outputs, "output components K");
+  strategy = multi_output_strategy_from_string(
+      opt.choice("strategy", to_string(strategy), {"independent", "split_both", "split_branch", "split_trunk"},
+                 "multi-output strategy"));
+  pod = opt.flag("pod", pod, "POD trunk (Cartesian data only)");
+  seed = static_cast<std::uint64_t>(opt.integer("seed", static_cast<std::int64_t>(seed), "seed of the weights"));
+  validate();
+}
+
 bool DeepOnetConfig::operator==(const DeepOnetConfig& o) const {
   return branch_layers == o.branch_layers && trunk_layers == o.trunk_layers && branch_activation == o.branch_activation &&
          trunk_activation == o.trunk_activation && stacked == o.stacked && outputs == o.outputs &&
-         strategy == o.strategy && pod == o.pod && pod_points == o.pod_points;
+         strategy == o.strategy && pod == o.pod && pod_points == o.pod_points && seed == o.seed;
 }
 
 // ---- stacked branch -----------------------------------------------------------------------------
@@ -221,7 +243,7 @@ Tensor<T> StackedMlp<T>::backward(const Tensor<T>& dy) {
 }
 
 template <class T>
-void StackedMlp<T>::for_each_parameter(const typename nn::Module<T>::ParameterFn& fn) {
+void StackedMlp<T>::for_each_parameter(const typename nn::ModuleBase<T>::ParameterFn& fn) {
   for (std::size_t j = 0; j < weights_.size(); ++j) {
     fn("weight" + std::to_string(j), weights_[j]);
     fn("bias" + std::to_string(j), biases_[j]);
@@ -324,23 +346,28 @@ Tensor<T> DeepOnet<T>::run_trunk(std::size_t i, const Tensor<T>& trunk) {
 }
 
 template <class T>
-Tensor<T> DeepOnet<T>::forward(const Tensor<T>& x) {
-  const index_t m = config_.sensors(), d = config_.coordinates();
-  NEUROPS_CHECK(x.rank() == 2 && x.size(1) == m + d,
-                type_name() << ": expected rows [branch | trunk] of " << m << " sensor values + " << d
-                            << " coordinates = " << m + d << " columns, found " << x.shape());
-  const index_t n = x.size(0);
-  Tensor<T> b = Tensor<T>::uninitialized({n, m}), t = Tensor<T>::uninitialized({n, d});
-  b.matrix() = x.matrix().leftCols(m);
-  t.matrix() = x.matrix().rightCols(d);
-  Tensor<T> y = forward(b, t);
-  sensors_cached_ = m;  // backward returns the concatenated gradient
-  return y;
+Tensor<T> DeepOnet<T>::forward(const nn::Inputs<T>& inputs) {
+  this->check_input_count(inputs);
+  const Tensor<T>& branch = inputs[0];
+  const Tensor<T>& trunk = inputs[1];
+  trunk_shape_ = trunk.shape();
+  if (trunk.rank() == 3) {
+    NEUROPS_CHECK(trunk.size(0) == 1, type_name() << ": query points shared by the batch are (1, P, d), found "
+                                                  << trunk.shape());
+    return forward_cartesian(branch, Tensor<T>(trunk.reshaped({trunk.size(1), trunk.size(2)})));
+  }
+  return forward_triples(branch, trunk);
 }
 
 template <class T>
-Tensor<T> DeepOnet<T>::forward(const Tensor<T>& branch, const Tensor<T>& trunk) {
-  NEUROPS_CHECK(!config_.pod, "PODDeepONet: the POD basis lives on the training grid, use forward_cartesian");
+std::vector<Tensor<T>> DeepOnet<T>::backward(const Tensor<T>& dy) {
+  this->require_cache(!branch_out_.empty());
+  return cartesian_ ? backward_cartesian(dy) : backward_triples(dy);
+}
+
+template <class T>
+Tensor<T> DeepOnet<T>::forward_triples(const Tensor<T>& branch, const Tensor<T>& trunk) {
+  NEUROPS_CHECK(!config_.pod, "PODDeepONet: the POD basis lives on the training grid; give the query points as (1, P, d)");
   check_branch(branch);
   check_trunk(trunk, "triples");
   NEUROPS_CHECK(trunk.size(0) == branch.size(0), type_name() << ": triples need one query point per branch row, found branch "
@@ -358,7 +385,6 @@ Tensor<T> DeepOnet<T>::forward(const Tensor<T>& branch, const Tensor<T>& trunk) 
     y.matrix().col(k) = (B.cwiseProduct(Tm)).rowwise().sum().array() + bias_.value[k];
   }
   cartesian_ = false;
-  sensors_cached_ = 0;
   if (this->training()) {
     branch_out_ = std::move(bo);
     trunk_out_ = std::move(to);
@@ -367,9 +393,7 @@ Tensor<T> DeepOnet<T>::forward(const Tensor<T>& branch, const Tensor<T>& trunk) 
 }
 
 template <class T>
-Tensor<T> DeepOnet<T>::backward(const Tensor<T>& dy) {
-  this->require_cache(!branch_out_.empty());
-  NEUROPS_CHECK(!cartesian_, type_name() << ": the last forward was the Cartesian form, call backward_cartesian");
+std::vector<Tensor<T>> DeepOnet<T>::backward_triples(const Tensor<T>& dy) {
   const index_t n = branch_out_[0].size(0), K = config_.outputs, p = config_.basis();
   NEUROPS_CHECK(dy.shape() == Shape({n, K}), type_name() << ": gradient " << dy.shape() << " does not match the output ("
                                                           << n << ", " << K << ")");
@@ -398,14 +422,9 @@ Tensor<T> DeepOnet<T>::backward(const Tensor<T>& dy) {
       dt.vec() += gt.vec();
     }
   }
-  if (!sensors_cached_) {
-    // Called after forward(branch, trunk): the caller gets the branch gradient, as for a single input.
-    return db;
-  }
-  const index_t m = config_.sensors(), d = config_.coordinates();
-  Tensor<T> dx = Tensor<T>::uninitialized({n, m + d});
-  dx.matrix().leftCols(m) = db.matrix();
-  dx.matrix().rightCols(d) = dt.matrix();
+  std::vector<Tensor<T>> dx;
+  dx.push_back(std::move(db));
+  dx.push_back(std::move(dt));
   return dx;
 }
 
@@ -442,7 +461,6 @@ Tensor<T> DeepOnet<T>::forward_cartesian(const Tensor<T>& branch, const Tensor<T
     }
   }
   cartesian_ = true;
-  sensors_cached_ = 0;
   if (this->training()) {
     branch_out_ = std::move(bo);
     trunk_out_ = std::move(to);
@@ -451,19 +469,18 @@ Tensor<T> DeepOnet<T>::forward_cartesian(const Tensor<T>& branch, const Tensor<T
 }
 
 template <class T>
-typename DeepOnet<T>::InputGradients DeepOnet<T>::backward_cartesian(const Tensor<T>& dy) {
-  this->require_cache(!branch_out_.empty());
-  NEUROPS_CHECK(cartesian_, type_name() << ": the last forward was the triples form, call backward");
+std::vector<Tensor<T>> DeepOnet<T>::backward_cartesian(const Tensor<T>& dy) {
   const index_t n = branch_out_[0].size(0), K = config_.outputs, p = config_.basis();
   const index_t P = config_.pod ? pod_basis_.value.size(0) : trunk_out_[0].size(0);
   NEUROPS_CHECK(dy.numel() == n * P * K && dy.size(0) == n,
                 type_name() << ": gradient " << dy.shape() << " does not match the output (" << n << ", " << P
                             << (K > 1 ? ", " + std::to_string(K) : std::string()) << ")");
-  InputGradients out;
+  std::vector<Tensor<T>> out(2);
+  out[1] = Tensor<T>(trunk_shape_);  // the POD trunk input only fixes P: zero gradient
   if (config_.pod) {
     Tensor<T> dbo(branch_out_[0].shape());
     dbo.matrix().noalias() = (dy.matrix(n, P) * pod_basis_.value.matrix()) / T(p);
-    out.branch = branches_[0].backward(dbo);
+    out[0] = branches_[0].backward(dbo);
     return out;
   }
   std::vector<Tensor<T>> dbo, dto;
@@ -486,13 +503,9 @@ typename DeepOnet<T>::InputGradients DeepOnet<T>::backward_cartesian(const Tenso
   }
   for (std::size_t i = 0; i < dbo.size(); ++i) {
     Tensor<T> gb = branches_[i].backward(dbo[i]), gt = trunks_[i].backward(dto[i]);
-    if (i == 0) {
-      out.branch = std::move(gb);
-      out.trunk = std::move(gt);
-    } else {
-      out.branch.vec() += gb.vec();
-      out.trunk.vec() += gt.vec();
-    }
+    if (i == 0) out[0] = std::move(gb);
+    else out[0].vec() += gb.vec();
+    out[1].vec() += gt.vec();  // (P, d) gradient in the (1, P, d) shape of the input
   }
   return out;
 }
@@ -531,7 +544,7 @@ double DeepOnet<T>::set_pod_basis(const Tensor<T>& training_outputs) {
 }
 
 template <class T>
-void DeepOnet<T>::for_each_parameter(const typename nn::Module<T>::ParameterFn& fn) {
+void DeepOnet<T>::for_each_parameter(const typename nn::ModuleBase<T>::ParameterFn& fn) {
   if (config_.pod) {
     fn("pod_basis", pod_basis_);
     fn("pod_mean", pod_mean_);
@@ -541,7 +554,7 @@ void DeepOnet<T>::for_each_parameter(const typename nn::Module<T>::ParameterFn& 
 }
 
 template <class T>
-void DeepOnet<T>::for_each_child(const typename nn::Module<T>::ChildFn& fn) {
+void DeepOnet<T>::for_each_child(const typename nn::ModuleBase<T>::ChildFn& fn) {
   fn("branch", branches_);
   if (!config_.pod) fn("trunk", trunks_);
 }
@@ -563,14 +576,10 @@ Tensor<T> deeponet_predict(DeepOnet<T>& model, const nn::OperatorTriples<T>& dat
   const index_t row = data.values.numel() / std::max<index_t>(n, 1);
   for (index_t b = 0; b < n; b += chunk) {
     const index_t e = std::min(n, b + chunk);
-    Tensor<T> branch(data.branch.view().slice(b, e));
-    Tensor<T> y;
-    if (data.cartesian) {
-      y = model.forward_cartesian(branch, data.trunk);
-    } else {
-      Tensor<T> trunk(data.trunk.view().slice(b, e));
-      y = model.forward(branch, trunk);
-    }
+    std::vector<index_t> rows;
+    for (index_t i = b; i < e; ++i) rows.push_back(i);
+    const nn::Batch<T> batch = data.batch(rows);
+    const Tensor<T> y = model.forward(nn::Inputs<T>(batch.inputs));
     NEUROPS_CHECK(y.numel() == (e - b) * row, "DeepONet: prediction " << y.shape() << " does not match the data values "
                                                                        << data.values.shape());
     std::memcpy(out.data() + b * row, y.data(), sizeof(T) * static_cast<std::size_t>(y.numel()));
@@ -593,87 +602,39 @@ double deeponet_mse(DeepOnet<T>& model, const nn::OperatorTriples<T>& data) {
 template <class T>
 DeepOnetTrainingReport train_deeponet(DeepOnet<T>& model, const nn::OperatorTriples<T>& train,
                                       const nn::OperatorTriples<T>& test, const DeepOnetTrainingOptions& options) {
-  train.validate("DeepONet training data");
-  if (test.size() > 0) test.validate("DeepONet test data");
   NEUROPS_CHECK(options.iterations >= 1 && options.display_every >= 1,
                 "train_deeponet: iterations and display_every must be >= 1, found " << options.iterations << " and "
                                                                                     << options.display_every);
   nn::Adam<T> adam(model, {.lr = options.lr});
-  nn::MseLoss<T> mse;
-  std::vector<index_t> all(static_cast<std::size_t>(train.size()));
-  for (index_t i = 0; i < train.size(); ++i) all[static_cast<std::size_t>(i)] = i;
-  const bool full = options.batch_size <= 0 || options.batch_size >= train.size();
-  nn::BatchSampler sampler(all, full ? train.size() : options.batch_size, true, options.seed);
-  std::int64_t epoch = 0;
-  index_t next_batch = 0;
-  sampler.set_epoch(0);
+  const nn::MseLoss<T> mse;
+  nn::TrainerOptions o;
+  o.batch_size = options.batch_size <= 0 ? 0 : options.batch_size;
+  o.max_steps = options.iterations;
+  o.epochs = options.iterations;  // an upper bound: max_steps ends the run
+  o.validate_every = options.display_every;
+  o.best_by = nn::BestBy::training;
+  o.seed = options.seed;
+  o.output_dir = options.output_dir;
+  o.checkpoint_every = options.output_dir.empty() ? 0 : 1;
+  o.eval_batch_size = train.cartesian ? 256 : 8192;
+  o.verbose = options.verbose;
+  nn::Trainer<T> trainer(model, adam, nullptr, mse, o);
+  trainer.set_metric(mse);
+  Timer timer;
+  const nn::TrainingState& st = trainer.fit(train, test.size() > 0 ? &test : nullptr);
+  trainer.restore_best();
 
   DeepOnetTrainingReport report;
-  std::vector<Tensor<T>> best;
-  const auto params = model.named_parameters();
-  Progress progress(options.iterations, "DeepONet");
-  Timer timer;
-  Tensor<T> grad;
-  model.train();
-  for (std::int64_t it = 1; it <= options.iterations; ++it) {
-    Tensor<T> branch, trunk, values;
-    if (full) {
-      branch = train.branch;
-      trunk = train.trunk;
-      values = train.values;
-    } else {
-      if (next_batch == sampler.num_batches()) {
-        sampler.set_epoch(++epoch);
-        next_batch = 0;
-      }
-      const auto idx = sampler.batch(next_batch++);
-      branch = nn::gather_rows<T>(train.branch.view(), idx);
-      values = nn::gather_rows<T>(train.values.view(), idx);
-      trunk = train.cartesian ? train.trunk : nn::gather_rows<T>(train.trunk.view(), idx);
-    }
-    const Tensor<T> y = train.cartesian ? model.forward_cartesian(branch, trunk) : model.forward(branch, trunk);
-    const double loss = mse.evaluate(y, Tensor<T>(values.reshaped(y.shape())), &grad);
-    NEUROPS_CHECK(std::isfinite(loss), "DeepONet training: non-finite loss at iteration " << it);
-    if (train.cartesian) model.backward_cartesian(grad);
-    else model.backward(grad);
-    adam.step();
-    adam.zero_grad();
-    if (it % options.display_every == 0 || it == options.iterations) {
-      const double train_loss = deeponet_mse(model, train);
-      const double test_loss = test.size() > 0 ? deeponet_mse(model, test) : 0.0;
-      report.steps.push_back(it);
-      report.train_loss.push_back(train_loss);
-      report.test_loss.push_back(test_loss);
-      if (report.best_step < 0 || train_loss < report.best_train_loss) {
-        report.best_step = it;
-        report.best_train_loss = train_loss;
-        report.best_test_loss = test_loss;
-        best.clear();
-        for (const auto& p : params) best.push_back(p.param->value);
-        if (!options.best_checkpoint.empty()) {
-          const nn::ConfigWriter writer = [&](io::H5File& f, const std::string& g) { model.config().save(f, g); };
-          nn::CheckpointContents<T> c;
-          c.model = &model;
-          c.write_config = &writer;
-          nn::save_checkpoint(options.best_checkpoint, c);
-        }
-      }
-      if (options.verbose) {
-        std::ostringstream s;
-        s.precision(3);
-        s << std::scientific << "train " << train_loss << " test " << test_loss;
-        progress.update(it, s.str());
-      }
-    }
-  }
-  for (std::size_t i = 0; i < params.size(); ++i) params[i].param->value = best[i];
   report.seconds = timer.seconds();
-  if (options.verbose) {
-    std::ostringstream s;
-    s.precision(3);
-    s << std::scientific << "best step " << report.best_step << ": train " << report.best_train_loss << " test "
-      << report.best_test_loss;
-    progress.finish(s.str());
+  for (std::size_t i = 0; i < st.points(); ++i) {
+    report.steps.push_back(static_cast<std::int64_t>(st.steps[i]));
+    report.train_loss.push_back(st.train_metric[i]);
+    report.test_loss.push_back(test.size() > 0 ? st.validation_metric[i] : 0.0);
+    if (report.steps.back() == st.best_step) {
+      report.best_step = st.best_step;
+      report.best_train_loss = st.train_metric[i];
+      report.best_test_loss = report.test_loss.back();
+    }
   }
   return report;
 }

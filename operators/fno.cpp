@@ -1,4 +1,5 @@
 #include "neurops/operators/fno.hpp"
+#include "neurops/core/options.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -71,11 +72,29 @@ FnoConfig FnoConfig::load(const io::H5File& file, const std::string& group) {
   return c;
 }
 
+void FnoConfig::set_from_options(const std::string& prefix) {
+  Options opt("FNO model", prefix);
+  dims = static_cast<int>(opt.integer("dims", dims, "spatial dimensions (2 or 3)"));
+  in_channels = opt.integer("in_channels", in_channels, "channels of the input field");
+  out_channels = opt.integer("out_channels", out_channels, "channels of the output field");
+  width = opt.integer("width", width, "channels inside the Fourier blocks");
+  const auto m = opt.integers("modes", {modes.begin(), modes.end()}, "Fourier modes kept per axis (one or one per axis)");
+  modes.assign(m.begin(), m.end());
+  layers = opt.integer("layers", layers, "Fourier blocks");
+  projection_channels = opt.integer("projection", projection_channels, "hidden channels of the projection");
+  append_grid = opt.flag("append_grid", append_grid, "append the grid coordinates as input channels");
+  domain_padding = opt.integer("padding", domain_padding, "zero padding per axis for non-periodic problems");
+  activation = nn::activation_from_string(
+      opt.choice("activation", nn::to_string(activation), {"gelu", "relu", "tanh", "identity"}, "activation"));
+  seed = static_cast<std::uint64_t>(opt.integer("seed", static_cast<std::int64_t>(seed), "seed of the weights"));
+  validate();
+}
+
 bool FnoConfig::operator==(const FnoConfig& o) const {
   return dims == o.dims && in_channels == o.in_channels && out_channels == o.out_channels && width == o.width &&
          per_axis(modes, dims, "modes") == per_axis(o.modes, o.dims, "modes") && layers == o.layers &&
          projection_channels == o.projection_channels && append_grid == o.append_grid &&
-         domain_padding == o.domain_padding && activation == o.activation;
+         domain_padding == o.domain_padding && activation == o.activation && seed == o.seed;
 }
 
 // ---- grid helpers -------------------------------------------------------------------------------
@@ -165,7 +184,7 @@ Tensor<T> FourierBlock<T>::backward(const Tensor<T>& dy) {
 }
 
 template <class T>
-void FourierBlock<T>::for_each_child(const typename nn::Module<T>::ChildFn& fn) {
+void FourierBlock<T>::for_each_child(const typename nn::ModuleBase<T>::ChildFn& fn) {
   fn("spectral", spectral_);
   fn("skip", skip_);
 }
@@ -204,7 +223,7 @@ Fno<T>::Fno(FnoConfig config)
 }
 
 template <class T>
-Tensor<T> Fno<T>::forward(const Tensor<T>& x) {
+Tensor<T> Fno<T>::forward_field(const Tensor<T>& x) {
   NEUROPS_CHECK(x.rank() == config_.dims + 2 && x.size(1) == config_.in_channels,
                 type_name() << ": expected input (N, " << config_.in_channels << ", " << config_.dims
                             << " spatial axes), found " << x.shape());
@@ -222,7 +241,7 @@ Tensor<T> Fno<T>::forward(const Tensor<T>& x) {
 }
 
 template <class T>
-Tensor<T> Fno<T>::backward(const Tensor<T>& dy) {
+Tensor<T> Fno<T>::backward_field(const Tensor<T>& dy) {
   Tensor<T> g = projection2_.backward(dy);
   g = projection_activation_.backward(g);
   g = projection1_.backward(g);
@@ -240,7 +259,7 @@ Tensor<T> Fno<T>::backward(const Tensor<T>& dy) {
 }
 
 template <class T>
-void Fno<T>::for_each_child(const typename nn::Module<T>::ChildFn& fn) {
+void Fno<T>::for_each_child(const typename nn::ModuleBase<T>::ChildFn& fn) {
   fn("lifting", lifting_);
   for (std::size_t l = 0; l < blocks_.size(); ++l) fn("blocks." + std::to_string(l), blocks_[l]);
   fn("projection.0", projection1_);

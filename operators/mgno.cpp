@@ -1,4 +1,5 @@
 #include "neurops/operators/mgno.hpp"
+#include "neurops/core/options.hpp"
 
 #include <sstream>
 
@@ -112,10 +113,31 @@ MgnoConfig MgnoConfig::load(const io::H5File& file, const std::string& group) {
   return c;
 }
 
+void MgnoConfig::set_from_options(const std::string& prefix) {
+  Options opt("MgNO model", prefix);
+  in_channels = opt.integer("in_channels", in_channels, "channels of the input field");
+  out_channels = opt.integer("out_channels", out_channels, "channels of the output field");
+  width = opt.integer("width", width, "channels of u and f");
+  layers = opt.integer("layers", layers, "V-cycle layers");
+  const auto pre = opt.integers("pre", {pre_smoothing.begin(), pre_smoothing.end()}, "pre-smoothing steps per level, finest first");
+  pre_smoothing.assign(pre.begin(), pre.end());
+  const auto post =
+      opt.integers("post", {post_smoothing.begin(), post_smoothing.end()}, "post-smoothing steps per level, finest first");
+  post_smoothing.assign(post.begin(), post.end());
+  use_residual = opt.flag("use_residual", use_residual, "restrict f - A u instead of f");
+  padding_mode = nn::padding_mode_from_string(opt.choice("padding", nn::to_string(padding_mode),
+                                                         {"zeros", "circular", "reflect", "replicate"},
+                                                         "padding of the 3x3 convolutions: the boundary condition"));
+  activation = nn::activation_from_string(
+      opt.choice("activation", nn::to_string(activation), {"gelu", "relu", "tanh", "identity"}, "activation"));
+  seed = static_cast<std::uint64_t>(opt.integer("seed", static_cast<std::int64_t>(seed), "seed of the weights"));
+  validate();
+}
+
 bool MgnoConfig::operator==(const MgnoConfig& o) const {
   return in_channels == o.in_channels && out_channels == o.out_channels && width == o.width && layers == o.layers &&
          pre_smoothing == o.pre_smoothing && post_smoothing == o.post_smoothing && use_residual == o.use_residual &&
-         padding_mode == o.padding_mode && activation == o.activation;
+         padding_mode == o.padding_mode && activation == o.activation && seed == o.seed;
 }
 
 // ---- smoothing step -----------------------------------------------------------------------------
@@ -152,16 +174,7 @@ void MgSmoother<T>::apply_backward(Tensor<T>& du, Tensor<T>& df) {
 }
 
 template <class T>
-Tensor<T> MgSmoother<T>::forward(const Tensor<T>&) {
-  NEUROPS_THROW("MgSmoother acts on the pair (u, f): call apply(u, f)");
-}
-template <class T>
-Tensor<T> MgSmoother<T>::backward(const Tensor<T>&) {
-  NEUROPS_THROW("MgSmoother acts on the pair (u, f): call apply_backward(du, df)");
-}
-
-template <class T>
-void MgSmoother<T>::for_each_child(const typename nn::Module<T>::ChildFn& fn) {
+void MgSmoother<T>::for_each_child(const typename nn::ModuleBase<T>::ChildFn& fn) {
   if (!initial_) fn("A", a_);
   fn("S", s_);
 }
@@ -258,7 +271,7 @@ Tensor<T> MgVCycle<T>::backward(const Tensor<T>& du0) {
 }
 
 template <class T>
-void MgVCycle<T>::for_each_child(const typename nn::Module<T>::ChildFn& fn) {
+void MgVCycle<T>::for_each_child(const typename nn::ModuleBase<T>::ChildFn& fn) {
   for (std::size_t l = 0; l < levels_.size(); ++l) {
     const std::string at = "levels." + std::to_string(l);
     for (std::size_t i = 0; i < levels_[l].pre.size(); ++i) fn(at + ".pre." + std::to_string(i), levels_[l].pre[i]);
@@ -303,7 +316,7 @@ Mgno<T>::Mgno(MgnoConfig config)
 }
 
 template <class T>
-Tensor<T> Mgno<T>::forward(const Tensor<T>& x) {
+Tensor<T> Mgno<T>::forward_field(const Tensor<T>& x) {
   NEUROPS_CHECK(x.rank() == 4 && x.size(1) == config_.in_channels,
                 type_name() << ": expected input (N, " << config_.in_channels << ", H, W), found " << x.shape());
   config_.check_grid(x.size(2), x.size(3));
@@ -321,7 +334,7 @@ Tensor<T> Mgno<T>::forward(const Tensor<T>& x) {
 }
 
 template <class T>
-Tensor<T> Mgno<T>::backward(const Tensor<T>& dy) {
+Tensor<T> Mgno<T>::backward_field(const Tensor<T>& dy) {
   this->require_cache(pre_activations_.size() == vcycles_.size());
   Tensor<T> g = head_.backward(dy);
   for (std::size_t l = vcycles_.size(); l-- > 0;) {
@@ -335,7 +348,7 @@ Tensor<T> Mgno<T>::backward(const Tensor<T>& dy) {
 }
 
 template <class T>
-void Mgno<T>::for_each_child(const typename nn::Module<T>::ChildFn& fn) {
+void Mgno<T>::for_each_child(const typename nn::ModuleBase<T>::ChildFn& fn) {
   for (std::size_t l = 0; l < vcycles_.size(); ++l) {
     fn("layers." + std::to_string(l) + ".vcycle", vcycles_[l]);
     fn("layers." + std::to_string(l) + ".pointwise", pointwise_[l]);

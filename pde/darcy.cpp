@@ -3,9 +3,13 @@
 #include <petscdmda.h>
 #include <petscksp.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "neurops/core/petsc.hpp"
+#include "neurops/core/progress.hpp"
+#include "neurops/core/random.hpp"
+#include "neurops/pde/grf.hpp"
 
 namespace neurops::pde {
 
@@ -206,6 +210,30 @@ Tensor<double> lognormal_coefficient(const Tensor<double>& field) {
   Tensor<double> a = Tensor<double>::uninitialized(field.shape());
   for (index_t p = 0; p < field.numel(); ++p) a[p] = std::exp(field[p]);
   return a;
+}
+
+nn::FieldDataset<float> darcy_dataset(index_t n, index_t count, std::uint64_t seed, const std::string& label,
+                                      index_t* mean_iterations, index_t first, MPI_Comm comm) {
+  DirichletGrf grf(n, GrfSpectrum{.alpha = 2.0, .tau = 3.0});
+  DarcySettings settings;
+  settings.rtol = 1e-8;
+  settings.comm = comm;
+  DarcySolver solver(n, settings);
+  nn::FieldDataset<float> d(Tensor<float>({count, 1, n, n}), Tensor<float>({count, 1, n, n}));
+  Progress progress(count, label.empty() ? "Darcy" : label, label.empty() ? 1e300 : 10.0);
+  index_t iterations = 0;
+  for (index_t s = 0; s < count; ++s) {
+    Rng rng = Rng::stream(seed, static_cast<std::uint64_t>(first + s));
+    const Tensor<double> a = threshold_coefficient(grf.sample(rng));
+    const Tensor<double> u = solver.solve(a);
+    iterations += solver.last_solve().iterations;
+    std::transform(a.begin(), a.end(), d.inputs.data() + s * n * n, [](double v) { return static_cast<float>(v); });
+    std::transform(u.begin(), u.end(), d.targets.data() + s * n * n, [](double v) { return static_cast<float>(v); });
+    if (!label.empty()) progress.update(s + 1);
+  }
+  if (!label.empty()) progress.finish();
+  if (mean_iterations) *mean_iterations = count > 0 ? iterations / count : 0;
+  return d;
 }
 
 }  // namespace neurops::pde

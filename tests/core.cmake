@@ -1,24 +1,34 @@
 neurops_add_test(NAME test_core SOURCES core/test_tensor.cpp core/test_random.cpp core/test_petsc.cpp LABELS unit)
 neurops_add_test(NAME test_io SOURCES io/test_hdf5.cpp io/test_xdmf_png.cpp io/test_bad_input.cpp LABELS unit)
 
-# h5py (Debian's python3-h5py, installed by scripts/install-deps.sh) reads what neurops writes.
-find_program(NEUROPS_SYSTEM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
-if(NEUROPS_SYSTEM_PYTHON)
-  execute_process(COMMAND ${NEUROPS_SYSTEM_PYTHON} -c "import h5py" RESULT_VARIABLE have_h5py OUTPUT_QUIET ERROR_QUIET)
-  if(have_h5py EQUAL 0)
-    add_test(NAME test_io_h5py
-             COMMAND ${NEUROPS_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/io/check_h5py.py
-                     $<TARGET_FILE:neurops_demo> ${CMAKE_CURRENT_BINARY_DIR}/h5py_check)
-    set_tests_properties(test_io_h5py PROPERTIES LABELS unit)
-  endif()
+# Install into a temporary prefix, then configure, build and run an external consumer against it;
+# with the examples built, the consumer also loads the demo's trained model and predicts.
+set(consumer_model_args "")
+if(NEUROPS_BUILD_EXAMPLES)
+  set(demo_output ${CMAKE_CURRENT_BINARY_DIR}/example_neurops_demo.out/demo_output)
+  set(consumer_model_args -DMODEL_FILE=${demo_output}/mgno.h5 -DTEST_FILE=${demo_output}/test_data.h5)
 endif()
-
-# Install into a temporary prefix, then configure, build and run an external consumer against it.
 add_test(NAME test_install_consumer
          COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -DBINARY_DIR=${PROJECT_BINARY_DIR}
-                 -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/consumer_work -DCONFIG=$<CONFIG>
+                 -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/consumer_work -DCONFIG=$<CONFIG> ${consumer_model_args}
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/consumer/run_consumer_test.cmake)
 set_tests_properties(test_install_consumer PROPERTIES LABELS install TIMEOUT 900)
 
-neurops_add_example_test(NAME example_neurops_demo PROGRAM neurops_demo
-                         ARGS -demo_n 48 -demo_train 16 -demo_test 4 -demo_epochs 2 -demo_width 6 -demo_layers 2)
+if(NEUROPS_BUILD_EXAMPLES)
+  neurops_add_example_test(NAME example_neurops_demo PROGRAM neurops_demo
+                           ARGS -demo_n 48 -demo_train 16 -demo_test 4 -demo_epochs 2 -demo_width 6 -demo_layers 2)
+  neurops_add_saved_model_check(DRIVER_TEST example_neurops_demo OUTPUT ${demo_output} NAME mgno)
+  set_tests_properties(test_install_consumer PROPERTIES FIXTURES_REQUIRED example_neurops_demo_output)
+
+  # h5py (Debian's python3-h5py, installed by scripts/install-deps.sh) reads what neurops writes.
+  find_program(NEUROPS_SYSTEM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+  if(NEUROPS_SYSTEM_PYTHON)
+    execute_process(COMMAND ${NEUROPS_SYSTEM_PYTHON} -c "import h5py" RESULT_VARIABLE have_h5py OUTPUT_QUIET ERROR_QUIET)
+    if(have_h5py EQUAL 0)
+      add_test(NAME test_io_h5py
+               COMMAND ${NEUROPS_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/io/check_h5py.py
+                       $<TARGET_FILE:neurops_demo> ${CMAKE_CURRENT_BINARY_DIR}/h5py_check)
+      set_tests_properties(test_io_h5py PROPERTIES LABELS unit)
+    endif()
+  endif()
+endif()

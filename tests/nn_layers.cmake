@@ -8,6 +8,6 @@ neurops_add_test(NAME test_nn_gradcheck SOURCES nn/test_gradcheck.cpp LABELS gra
 if(TARGET bench_conv_layers)
   add_test(NAME bench_conv_layers_smoke COMMAND bench_conv_layers -bench_smoke)
   set_tests_properties(bench_conv_layers_smoke PROPERTIES LABELS bench
-                       ENVIRONMENT "OMP_NUM_THREADS=2;OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"
+                       ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}"
                        WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 endif()

@@ -5,6 +5,6 @@ neurops_add_test(NAME test_spectral_optim SOURCES spectral/main.cpp spectral/tes
                  LABELS unit)
 # Seconds-long smoke run of the SpectralConv / Adam benchmark (with the PyTorch peer when present).
 if(TARGET bench_spectral_conv)
-  add_test(NAME bench_spectral_conv_smoke COMMAND bench_spectral_conv --smoke)
-  set_tests_properties(bench_spectral_conv_smoke PROPERTIES LABELS bench ENVIRONMENT "OMP_NUM_THREADS=2")
+  add_test(NAME bench_spectral_conv_smoke COMMAND bench_spectral_conv -bench_smoke)
+  set_tests_properties(bench_spectral_conv_smoke PROPERTIES LABELS bench ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
 endif()

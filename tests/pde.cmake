@@ -23,5 +23,5 @@ if(TARGET bench_navier_stokes_step)
   add_test(NAME bench_navier_stokes_step_smoke COMMAND bench_navier_stokes_step -bench_smoke)
   add_test(NAME bench_darcy_throughput_smoke COMMAND bench_darcy_throughput -bench_smoke)
   set_tests_properties(bench_navier_stokes_step_smoke bench_darcy_throughput_smoke PROPERTIES LABELS bench
-                       ENVIRONMENT "OMP_NUM_THREADS=2;OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+                       ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
 endif()

@@ -35,30 +35,33 @@ else()
   message(STATUS "PETSc KSP tutorials not found (Debian package libpetsc3.18-dev-examples): sorbandit dll test skipped")
 endif()
 
-# Example drivers on small problems.
-neurops_add_example_test(NAME example_learning_to_relax PROGRAM learning_to_relax
-                         ARGS -ltr_instances 60 -ltr_trials 1 -ltr_heat_nx 10 -ltr_heat_steps 40)
-neurops_add_example_test(NAME example_tune_sor_generate PROGRAM neurops_tune_sor
-                         ARGS -tune_family ltr_high -tune_count 12 -tune_learner chebcb -tune_write_systems systems
-                              -tune_out generated)
-set_tests_properties(example_tune_sor_generate PROPERTIES FIXTURES_SETUP tune_sor_systems)
-neurops_add_example_test(NAME example_tune_sor_files PROGRAM neurops_tune_sor
-                         ARGS -tune_files ../example_tune_sor_generate.out/systems/system_0000.h5,../example_tune_sor_generate.out/systems/system_0001.h5,../example_tune_sor_generate.out/systems/system_0002.h5
-                              -tune_learner binned -tune_out from_files)
-set_tests_properties(example_tune_sor_files PROPERTIES FIXTURES_REQUIRED tune_sor_systems
-                     PASS_REGULAR_EXPRESSION "binned on files \\(sor\\): 3 systems")
-neurops_add_example_test(NAME example_tune_sor_heat PROGRAM neurops_tune_sor
-                         ARGS -tune_family heat -tune_heat_nx 12 -tune_count 30 -tune_learner tsallis -tune_out heat)
-# Shell-script contract: a missing file or a bad option exits non-zero with one "error:" line.
-neurops_add_example_test(NAME example_tune_sor_missing_file PROGRAM neurops_tune_sor ARGS -tune_files no_such.h5)
-set_tests_properties(example_tune_sor_missing_file PROPERTIES WILL_FAIL TRUE)
-neurops_add_example_test(NAME example_tune_sor_missing_file_message PROGRAM neurops_tune_sor ARGS -tune_files no_such.h5)
-set_tests_properties(example_tune_sor_missing_file_message PROPERTIES
-                     PASS_REGULAR_EXPRESSION "neurops_tune_sor: error: .*no_such.h5' does not exist")
-neurops_add_example_test(NAME example_tune_sor_bad_omega PROGRAM neurops_tune_sor ARGS -tune_omega_max 2.5)
-set_tests_properties(example_tune_sor_bad_omega PROPERTIES WILL_FAIL TRUE)
+if(NEUROPS_BUILD_EXAMPLES)
+  # Example drivers on small problems.
+  neurops_add_example_test(NAME example_learning_to_relax PROGRAM learning_to_relax
+                           ARGS -ltr_instances 60 -ltr_trials 1 -ltr_heat_nx 10 -ltr_heat_steps 40)
+  neurops_add_example_test(NAME example_tune_sor_generate PROGRAM neurops_tune_sor
+                           ARGS -tune_family ltr_high -tune_count 12 -tune_learner chebcb -tune_write_systems systems
+                                -tune_out generated)
+  set_tests_properties(example_tune_sor_generate PROPERTIES FIXTURES_SETUP tune_sor_systems)
+  neurops_add_example_test(NAME example_tune_sor_files PROGRAM neurops_tune_sor
+                           ARGS -tune_files ../example_tune_sor_generate.out/systems/system_0000.h5,../example_tune_sor_generate.out/systems/system_0001.h5,../example_tune_sor_generate.out/systems/system_0002.h5
+                                -tune_learner binned -tune_out from_files)
+  set_tests_properties(example_tune_sor_files PROPERTIES FIXTURES_REQUIRED tune_sor_systems
+                       PASS_REGULAR_EXPRESSION "binned on files \\(sor\\): 3 systems")
+  neurops_add_example_test(NAME example_tune_sor_heat PROGRAM neurops_tune_sor
+                           ARGS -tune_family heat -tune_heat_nx 12 -tune_count 30 -tune_learner tsallis -tune_out heat)
+  # Shell-script contract: a missing file or a bad option exits non-zero with one "error:" line.
+  neurops_add_example_test(NAME example_tune_sor_missing_file PROGRAM neurops_tune_sor ARGS -tune_files no_such.h5)
+  set_tests_properties(example_tune_sor_missing_file PROPERTIES WILL_FAIL TRUE)
+  neurops_add_example_test(NAME example_tune_sor_missing_file_message PROGRAM neurops_tune_sor ARGS -tune_files no_such.h5)
+  set_tests_properties(example_tune_sor_missing_file_message PROPERTIES
+                       PASS_REGULAR_EXPRESSION "neurops_tune_sor: error: .*no_such.h5' does not exist")
+  neurops_add_example_test(NAME example_tune_sor_bad_omega PROGRAM neurops_tune_sor ARGS -tune_omega_max 2.5)
+  set_tests_properties(example_tune_sor_bad_omega PROPERTIES WILL_FAIL TRUE)
+endif()
 
 # Benchmark smoke run (the full run: build/bench/sor_heat).
-add_test(NAME bench_sor_heat_smoke COMMAND bench_sor_heat -bench_smoke)
-set_tests_properties(bench_sor_heat_smoke PROPERTIES LABELS bench
-                     ENVIRONMENT "OMP_NUM_THREADS=2;OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+if(TARGET bench_sor_heat)
+  add_test(NAME bench_sor_heat_smoke COMMAND bench_sor_heat -bench_smoke)
+  set_tests_properties(bench_sor_heat_smoke PROPERTIES LABELS bench ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
+endif()

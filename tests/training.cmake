@@ -4,8 +4,8 @@ neurops_add_test(NAME test_fno SOURCES training/test_fno.cpp LABELS gradcheck)
 neurops_add_test(NAME test_trainer SOURCES training/test_trainer.cpp LABELS unit)
 neurops_add_test(NAME test_trainer_mpi SOURCES training/test_trainer_mpi.cpp LABELS mpi MPI_RANKS 2)
 if(TARGET bench_fno_train_step)
-  add_test(NAME bench_fno_train_step_smoke COMMAND bench_fno_train_step -smoke)
-  set_tests_properties(bench_fno_train_step_smoke PROPERTIES LABELS bench ENVIRONMENT "OMP_NUM_THREADS=2")
+  add_test(NAME bench_fno_train_step_smoke COMMAND bench_fno_train_step -bench_smoke)
+  set_tests_properties(bench_fno_train_step_smoke PROPERTIES LABELS bench ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
 endif()
 
 # fno_train end to end on a small Darcy dataset written by neurops_generate (a CTest fixture).
@@ -17,10 +17,11 @@ if(TARGET fno_train AND TARGET neurops_generate)
   set_tests_properties(example_fno_train_data PROPERTIES FIXTURES_SETUP fno_darcy_data LABELS example)
   neurops_add_example_test(NAME example_fno_train PROGRAM fno_train
                            ARGS -data ${fno_work}/darcy.h5 -train_stride 2 -train_epochs 3 -train_batch 4
-                                -fno_width 8 -fno_modes 4 -fno_layers 2 -fno_projection 16 -out ${fno_work}/run)
+                                -fno_width 8 -fno_modes 4 -fno_layers 2 -fno_projection 16 -out ${fno_work}/run -overwrite)
   set_tests_properties(example_fno_train PROPERTIES FIXTURES_REQUIRED fno_darcy_data)
+  neurops_add_saved_model_check(DRIVER_TEST example_fno_train OUTPUT ${fno_work}/run NAME fno)
   neurops_add_example_test(NAME example_fno_train_mpi PROGRAM fno_train MPI_RANKS 2
                            ARGS -data ${fno_work}/darcy.h5 -train_stride 2 -train_epochs 2 -train_batch 4
-                                -fno_width 8 -fno_modes 4 -fno_layers 2 -fno_projection 16 -out ${fno_work}/run_mpi)
+                                -fno_width 8 -fno_modes 4 -fno_layers 2 -fno_projection 16 -out ${fno_work}/run_mpi -overwrite)
   set_tests_properties(example_fno_train_mpi PROPERTIES FIXTURES_REQUIRED fno_darcy_data LABELS "example;mpi")
 endif()

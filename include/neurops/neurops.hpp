@@ -9,6 +9,7 @@
 #include "neurops/core/petsc.hpp"
 #include "neurops/core/progress.hpp"
 #include "neurops/core/random.hpp"
+#include "neurops/core/strings.hpp"
 #include "neurops/core/tensor.hpp"
 
 // io
@@ -23,11 +24,13 @@
 #include "neurops/nn/conv.hpp"
 #include "neurops/nn/conv_transpose.hpp"
 #include "neurops/nn/data.hpp"
+#include "neurops/nn/field_training.hpp"
 #include "neurops/nn/distributed.hpp"
 #include "neurops/nn/gradcheck.hpp"
 #include "neurops/nn/init.hpp"
 #include "neurops/nn/linear.hpp"
 #include "neurops/nn/loss.hpp"
+#include "neurops/nn/model.hpp"
 #include "neurops/nn/module.hpp"
 #include "neurops/nn/norm.hpp"
 #include "neurops/nn/normalizer.hpp"
@@ -43,6 +46,8 @@
 #include "neurops/operators/deeponet.hpp"
 #include "neurops/operators/fno.hpp"
 #include "neurops/operators/mgno.hpp"
+#include "neurops/operators/model_io.hpp"
+#include "neurops/operators/model_registry.hpp"
 
 // pde
 #include "neurops/pde/darcy.hpp"
@@ -55,6 +60,7 @@
 // solvers
 #include "neurops/solvers/bandits.hpp"
 #include "neurops/solvers/linear_solver.hpp"
+#include "neurops/solvers/pc_sorbandit.hpp"
 #include "neurops/solvers/petsc_types.hpp"
 #include "neurops/solvers/sor.hpp"
 #include "neurops/solvers/system_io.hpp"

@@ -1,5 +1,7 @@
 #include "neurops/nn/conv.hpp"
 
+#include "neurops/core/strings.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -7,6 +9,7 @@
 
 #include "conv_direct.hpp"
 #include "conv_kernels.hpp"
+#include "conv_state.hpp"
 #include "neurops/nn/init.hpp"
 
 namespace neurops::nn {
@@ -36,21 +39,16 @@ namespace {
 // in the outer caches.
 constexpr index_t kTileElements = index_t(1) << 17;
 
-std::string join(const std::vector<index_t>& v) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + ")";
-}
 }  // namespace
 
 std::vector<index_t> expand_per_axis(const std::string& layer, const std::string& option,
                                      const std::vector<index_t>& v, int dims, index_t minimum) {
   NEUROPS_CHECK(v.size() == 1 || static_cast<int>(v.size()) == dims,
-                layer << ": " << option << " needs 1 or " << dims << " values, found " << v.size() << " " << join(v));
+                layer << ": " << option << " needs 1 or " << dims << " values, found " << v.size() << " " << format_tuple(v));
   std::vector<index_t> out(static_cast<std::size_t>(dims), v[0]);
   if (v.size() > 1) out = v;
   for (index_t e : out)
-    NEUROPS_CHECK(e >= minimum, layer << ": " << option << " must be >= " << minimum << ", found " << join(v));
+    NEUROPS_CHECK(e >= minimum, layer << ": " << option << " must be >= " << minimum << ", found " << format_tuple(v));
   return out;
 }
 
@@ -70,14 +68,14 @@ ConvGeometry make_conv_geometry(const std::string& layer, const std::vector<inde
     g.padded[A] = g.in[A] + 2 * g.pad[A];
     NEUROPS_CHECK(g.padded[A] >= g.kernel[A], layer << ": spatial axis " << a << " has extent " << g.in[A]
                                                     << " (padded " << g.padded[A] << "), smaller than the kernel "
-                                                    << join(kernel) << "; input grid " << join(in_spatial)
-                                                    << " with padding " << join(pad));
+                                                    << format_tuple(kernel) << "; input grid " << format_tuple(in_spatial)
+                                                    << " with padding " << format_tuple(pad));
     NEUROPS_CHECK(mode != PaddingMode::Reflect || g.pad[A] < g.in[A],
                   layer << ": reflect padding " << g.pad[A] << " needs an extent > " << g.pad[A] << " on axis " << a
-                        << ", found input grid " << join(in_spatial));
+                        << ", found input grid " << format_tuple(in_spatial));
     NEUROPS_CHECK(mode != PaddingMode::Circular || g.pad[A] <= g.in[A],
                   layer << ": circular padding " << g.pad[A] << " needs an extent >= " << g.pad[A] << " on axis "
-                        << a << ", found input grid " << join(in_spatial));
+                        << a << ", found input grid " << format_tuple(in_spatial));
     g.out[A] = (g.padded[A] - g.kernel[A]) / g.stride[A] + 1;
   }
   for (int A = 0; A < 3; ++A) {
@@ -126,8 +124,12 @@ ConvGeometry make_conv_geometry(const std::string& layer, const std::vector<inde
 template <class T>
 Conv<T>::Conv(int dims, index_t in_channels, index_t out_channels, std::vector<index_t> kernel_size, Rng& rng,
               ConvOptions options)
-    : dims_(dims), in_channels_(in_channels), out_channels_(out_channels), mode_(options.padding_mode),
-      has_bias_(options.bias) {
+    : dims_(dims),
+      in_channels_(in_channels),
+      out_channels_(out_channels),
+      mode_(options.padding_mode),
+      has_bias_(options.bias),
+      state_(std::make_unique<detail::ConvState<T>>()) {
   NEUROPS_CHECK(dims >= 1 && dims <= 3, "Conv: dims must be 1, 2 or 3, found " << dims);
   const std::string name = type_name();
   NEUROPS_CHECK(in_channels > 0 && out_channels > 0,
@@ -143,7 +145,7 @@ Conv<T>::Conv(int dims, index_t in_channels, index_t out_channels, std::vector<i
 }
 
 template <class T>
-void Conv<T>::for_each_parameter(const typename Module<T>::ParameterFn& fn) {
+void Conv<T>::for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn) {
   fn("weight", weight_);
   if (has_bias_) fn("bias", bias_);
 }
@@ -155,6 +157,30 @@ std::vector<index_t> Conv<T>::output_spatial(const std::vector<index_t>& in_spat
 }
 
 template <class T>
+Conv<T>::Conv(const Conv& o)
+    : ModuleImpl<Conv<T>, T>(o),
+      dims_(o.dims_), in_channels_(o.in_channels_), out_channels_(o.out_channels_), kernel_(o.kernel_), stride_(o.stride_),
+      padding_(o.padding_), mode_(o.mode_), has_bias_(o.has_bias_), weight_(o.weight_), bias_(o.bias_),
+      geometry_shape_(o.geometry_shape_), cached_input_shape_(o.cached_input_shape_),
+      state_(std::make_unique<detail::ConvState<T>>(*o.state_)) {}
+template <class T>
+Conv<T>& Conv<T>::operator=(const Conv& o) {
+  if (this != &o) *this = Conv(o);
+  return *this;
+}
+template <class T>
+Conv<T>::Conv(Conv&&) noexcept = default;
+template <class T>
+Conv<T>& Conv<T>::operator=(Conv&&) noexcept = default;
+template <class T>
+Conv<T>::~Conv() = default;
+
+template <class T>
+void Conv<T>::on_mode_change() {
+  state_->work.cached = false;
+}
+
+template <class T>
 const detail::ConvGeometry& Conv<T>::geometry_for(const Shape& s) {
   std::vector<index_t> expected = {-1, in_channels_};
   expected.insert(expected.end(), static_cast<std::size_t>(dims_), -1);
@@ -163,11 +189,11 @@ const detail::ConvGeometry& Conv<T>::geometry_for(const Shape& s) {
                             << s);
   if (s != geometry_shape_) {
     const auto spatial = s.tail(2).dims();
-    geometry_ = detail::make_conv_geometry(type_name(), spatial, kernel_, stride_, padding_, mode_,
+    state_->geometry = detail::make_conv_geometry(type_name(), spatial, kernel_, stride_, padding_, mode_,
                                            in_channels_ * weight_.value.shape().tail_numel(2));
     geometry_shape_ = s;
   }
-  return geometry_;
+  return state_->geometry;
 }
 
 template <class T>
@@ -177,19 +203,19 @@ Tensor<T> Conv<T>::forward(const Tensor<T>& x) {
   const index_t rows = cin * g.kernel_volume;
   // The direct kernel reads up to one step past the last padded entry (into discarded positions).
   const index_t slack = detail::direct_step<T>();
-  T* xpad = detail::ensure_capacity(work_.padded, batch * cin * g.padded_volume + slack);
+  T* xpad = detail::ensure_capacity(state_->work.padded, batch * cin * g.padded_volume + slack);
   std::fill(xpad + batch * cin * g.padded_volume, xpad + batch * cin * g.padded_volume + slack, T(0));
   std::vector<index_t> yshape = {batch, cout};
   yshape.insert(yshape.end(), g.out.begin() + (3 - dims_), g.out.end());
   Tensor<T> y = Tensor<T>::uninitialized(Shape(yshape));
-  detail::ensure_threads(work_.cols, omp_get_max_threads());
+  detail::ensure_threads(state_->work.cols, omp_get_max_threads());
   const auto W = weight_.value.matrix(cout, rows);
   const T* xdata = x.data();
   T* ydata = y.data();
   const bool parallel = batch * g.out_volume * cout * rows > detail::kParallelWork;
 #pragma omp parallel for schedule(static) if (parallel)
   for (index_t i = 0; i < batch * cin; ++i) detail::pad_sample(g, xdata + i * g.in_volume, xpad + i * g.padded_volume, index_t(1));
-  work_.cached = this->training();
+  state_->work.cached = this->training();
   cached_input_shape_ = x.shape();
   if (g.direct) {
     forward_direct(g, batch, ydata);
@@ -198,7 +224,7 @@ Tensor<T> Conv<T>::forward(const Tensor<T>& x) {
 #pragma omp parallel if (parallel)
   {
     T* cols = g.pointwise ? nullptr
-                          : detail::ensure_capacity(work_.cols[static_cast<std::size_t>(omp_get_thread_num())],
+                          : detail::ensure_capacity(state_->work.cols[static_cast<std::size_t>(omp_get_thread_num())],
                                                     rows * g.tile_length(0));
     detail::for_each_tile(g, batch, [&](index_t n, index_t t) {
       const index_t b = g.tile_begin(t), len = g.tile_length(t);
@@ -218,8 +244,8 @@ Tensor<T> Conv<T>::forward(const Tensor<T>& x) {
 
 template <class T>
 Tensor<T> Conv<T>::backward(const Tensor<T>& dy) {
-  this->require_cache(work_.cached);
-  const auto& g = geometry_;
+  this->require_cache(state_->work.cached);
+  const auto& g = state_->geometry;
   const index_t batch = cached_input_shape_[0], cin = in_channels_, cout = out_channels_;
   const index_t rows = cin * g.kernel_volume;
   std::vector<index_t> yshape = {batch, cout};
@@ -228,12 +254,12 @@ Tensor<T> Conv<T>::backward(const Tensor<T>& dy) {
                 type_name() << ": output gradient has shape " << dy.shape() << ", expected " << Shape(yshape));
   const int threads = omp_get_max_threads();
   int used_threads = 1;
-  detail::ensure_threads(work_.cols, threads);
-  detail::ensure_threads(work_.dweight, threads);
-  detail::ensure_threads(work_.dbias, threads);
+  detail::ensure_threads(state_->work.cols, threads);
+  detail::ensure_threads(state_->work.dweight, threads);
+  detail::ensure_threads(state_->work.dbias, threads);
   Tensor<T> dx = Tensor<T>::uninitialized(cached_input_shape_);
-  const T* xpad = work_.padded.data();
-  T* dxpad = g.pointwise ? nullptr : detail::ensure_capacity(work_.dpadded, batch * cin * g.padded_volume);
+  const T* xpad = state_->work.padded.data();
+  T* dxpad = g.pointwise ? nullptr : detail::ensure_capacity(state_->work.dpadded, batch * cin * g.padded_volume);
   const auto W = weight_.value.matrix(cout, rows);
   const T* dydata = dy.data();
   T* dxdata = dx.data();
@@ -247,9 +273,9 @@ Tensor<T> Conv<T>::backward(const Tensor<T>& dy) {
     const auto tid = static_cast<std::size_t>(omp_get_thread_num());
 #pragma omp single
     used_threads = omp_get_num_threads();  // fewer than requested when nested: only these buffers count
-    T* cols = detail::ensure_capacity(work_.cols[tid], rows * g.tile_length(0));
-    EigenMatrixMap<T> dW(detail::ensure_capacity(work_.dweight[tid], cout * rows), cout, rows);
-    EigenVectorMap<T> db(detail::ensure_capacity(work_.dbias[tid], cout), cout);
+    T* cols = detail::ensure_capacity(state_->work.cols[tid], rows * g.tile_length(0));
+    EigenMatrixMap<T> dW(detail::ensure_capacity(state_->work.dweight[tid], cout * rows), cout, rows);
+    EigenVectorMap<T> db(detail::ensure_capacity(state_->work.dbias[tid], cout), cout);
     dW.setZero();
     db.setZero();
     auto tile_body = [&](index_t n, index_t t) {
@@ -283,8 +309,8 @@ Tensor<T> Conv<T>::backward(const Tensor<T>& dy) {
   }
   auto gW = weight_.grad.matrix(cout, rows);
   for (int t = 0; t < used_threads; ++t) {
-    gW += EigenMatrixMap<const T>(work_.dweight[static_cast<std::size_t>(t)].data(), cout, rows);
-    if (has_bias_) bias_.grad.vec() += EigenVectorMap<const T>(work_.dbias[static_cast<std::size_t>(t)].data(), cout);
+    gW += EigenMatrixMap<const T>(state_->work.dweight[static_cast<std::size_t>(t)].data(), cout, rows);
+    if (has_bias_) bias_.grad.vec() += EigenVectorMap<const T>(state_->work.dbias[static_cast<std::size_t>(t)].data(), cout);
   }
   return dx;
 }
@@ -326,14 +352,14 @@ void Conv<T>::forward_direct(const detail::ConvGeometry& g, index_t batch, T* y)
   const index_t cin = in_channels_, cout = out_channels_, K = g.kernel_volume;
   // Valid outputs sit at q = i0*plane + i1*row + i2 with i < out; the last one ends the range.
   const DirectLayout d = direct_layout(g, (g.out[0] - 1) * g.padded[1] * g.padded[2] + (g.out[1] - 1) * g.padded[2] + g.out[2]);
-  detail::pack_direct_weights(weight_.value.data(), cout, cin, K, false, work_.packed);
+  detail::pack_direct_weights(weight_.value.data(), cout, cin, K, false, state_->work.packed);
   const index_t blocks = (cout + detail::kDirectOutBlock - 1) / detail::kDirectOutBlock;
   const index_t chunk_len = round_up_step<T>(d.rows_per_chunk * d.row);
-  const T* xpad = work_.padded.data();
-  const T* packed = work_.packed.data();
+  const T* xpad = state_->work.padded.data();
+  const T* packed = state_->work.packed.data();
 #pragma omp parallel if (batch * d.needed * cout * cin * K > detail::kParallelWork)
   {
-    T* buf = detail::ensure_capacity(work_.cols[static_cast<std::size_t>(omp_get_thread_num())],
+    T* buf = detail::ensure_capacity(state_->work.cols[static_cast<std::size_t>(omp_get_thread_num())],
                                      blocks * detail::kDirectOutBlock * chunk_len);
 #pragma omp for schedule(dynamic, 1)
     for (index_t item = 0; item < batch * d.chunks; ++item) {
@@ -364,16 +390,16 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
   const index_t front = dx_layout.offsets.back();                    // zeros before dy: reads at q - offset(k)
   const index_t stride = front + round_up_step<T>(g.padded_volume) + detail::direct_step<T>();
   // dy in the padded layout, zero at discarded positions and around.
-  T* dyl = detail::ensure_capacity(work_.shifted, batch * cout * stride);
-  T* dxpad = detail::ensure_capacity(work_.dpadded, batch * cin * g.padded_volume);
-  detail::pack_direct_weights(weight_.value.data(), cin, cout, K, true, work_.packed);
+  T* dyl = detail::ensure_capacity(state_->work.shifted, batch * cout * stride);
+  T* dxpad = detail::ensure_capacity(state_->work.dpadded, batch * cin * g.padded_volume);
+  detail::pack_direct_weights(weight_.value.data(), cin, cout, K, true, state_->work.packed);
   std::vector<index_t> flipped(static_cast<std::size_t>(K));
   for (index_t k = 0; k < K; ++k) flipped[static_cast<std::size_t>(k)] = front - dx_layout.offsets[static_cast<std::size_t>(k)];
   const index_t blocks = (cin + detail::kDirectOutBlock - 1) / detail::kDirectOutBlock;
   const index_t chunk_len = round_up_step<T>(dx_layout.rows_per_chunk * dx_layout.row);
   const int threads = omp_get_max_threads();
-  detail::ensure_threads(work_.cols, threads);
-  detail::ensure_threads(work_.transposed, threads);
+  detail::ensure_threads(state_->work.cols, threads);
+  detail::ensure_threads(state_->work.transposed, threads);
   const index_t dw_row = detail::direct_padded_outputs<T>(cout);
   const index_t dw_size = detail::direct_padded_pairs(cin * K) * dw_row;
   // Weight-gradient work items: about 8 per thread (enough to balance the load when cores are shared,
@@ -384,9 +410,9 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
   const index_t dw_chunk = std::max(kDirectChunk, (needed + per_sample - 1) / per_sample);
   const index_t dw_chunks = (needed + dw_chunk - 1) / dw_chunk;
   const index_t dw_items = (batch + samples_per_item - 1) / samples_per_item * dw_chunks;
-  T* partials = detail::ensure_capacity(work_.dweight_blocks, dw_items * dw_size);
-  const T* xpad = work_.padded.data();
-  const T* packed = work_.packed.data();
+  T* partials = detail::ensure_capacity(state_->work.dweight_blocks, dw_items * dw_size);
+  const T* xpad = state_->work.padded.data();
+  const T* packed = state_->work.packed.data();
 #pragma omp parallel if (batch * needed * cout * cin * K > detail::kParallelWork)
   {
     const auto tid = static_cast<std::size_t>(omp_get_thread_num());
@@ -401,7 +427,7 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
                       sizeof(T) * static_cast<std::size_t>(g.out[2]));
     }
     // Input gradient: correlation of dy with the flipped kernel, channels transposed.
-    T* buf = detail::ensure_capacity(work_.cols[tid], blocks * detail::kDirectOutBlock * chunk_len);
+    T* buf = detail::ensure_capacity(state_->work.cols[tid], blocks * detail::kDirectOutBlock * chunk_len);
 #pragma omp for schedule(dynamic, 1) nowait
     for (index_t item = 0; item < batch * dx_layout.chunks; ++item) {
       const index_t n = item / dx_layout.chunks, c = item % dx_layout.chunks;
@@ -414,7 +440,7 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
     }
     // Weight gradient: dW[i][k][o] += sum_q dY[o, q] X[i, q + offset(k)], one partial sum per block of
     // positions (reduced below in block order, so the result does not depend on which thread ran what).
-    T* transposed = detail::ensure_capacity(work_.transposed[tid], kDirectChunk * dw_row);
+    T* transposed = detail::ensure_capacity(state_->work.transposed[tid], kDirectChunk * dw_row);
 #pragma omp for schedule(dynamic, 1)
     for (index_t item = 0; item < dw_items; ++item) {
       const index_t group = item / dw_chunks, begin = (item % dw_chunks) * dw_chunk;

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "neurops/nn/conv.hpp"
+#include "conv_state.hpp"
 
 namespace neurops::nn::detail {
 

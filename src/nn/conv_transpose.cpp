@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include "conv_kernels.hpp"
+#include "conv_state.hpp"
 #include "neurops/nn/init.hpp"
 
 namespace neurops::nn {
@@ -10,7 +11,11 @@ namespace neurops::nn {
 template <class T>
 ConvTranspose<T>::ConvTranspose(int dims, index_t in_channels, index_t out_channels, std::vector<index_t> kernel_size,
                                 Rng& rng, ConvTransposeOptions options)
-    : dims_(dims), in_channels_(in_channels), out_channels_(out_channels), has_bias_(options.bias) {
+    : dims_(dims),
+      in_channels_(in_channels),
+      out_channels_(out_channels),
+      has_bias_(options.bias),
+      state_(std::make_unique<detail::ConvState<T>>()) {
   NEUROPS_CHECK(dims >= 1 && dims <= 3, "ConvTranspose: dims must be 1, 2 or 3, found " << dims);
   const std::string name = type_name();
   NEUROPS_CHECK(in_channels > 0 && out_channels > 0,
@@ -31,7 +36,7 @@ ConvTranspose<T>::ConvTranspose(int dims, index_t in_channels, index_t out_chann
 }
 
 template <class T>
-void ConvTranspose<T>::for_each_parameter(const typename Module<T>::ParameterFn& fn) {
+void ConvTranspose<T>::for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn) {
   fn("weight", weight_);
   if (has_bias_) fn("bias", bias_);
 }
@@ -50,6 +55,25 @@ std::vector<index_t> ConvTranspose<T>::output_spatial(const std::vector<index_t>
 }
 
 template <class T>
+ConvTranspose<T>::ConvTranspose(const ConvTranspose& o)
+    : ModuleImpl<ConvTranspose<T>, T>(o),
+      dims_(o.dims_), in_channels_(o.in_channels_), out_channels_(o.out_channels_), kernel_(o.kernel_), stride_(o.stride_),
+      padding_(o.padding_), output_padding_(o.output_padding_), has_bias_(o.has_bias_), weight_(o.weight_),
+      bias_(o.bias_), geometry_shape_(o.geometry_shape_), input_(o.input_),
+      state_(std::make_unique<detail::ConvState<T>>(*o.state_)) {}
+template <class T>
+ConvTranspose<T>& ConvTranspose<T>::operator=(const ConvTranspose& o) {
+  if (this != &o) *this = ConvTranspose(o);
+  return *this;
+}
+template <class T>
+ConvTranspose<T>::ConvTranspose(ConvTranspose&&) noexcept = default;
+template <class T>
+ConvTranspose<T>& ConvTranspose<T>::operator=(ConvTranspose&&) noexcept = default;
+template <class T>
+ConvTranspose<T>::~ConvTranspose() = default;
+
+template <class T>
 const detail::ConvGeometry& ConvTranspose<T>::geometry_for(const Shape& s) {
   std::vector<index_t> expected = {-1, in_channels_};
   expected.insert(expected.end(), static_cast<std::size_t>(dims_), -1);
@@ -58,13 +82,13 @@ const detail::ConvGeometry& ConvTranspose<T>::geometry_for(const Shape& s) {
                             << s);
   if (s != geometry_shape_) {
     const auto in = s.tail(2).dims();
-    geometry_ = detail::make_conv_geometry(type_name(), output_spatial(in), kernel_, stride_, padding_,
+    state_->geometry = detail::make_conv_geometry(type_name(), output_spatial(in), kernel_, stride_, padding_,
                                            PaddingMode::Zeros, out_channels_ * weight_.value.shape().tail_numel(2));
     for (int a = 0; a < dims_; ++a)
-      NEUROPS_ASSERT(geometry_.out[3 - dims_ + a] == in[a], "adjoint geometry mismatch");
+      NEUROPS_ASSERT(state_->geometry.out[3 - dims_ + a] == in[a], "adjoint geometry mismatch");
     geometry_shape_ = s;
   }
-  return geometry_;
+  return state_->geometry;
 }
 
 template <class T>
@@ -76,14 +100,14 @@ Tensor<T> ConvTranspose<T>::forward(const Tensor<T>& x) {
   std::vector<index_t> yshape = {batch, cout};
   yshape.insert(yshape.end(), g.in.begin() + (3 - dims_), g.in.end());
   Tensor<T> y = Tensor<T>::uninitialized(Shape(yshape));
-  T* ypad = g.pointwise ? nullptr : detail::ensure_capacity(work_.dpadded, batch * cout * g.padded_volume);
-  detail::ensure_threads(work_.cols, omp_get_max_threads());
+  T* ypad = g.pointwise ? nullptr : detail::ensure_capacity(state_->work.dpadded, batch * cout * g.padded_volume);
+  detail::ensure_threads(state_->work.cols, omp_get_max_threads());
   const auto W = weight_.value.matrix(cin, rows);
   const T* xdata = x.data();
   T* ydata = y.data();
 #pragma omp parallel if (batch * g.out_volume * cin * rows > detail::kParallelWork)
   {
-    T* cols = detail::ensure_capacity(work_.cols[static_cast<std::size_t>(omp_get_thread_num())],
+    T* cols = detail::ensure_capacity(state_->work.cols[static_cast<std::size_t>(omp_get_thread_num())],
                                       rows * g.tile_length(0));
     auto tile_body = [&](index_t n, index_t t) {
       const index_t b = g.tile_begin(t), len = g.tile_length(t);
@@ -124,7 +148,7 @@ Tensor<T> ConvTranspose<T>::forward(const Tensor<T>& x) {
 template <class T>
 Tensor<T> ConvTranspose<T>::backward(const Tensor<T>& dy) {
   this->require_cache(!input_.empty());
-  const auto& g = geometry_;
+  const auto& g = state_->geometry;
   const index_t batch = input_.size(0), cin = in_channels_, cout = out_channels_;
   const index_t rows = cout * g.kernel_volume;
   std::vector<index_t> yshape = {batch, cout};
@@ -133,10 +157,10 @@ Tensor<T> ConvTranspose<T>::backward(const Tensor<T>& dy) {
                 type_name() << ": output gradient has shape " << dy.shape() << ", expected " << Shape(yshape));
   const int threads = omp_get_max_threads();
   int used_threads = 1;
-  detail::ensure_threads(work_.cols, threads);
-  detail::ensure_threads(work_.dweight, threads);
+  detail::ensure_threads(state_->work.cols, threads);
+  detail::ensure_threads(state_->work.dweight, threads);
   Tensor<T> dx = Tensor<T>::uninitialized(input_.shape());
-  T* dypad = detail::ensure_capacity(work_.padded, batch * cout * g.padded_volume);
+  T* dypad = detail::ensure_capacity(state_->work.padded, batch * cout * g.padded_volume);
   const auto W = weight_.value.matrix(cin, rows);
   const T* dydata = dy.data();
   const T* xdata = input_.data();
@@ -146,8 +170,8 @@ Tensor<T> ConvTranspose<T>::backward(const Tensor<T>& dy) {
     const auto tid = static_cast<std::size_t>(omp_get_thread_num());
 #pragma omp single
     used_threads = omp_get_num_threads();  // fewer than requested when nested: only these buffers count
-    T* cols = detail::ensure_capacity(work_.cols[tid], rows * g.tile_length(0));
-    EigenMatrixMap<T> dW(detail::ensure_capacity(work_.dweight[tid], cin * rows), cin, rows);
+    T* cols = detail::ensure_capacity(state_->work.cols[tid], rows * g.tile_length(0));
+    EigenMatrixMap<T> dW(detail::ensure_capacity(state_->work.dweight[tid], cin * rows), cin, rows);
     dW.setZero();
 #pragma omp for schedule(static)
     for (index_t i = 0; i < batch * cout; ++i)
@@ -170,7 +194,7 @@ Tensor<T> ConvTranspose<T>::backward(const Tensor<T>& dy) {
     });
   }
   auto gW = weight_.grad.matrix(cin, rows);
-  for (int t = 0; t < used_threads; ++t) gW += EigenMatrixMap<const T>(work_.dweight[static_cast<std::size_t>(t)].data(), cin, rows);
+  for (int t = 0; t < used_threads; ++t) gW += EigenMatrixMap<const T>(state_->work.dweight[static_cast<std::size_t>(t)].data(), cin, rows);
   if (has_bias_) {
     for (index_t n = 0; n < batch; ++n)
       bias_.grad.vec() += EigenMatrixMap<const T>(dydata + n * cout * g.in_volume, cout, g.in_volume).rowwise().sum();

@@ -1,6 +1,7 @@
 #include "neurops/nn/data.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <numeric>
 
@@ -51,6 +52,18 @@ Tensor<T> subsample_grid(TensorView<const T> data, index_t stride) {
   return out;
 }
 
+namespace {
+/// Error naming the sample and entry of the first NaN or Inf: bad data, not a diverging training.
+template <class T>
+void check_finite(const Tensor<T>& t, const std::string& what, const std::string& name) {
+  if (t.empty() || t.vec().allFinite()) return;
+  const T* p = std::find_if(t.begin(), t.end(), [](T v) { return !std::isfinite(v); });
+  const index_t i = p - t.begin(), per_sample = t.shape().tail_numel(1);
+  NEUROPS_THROW(what << ": " << name << " of sample " << i / per_sample << " hold a non-finite value (" << *p
+                     << " at entry " << i % per_sample << " of " << per_sample << "); the data are corrupt");
+}
+}  // namespace
+
 template <class T>
 void FieldDataset<T>::validate(const std::string& what) const {
   NEUROPS_CHECK(inputs.rank() >= 3 && targets.rank() >= 3,
@@ -61,6 +74,8 @@ void FieldDataset<T>::validate(const std::string& what) const {
                                                         << targets.shape() << ")");
   NEUROPS_CHECK(inputs.shape().tail(2) == targets.shape().tail(2),
                 what << ": inputs and targets are on different grids: " << inputs.shape() << " vs " << targets.shape());
+  check_finite(inputs, what, "the inputs");
+  check_finite(targets, what, "the targets");
 }
 
 template <class T>
@@ -83,6 +98,42 @@ FieldDataset<T> FieldDataset<T>::subset(const std::vector<index_t>& indices) con
 }
 
 template <class T>
+void FieldDataset<T>::save(const std::filesystem::path& file, const std::string& input_name,
+                           const std::string& target_name) const {
+  validate("dataset written to '" + file.string() + "'");
+  auto f = io::H5File::create(file);
+  f.write(input_name, inputs);
+  f.write(target_name, targets);
+  f.commit();
+}
+
+template <class T>
+void OperatorTriples<T>::save(const std::filesystem::path& file) const {
+  validate("DeepONet data written to '" + file.string() + "'");
+  auto f = io::H5File::create(file);
+  f.write("/branch", branch);
+  f.write("/trunk", trunk);
+  f.write("/values", values);
+  f.set_attr("/", "cartesian", std::int64_t(cartesian));
+  f.commit();
+}
+
+template <class T>
+Batch<T> FieldDataset<T>::batch(const std::vector<index_t>& rows) const {
+  Batch<T> b;
+  b.inputs.push_back(gather_rows<T>(inputs.view(), rows));
+  b.targets = gather_rows<T>(targets.view(), rows);
+  return b;
+}
+
+template <class T>
+std::vector<index_t> FieldDataset<T>::grid() const {
+  std::vector<index_t> g;
+  for (int a = 2; a < inputs.rank(); ++a) g.push_back(inputs.size(a));
+  return g;
+}
+
+template <class T>
 FieldDataset<T> FieldDataset<T>::subsampled(index_t stride) const {
   return {subsample_grid<T>(inputs.view(), stride), subsample_grid<T>(targets.view(), stride)};
 }
@@ -101,6 +152,9 @@ void OperatorTriples<T>::validate(const std::string& what) const {
                   what << ": triples need branch (N, m), trunk (N, d), values (N, outputs) with one N; found "
                        << branch.shape() << ", " << trunk.shape() << ", " << values.shape());
   }
+  check_finite(branch, what, "the branch inputs");
+  check_finite(trunk, what, "the query points");
+  check_finite(values, what, "the values");
 }
 
 template <class T>
@@ -115,6 +169,21 @@ OperatorTriples<T> OperatorTriples<T>::load(const std::filesystem::path& file, c
                 (f.has_attr(g.empty() ? "/" : g, "cartesian") && f.attr_int(g.empty() ? "/" : g, "cartesian") != 0);
   d.validate("DeepONet data '" + file.string() + "'");
   return d;
+}
+
+template <class T>
+Batch<T> OperatorTriples<T>::batch(const std::vector<index_t>& rows) const {
+  Batch<T> b;
+  b.inputs.push_back(gather_rows<T>(branch.view(), rows));
+  if (cartesian) {
+    Tensor<T> shared = trunk;
+    shared.reshape({1, trunk.size(0), trunk.size(1)});
+    b.inputs.push_back(std::move(shared));
+  } else {
+    b.inputs.push_back(gather_rows<T>(trunk.view(), rows));
+  }
+  b.targets = gather_rows<T>(values.view(), rows);
+  return b;
 }
 
 template <class T>

@@ -20,7 +20,7 @@ void check_mpi(int code, const char* what) {
 }  // namespace
 
 template <class T>
-void allreduce_gradients(Module<T>& module, MPI_Comm comm, index_t local_samples, index_t global_samples) {
+void allreduce_gradients(ModuleBase<T>& module, MPI_Comm comm, index_t local_samples, index_t global_samples) {
   NEUROPS_CHECK(global_samples > 0 && local_samples >= 0 && local_samples <= global_samples,
                 "allreduce_gradients: " << local_samples << " local of " << global_samples << " global samples");
   int size = 1;
@@ -56,7 +56,7 @@ void allreduce_gradients(Module<T>& module, MPI_Comm comm, index_t local_samples
 }
 
 template <class T>
-void broadcast_parameters(Module<T>& module, MPI_Comm comm, int root) {
+void broadcast_parameters(ModuleBase<T>& module, MPI_Comm comm, int root) {
   for (auto& p : module.named_parameters())
     check_mpi(MPI_Bcast(p.param->value.data(), static_cast<int>(p.param->numel()), mpi_type<T>(), root, comm),
               "MPI_Bcast of the parameters");
@@ -68,9 +68,9 @@ double allreduce_sum(double value, MPI_Comm comm) {
   return out;
 }
 
-template void allreduce_gradients<float>(Module<float>&, MPI_Comm, index_t, index_t);
-template void allreduce_gradients<double>(Module<double>&, MPI_Comm, index_t, index_t);
-template void broadcast_parameters<float>(Module<float>&, MPI_Comm, int);
-template void broadcast_parameters<double>(Module<double>&, MPI_Comm, int);
+template void allreduce_gradients<float>(ModuleBase<float>&, MPI_Comm, index_t, index_t);
+template void allreduce_gradients<double>(ModuleBase<double>&, MPI_Comm, index_t, index_t);
+template void broadcast_parameters<float>(ModuleBase<float>&, MPI_Comm, int);
+template void broadcast_parameters<double>(ModuleBase<double>&, MPI_Comm, int);
 
 }  // namespace neurops::nn

@@ -42,19 +42,28 @@ std::string GradCheckResult::summary() const {
   return os.str();
 }
 
-GradCheckResult gradcheck(Module<double>& m, const Tensor<double>& x_in, const GradCheckOptions& opt) {
+namespace {
+
+// The check over any differentiable map of several inputs: `run(xs)` evaluates the output,
+// `pull(w)` returns one gradient per input (and accumulates the parameter gradients).
+template <class Run, class Pull>
+GradCheckResult check(ModuleBase<double>& m, std::vector<Tensor<double>> xs, Run&& run, Pull&& pull,
+                      const GradCheckOptions& opt) {
   Rng rng(opt.seed);
   GradCheckResult res;
   m.train();
-  Tensor<double> x = x_in;
-  const Tensor<double> y0 = m.forward(x);
+  const Tensor<double> y0 = run(xs);
   const Tensor<double> w = Tensor<double>::randn(y0.shape(), rng);
-  auto loss = [&](const Tensor<double>& xx) { return dot(m.forward(xx), w); };
+  auto loss = [&]() { return dot(run(xs), w); };
 
   m.zero_grad();
-  m.forward(x);
-  const Tensor<double> dx = m.backward(w);
-  NEUROPS_CHECK(dx.shape() == x.shape(), m.type_name() << ": backward returned " << dx.shape() << " for input " << x.shape());
+  run(xs);
+  const std::vector<Tensor<double>> dxs = pull(w);
+  NEUROPS_CHECK(dxs.size() == xs.size(), m.type_name() << ": backward returned " << dxs.size() << " gradients for "
+                                                       << xs.size() << " inputs");
+  for (std::size_t k = 0; k < xs.size(); ++k)
+    NEUROPS_CHECK(dxs[k].shape() == xs[k].shape(), m.type_name() << ": backward returned " << dxs[k].shape()
+                                                                 << " for input " << k << " of shape " << xs[k].shape());
   auto params = m.named_parameters();
   std::vector<Tensor<double>> grads;
   for (auto& p : params) grads.push_back(p.param->grad);
@@ -63,19 +72,24 @@ GradCheckResult gradcheck(Module<double>& m, const Tensor<double>& x_in, const G
     if (err > slot) slot = err;
     if (err >= res.max_error()) res.worst = where;
   };
+  auto name = [&](std::size_t k) { return xs.size() == 1 ? std::string("input") : "input " + std::to_string(k); };
 
-  // 1. Central differences, input.
+  // 1. Central differences, inputs.
   if (opt.check_input) {
-    const double floor = 1e-7 * std::max(1.0, dx.vec().cwiseAbs().maxCoeff());
-    for (index_t i : sample_indices(x.numel(), opt.entries_per_tensor, rng)) {
-      const double keep = x[i];
-      x[i] = keep + opt.eps;
-      const double fp = loss(x);
-      x[i] = keep - opt.eps;
-      const double fm = loss(x);
-      x[i] = keep;
-      track(rel_error(dx[i], (fp - fm) / (2 * opt.eps), std::max(floor, difference_noise(fp, fm, opt.eps))),
-            res.input_error, "input[" + std::to_string(i) + "]");
+    for (std::size_t k = 0; k < xs.size(); ++k) {
+      Tensor<double>& x = xs[k];
+      const Tensor<double>& dx = dxs[k];
+      const double floor = 1e-7 * std::max(1.0, dx.numel() ? dx.vec().cwiseAbs().maxCoeff() : 0.0);
+      for (index_t i : sample_indices(x.numel(), opt.entries_per_tensor, rng)) {
+        const double keep = x[i];
+        x[i] = keep + opt.eps;
+        const double fp = loss();
+        x[i] = keep - opt.eps;
+        const double fm = loss();
+        x[i] = keep;
+        track(rel_error(dx[i], (fp - fm) / (2 * opt.eps), std::max(floor, difference_noise(fp, fm, opt.eps))),
+              res.input_error, name(k) + "[" + std::to_string(i) + "]");
+      }
     }
   }
   // 2. Central differences, parameters.
@@ -86,24 +100,32 @@ GradCheckResult gradcheck(Module<double>& m, const Tensor<double>& x_in, const G
     for (index_t i : sample_indices(p.numel(), opt.entries_per_tensor, rng)) {
       const double keep = p.value[i];
       p.value[i] = keep + opt.eps;
-      const double fp = loss(x);
+      const double fp = loss();
       p.value[i] = keep - opt.eps;
-      const double fm = loss(x);
+      const double fm = loss();
       p.value[i] = keep;
       track(rel_error(grads[k][i], (fp - fm) / (2 * opt.eps), std::max(floor, difference_noise(fp, fm, opt.eps))),
-            res.parameter_error,
-            params[k].name + "[" + std::to_string(i) + "]");
+            res.parameter_error, params[k].name + "[" + std::to_string(i) + "]");
     }
   }
-  // 3. Adjoint test in a random input direction.
+  // 3. Adjoint test in a random direction of all inputs together.
   const double h = 1e-5;
   if (opt.check_input) {
-    const Tensor<double> v = Tensor<double>::randn(x.shape(), rng);
-    Tensor<double> xp = x, xm = x;
-    xp.vec() += h * v.vec();
-    xm.vec() -= h * v.vec();
-    const double jv_w = (loss(xp) - loss(xm)) / (2 * h);
-    track(rel_error(jv_w, dot(v, dx), 1e-12), res.adjoint_input_error, "adjoint test (input)");
+    std::vector<Tensor<double>> v;
+    double v_dot_dx = 0;
+    for (std::size_t k = 0; k < xs.size(); ++k) {
+      v.push_back(Tensor<double>::randn(xs[k].shape(), rng));
+      v_dot_dx += dot(v[k], dxs[k]);
+    }
+    auto shift = [&](double s) {
+      for (std::size_t k = 0; k < xs.size(); ++k) xs[k].vec() += s * v[k].vec();
+    };
+    shift(h);
+    const double fp = loss();
+    shift(-2 * h);
+    const double fm = loss();
+    shift(h);
+    track(rel_error((fp - fm) / (2 * h), v_dot_dx, 1e-12), res.adjoint_input_error, "adjoint test (input)");
   }
   // 4. Adjoint test in a random direction of all trainable parameters together.
   std::vector<Tensor<double>> dirs;
@@ -122,15 +144,31 @@ GradCheckResult gradcheck(Module<double>& m, const Tensor<double>& x_in, const G
         if (params[k].param->trainable) params[k].param->value.vec() += s * dirs[k].vec();
     };
     shift(h);
-    const double fp = loss(x);
+    const double fp = loss();
     shift(-2 * h);
-    const double fm = loss(x);
+    const double fm = loss();
     shift(h);
     track(rel_error((fp - fm) / (2 * h), v_dot_g, 1e-12), res.adjoint_parameter_error, "adjoint test (parameters)");
   }
   // Leave the module as the caller gave it: gradients of the analytic pass.
   for (std::size_t k = 0; k < params.size(); ++k) params[k].param->grad = grads[k];
   return res;
+}
+
+}  // namespace
+
+GradCheckResult gradcheck(Module<double>& m, const Tensor<double>& x, const GradCheckOptions& opt) {
+  return check(
+      m, {x}, [&](const std::vector<Tensor<double>>& xs) { return m.forward(xs[0]); },
+      [&](const Tensor<double>& w) { return std::vector<Tensor<double>>{m.backward(w)}; }, opt);
+}
+
+GradCheckResult gradcheck(Model<double>& m, const Inputs<double>& inputs, const GradCheckOptions& opt) {
+  std::vector<Tensor<double>> xs;
+  for (std::size_t k = 0; k < inputs.size(); ++k) xs.push_back(inputs[k]);
+  return check(
+      m, xs, [&](const std::vector<Tensor<double>>& v) { return m.forward(Inputs<double>(v)); },
+      [&](const Tensor<double>& w) { return m.backward(w); }, opt);
 }
 
 }  // namespace neurops::nn

@@ -15,7 +15,7 @@ Linear<T>::Linear(index_t in_features, index_t out_features, Rng& rng, bool bias
 }
 
 template <class T>
-void Linear<T>::for_each_parameter(const typename Module<T>::ParameterFn& fn) {
+void Linear<T>::for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn) {
   fn("weight", weight_);
   if (has_bias_) fn("bias", bias_);
 }

@@ -18,21 +18,21 @@ ModuleError::ModuleError(const Error& inner, std::string path, std::string type)
 
 namespace {
 template <class T>
-void collect(Module<T>& m, const std::string& prefix, std::vector<NamedParameter<T>>& out) {
+void collect(ModuleBase<T>& m, const std::string& prefix, std::vector<NamedParameter<T>>& out) {
   m.for_each_parameter([&](const std::string& name, Parameter<T>& p) { out.push_back({prefix + name, &p}); });
-  m.for_each_child([&](const std::string& name, Module<T>& c) { collect(c, prefix + name + ".", out); });
+  m.for_each_child([&](const std::string& name, ModuleBase<T>& c) { collect(c, prefix + name + ".", out); });
 }
 }  // namespace
 
 template <class T>
-std::vector<NamedParameter<T>> Module<T>::named_parameters(const std::string& prefix) {
+std::vector<NamedParameter<T>> ModuleBase<T>::named_parameters(const std::string& prefix) {
   std::vector<NamedParameter<T>> out;
   collect(*this, prefix.empty() ? prefix : prefix + ".", out);
   return out;
 }
 
 template <class T>
-Parameter<T>& Module<T>::parameter(const std::string& name) {
+Parameter<T>& ModuleBase<T>::parameter(const std::string& name) {
   auto all = named_parameters();
   for (auto& p : all)
     if (p.name == name) return *p.param;
@@ -43,7 +43,7 @@ Parameter<T>& Module<T>::parameter(const std::string& name) {
 }
 
 template <class T>
-index_t Module<T>::parameter_count(bool trainable_only) {
+index_t ModuleBase<T>::parameter_count(bool trainable_only) {
   index_t n = 0;
   for (auto& p : named_parameters())
     if (!trainable_only || p.param->trainable) n += p.param->numel();
@@ -51,34 +51,34 @@ index_t Module<T>::parameter_count(bool trainable_only) {
 }
 
 template <class T>
-void Module<T>::zero_grad() {
+void ModuleBase<T>::zero_grad() {
   for (auto& p : named_parameters()) p.param->grad.zero();
 }
 
 template <class T>
-void Module<T>::train(bool on) {
+void ModuleBase<T>::train(bool on) {
   if (training_ != on) {  // caches are dropped only on a real change of mode
     training_ = on;
     on_mode_change();
   }
-  for_each_child([on](const std::string&, Module<T>& c) { c.train(on); });
+  for_each_child([on](const std::string&, ModuleBase<T>& c) { c.train(on); });
 }
 
 template <class T>
-void Module<T>::set_trainable(bool on) {
+void ModuleBase<T>::set_trainable(bool on) {
   for (auto& p : named_parameters()) p.param->trainable = on;
 }
 
 template <class T>
-Module<T>& Module<T>::submodule(const std::string& path) {
+ModuleBase<T>& ModuleBase<T>::submodule(const std::string& path) {
   // Child names may themselves contain dots ("blocks.2"): match the longest child name that is a
   // prefix of the remaining path at a dot boundary.
-  Module<T>* cur = this;
+  ModuleBase<T>* cur = this;
   std::string rest = path;
   while (!rest.empty()) {
-    Module<T>* next = nullptr;
+    ModuleBase<T>* next = nullptr;
     std::size_t used = 0;
-    cur->for_each_child([&](const std::string& n, Module<T>& c) {
+    cur->for_each_child([&](const std::string& n, ModuleBase<T>& c) {
       if ((rest == n || rest.rfind(n + ".", 0) == 0) && n.size() > used) {
         next = &c;
         used = n.size();
@@ -92,7 +92,7 @@ Module<T>& Module<T>::submodule(const std::string& path) {
 }
 
 template <class T>
-void Module<T>::save_parameters(io::H5File& file, const std::string& group) {
+void ModuleBase<T>::save_parameters(io::H5File& file, const std::string& group) {
   for (auto& p : named_parameters()) {
     const std::string ds = group + "/" + p.name;
     file.write(ds, p.param->value, true);
@@ -102,7 +102,7 @@ void Module<T>::save_parameters(io::H5File& file, const std::string& group) {
 }
 
 template <class T>
-void Module<T>::load_parameters(const io::H5File& file, const std::string& group) {
+void ModuleBase<T>::load_parameters(const io::H5File& file, const std::string& group) {
   NEUROPS_CHECK(file.exists(group), "'" << file.path().string() << "' has no parameter group '" << group << "'");
   auto params = named_parameters();
   std::vector<std::string> expected;
@@ -128,7 +128,7 @@ void Module<T>::load_parameters(const io::H5File& file, const std::string& group
 }
 
 template <class T>
-void Module<T>::require_cache(bool have_cache) const {
+void ModuleBase<T>::require_cache(bool have_cache) const {
   NEUROPS_CHECK(have_cache, type_name() << ": backward() needs a forward() in training mode first");
 }
 
@@ -172,7 +172,7 @@ Tensor<T> Sequential<T>::backward(const Tensor<T>& dy) {
   return g;
 }
 template <class T>
-void Sequential<T>::for_each_child(const typename Module<T>::ChildFn& fn) {
+void Sequential<T>::for_each_child(const typename ModuleBase<T>::ChildFn& fn) {
   for (std::size_t i = 0; i < layers_.size(); ++i) fn(std::to_string(i), *layers_[i]);
 }
 
@@ -208,7 +208,7 @@ Tensor<T> Residual<T>::backward(const Tensor<T>& dy) {
   return dx;
 }
 template <class T>
-void Residual<T>::for_each_child(const typename Module<T>::ChildFn& fn) {
+void Residual<T>::for_each_child(const typename ModuleBase<T>::ChildFn& fn) {
   fn("inner", *inner_);
   if (skip_) fn("skip", *skip_);
 }
@@ -216,7 +216,7 @@ void Residual<T>::for_each_child(const typename Module<T>::ChildFn& fn) {
 // ---- ModuleList -------------------------------------------------------------------------------
 
 template <class T>
-ModuleList<T>::ModuleList(const ModuleList& o) : Module<T>(o) {
+ModuleList<T>::ModuleList(const ModuleList& o) : ModuleBase<T>(o) {
   for (const auto& m : o.items_) items_.push_back(m->clone());
 }
 template <class T>
@@ -226,20 +226,12 @@ ModuleList<T>& ModuleList<T>::push_back(std::unique_ptr<Module<T>> m) {
   return *this;
 }
 template <class T>
-Tensor<T> ModuleList<T>::forward(const Tensor<T>&) {
-  NEUROPS_THROW("ModuleList has no forward(); call its items");
-}
-template <class T>
-Tensor<T> ModuleList<T>::backward(const Tensor<T>&) {
-  NEUROPS_THROW("ModuleList has no backward(); call its items");
-}
-template <class T>
-void ModuleList<T>::for_each_child(const typename Module<T>::ChildFn& fn) {
+void ModuleList<T>::for_each_child(const typename ModuleBase<T>::ChildFn& fn) {
   for (std::size_t i = 0; i < items_.size(); ++i) fn(std::to_string(i), *items_[i]);
 }
 
-template class Module<float>;
-template class Module<double>;
+template class ModuleBase<float>;
+template class ModuleBase<double>;
 template class Sequential<float>;
 template class Sequential<double>;
 template class Residual<float>;

@@ -73,7 +73,7 @@ LayerNorm<T> LayerNorm<T>::over_trailing(const Shape& normalized_shape, double e
 }
 
 template <class T>
-void LayerNorm<T>::for_each_parameter(const typename Module<T>::ParameterFn& fn) {
+void LayerNorm<T>::for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn) {
   if (!affine_) return;
   fn("weight", weight_);
   fn("bias", bias_);
@@ -187,7 +187,7 @@ GroupNorm<T>::GroupNorm(index_t groups, index_t channels, double eps, bool affin
 }
 
 template <class T>
-void GroupNorm<T>::for_each_parameter(const typename Module<T>::ParameterFn& fn) {
+void GroupNorm<T>::for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn) {
   if (!affine_) return;
   fn("weight", weight_);
   fn("bias", bias_);

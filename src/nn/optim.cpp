@@ -8,7 +8,7 @@
 namespace neurops::nn {
 
 template <class T>
-Optimizer<T>::Optimizer(Module<T>& module, double lr, double weight_decay, double momentum,
+Optimizer<T>::Optimizer(ModuleBase<T>& module, double lr, double weight_decay, double momentum,
                         const std::vector<ParamGroupSpec>& specs, std::vector<std::string> state_names)
     : params_(module.named_parameters()), state_names_(std::move(state_names)) {
   NEUROPS_CHECK(lr >= 0 && weight_decay >= 0, "optimizer: learning rate " << lr << " and weight decay " << weight_decay
@@ -117,7 +117,7 @@ void Optimizer<T>::load_state(const io::H5File& file, const std::string& group) 
 // ---- SGD ----------------------------------------------------------------------------------------
 
 template <class T>
-Sgd<T>::Sgd(Module<T>& module, SgdOptions o, const std::vector<ParamGroupSpec>& groups)
+Sgd<T>::Sgd(ModuleBase<T>& module, SgdOptions o, const std::vector<ParamGroupSpec>& groups)
     : Optimizer<T>(module, o.lr, o.weight_decay, o.momentum, groups, {"momentum_buffer"}),
       options_(o) {
   NEUROPS_CHECK(o.momentum >= 0 && o.dampening >= 0, "SGD: momentum " << o.momentum << " and dampening " << o.dampening
@@ -152,7 +152,7 @@ void Sgd<T>::update(const typename Optimizer<T>::Group& g, Parameter<T>& p, std:
 // ---- Adam / AdamW -------------------------------------------------------------------------------
 
 template <class T>
-Adam<T>::Adam(Module<T>& module, AdamOptions o, const std::vector<ParamGroupSpec>& groups, bool decoupled)
+Adam<T>::Adam(ModuleBase<T>& module, AdamOptions o, const std::vector<ParamGroupSpec>& groups, bool decoupled)
     : Optimizer<T>(module, o.lr, o.weight_decay, o.beta1, groups, {"exp_avg", "exp_avg_sq"}),
       options_(o),
       decoupled_(decoupled) {
@@ -200,7 +200,7 @@ void Adam<T>::update(const typename Optimizer<T>::Group& g, Parameter<T>& p, std
 }
 
 template <class T>
-double clip_grad_norm(Module<T>& module, double max_norm) {
+double clip_grad_norm(ModuleBase<T>& module, double max_norm) {
   double sum = 0;
   auto params = module.named_parameters();
   for (auto& p : params)
@@ -221,7 +221,7 @@ template class Sgd<float>;
 template class Sgd<double>;
 template class Adam<float>;
 template class Adam<double>;
-template double clip_grad_norm(Module<float>&, double);
-template double clip_grad_norm(Module<double>&, double);
+template double clip_grad_norm(ModuleBase<float>&, double);
+template double clip_grad_norm(ModuleBase<double>&, double);
 
 }  // namespace neurops::nn

@@ -1,5 +1,7 @@
 #include "neurops/nn/spectral_conv.hpp"
 
+#include "neurops/core/strings.hpp"
+
 #include <Eigen/Core>
 #include <cstring>
 #include <sstream>
@@ -11,13 +13,6 @@ namespace neurops::nn {
 
 namespace {
 
-std::string join(const std::vector<index_t>& v) {
-  std::ostringstream os;
-  os << "(";
-  for (std::size_t i = 0; i < v.size(); ++i) os << (i ? ", " : "") << v[i];
-  os << (v.size() == 1 ? ",)" : ")");
-  return os.str();
-}
 
 /// Half-spectrum buffer of `rows` signals on grid g: [row][g_0]..[g_{d-2}][g_{d-1}/2+1].
 struct SpectrumLayout {
@@ -124,9 +119,9 @@ SpectralConv<T>::SpectralConv(index_t in_channels, index_t out_channels, std::ve
                               std::uint64_t seed)
     : in_(in_channels), out_(out_channels), modes_(std::move(modes)), has_bias_(bias) {
   NEUROPS_CHECK(!modes_.empty() && modes_.size() <= 3,
-                "SpectralConv: modes " << join(modes_) << " give dimension " << modes_.size() << "; 1, 2 or 3 supported");
+                "SpectralConv: modes " << format_tuple(modes_) << " give dimension " << modes_.size() << "; 1, 2 or 3 supported");
   NEUROPS_CHECK(in_ >= 1 && out_ >= 1, type_name() << ": channels in " << in_ << ", out " << out_ << " must be >= 1");
-  for (auto m : modes_) NEUROPS_CHECK(m >= 1, type_name() << ": modes " << join(modes_) << " must all be >= 1");
+  for (auto m : modes_) NEUROPS_CHECK(m >= 1, type_name() << ": modes " << format_tuple(modes_) << " must all be >= 1");
   std::vector<index_t> wshape{in_, out_};
   for (auto m : modes_) {
     wshape.push_back(m);
@@ -140,7 +135,7 @@ SpectralConv<T>::SpectralConv(index_t in_channels, index_t out_channels, std::ve
 }
 
 template <class T>
-void SpectralConv<T>::for_each_parameter(const typename Module<T>::ParameterFn& fn) {
+void SpectralConv<T>::for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn) {
   for (int c = 0; c < corners(); ++c) fn("weight" + std::to_string(c), weights_[static_cast<std::size_t>(c)]);
   if (has_bias_) fn("bias", bias_);
 }
@@ -148,7 +143,7 @@ void SpectralConv<T>::for_each_parameter(const typename Module<T>::ParameterFn& 
 template <class T>
 void SpectralConv<T>::set_output_grid(std::vector<index_t> grid) {
   NEUROPS_CHECK(grid.empty() || grid.size() == modes_.size(),
-                type_name() << ": output grid " << join(grid) << " must have " << modes_.size() << " extents");
+                type_name() << ": output grid " << format_tuple(grid) << " must have " << modes_.size() << " extents");
   output_grid_ = std::move(grid);
 }
 
@@ -168,8 +163,8 @@ void SpectralConv<T>::check_grid(const std::vector<index_t>& grid, const char* w
     const bool last = a == d - 1;
     const index_t need = last ? 2 * (modes_[a] - 1) : 2 * modes_[a];
     NEUROPS_CHECK(grid[a] >= std::max<index_t>(need, 1),
-                  type_name() << ": " << which << " grid " << join(grid) << " (shape " << shape << ") is too small for modes "
-                              << join(modes_) << ": axis " << a << " has " << grid[a] << " points, needs at least " << need
+                  type_name() << ": " << which << " grid " << format_tuple(grid) << " (shape " << shape << ") is too small for modes "
+                              << format_tuple(modes_) << ": axis " << a << " has " << grid[a] << " points, needs at least " << need
                               << (last ? " (2*(modes-1): the half spectrum has n/2+1 entries)" : " (2*modes)"));
   }
 }

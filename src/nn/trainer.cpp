@@ -14,23 +14,47 @@ namespace neurops::nn {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+std::vector<index_t> iota_rows(index_t begin, index_t end) {
+  std::vector<index_t> rows;
+  for (index_t i = begin; i < end; ++i) rows.push_back(i);
+  return rows;
+}
+
+/// Copies `part` into rows [row, row + part.size(0)) of `out`, allocating `out` on the first call.
 template <class T>
-Trainer<T>::Trainer(Module<T>& model, Optimizer<T>& optimizer, LrScheduler<T>* scheduler, const Loss<T>& loss,
-                    TrainerOptions options, ConfigWriter write_config)
-    : model_(model),
-      optimizer_(optimizer),
-      scheduler_(scheduler),
-      loss_(loss),
-      options_(std::move(options)),
-      write_config_(std::move(write_config)) {
+void place_rows(Tensor<T>& out, index_t total, index_t row, const Tensor<T>& part) {
+  if (out.empty()) out = Tensor<T>::uninitialized(part.shape().with(0, total));
+  const index_t per_row = part.shape().tail_numel(1);
+  std::copy(part.begin(), part.end(), out.data() + row * per_row);
+}
+
+std::string format_metric(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4e", v);
+  return buf;
+}
+
+}  // namespace
+
+template <class T>
+Trainer<T>::Trainer(Model<T>& model, Optimizer<T>& optimizer, LrScheduler<T>* scheduler, const Loss<T>& loss,
+                    TrainerOptions options)
+    : model_(model), optimizer_(optimizer), scheduler_(scheduler), loss_(loss), options_(std::move(options)) {
   NEUROPS_CHECK(options_.epochs >= 0, "trainer: epochs must be >= 0, found " << options_.epochs);
-  NEUROPS_CHECK(options_.batch_size >= 1, "trainer: batch size must be >= 1, found " << options_.batch_size);
+  NEUROPS_CHECK(options_.batch_size >= 0, "trainer: batch size must be >= 1 (or 0 for the full batch), found "
+                                              << options_.batch_size);
+  NEUROPS_CHECK(options_.max_steps >= 0 && options_.validate_every >= 0,
+                "trainer: max_steps and validate_every must be >= 0, found " << options_.max_steps << " and "
+                                                                             << options_.validate_every);
+  NEUROPS_CHECK(options_.eval_batch_size >= 1, "trainer: evaluation batch must be >= 1, found " << options_.eval_batch_size);
   if (options_.comm != MPI_COMM_NULL) {
     MPI_Comm_rank(options_.comm, &rank_);
     MPI_Comm_size(options_.comm, &size_);
   }
-  NEUROPS_CHECK(options_.batch_size >= size_, "trainer: global batch " << options_.batch_size << " is smaller than the "
-                                                                       << size_ << " ranks sharing it");
+  NEUROPS_CHECK(options_.batch_size == 0 || options_.batch_size >= size_,
+                "trainer: global batch " << options_.batch_size << " is smaller than the " << size_ << " ranks sharing it");
   if (size_ > 1) broadcast_parameters(model_, options_.comm);
   if (!options_.output_dir.empty() && rank_ == 0) fs::create_directories(options_.output_dir);
   state_.rng = Rng(options_.seed).state();
@@ -46,7 +70,6 @@ template <class T>
 CheckpointContents<T> Trainer<T>::contents() {
   CheckpointContents<T> c;
   c.model = &model_;
-  c.write_config = &write_config_;
   c.optimizer = &optimizer_;
   c.scheduler = scheduler_;
   c.input_normalizer = &input_norm_;
@@ -63,22 +86,31 @@ void Trainer<T>::save_checkpoint(const fs::path& path) {
 template <class T>
 void Trainer<T>::resume(const fs::path& path) {
   nn::load_checkpoint(path, contents());
+  best_.clear();
+  resumed_from_ = path;
 }
 
 template <class T>
-double Trainer<T>::train_batch(const FieldDataset<T>& train, const std::vector<index_t>& batch, std::int64_t epoch,
+Tensor<T> Trainer<T>::run(const Batch<T>& batch) {
+  std::vector<Tensor<T>> inputs = batch.inputs;
+  if (!inputs.empty()) input_norm_.encode(inputs[0]);
+  Tensor<T> out = model_.forward(Inputs<T>(inputs));
+  output_norm_.decode(out);
+  return out;
+}
+
+template <class T>
+double Trainer<T>::train_batch(const Dataset<T>& train, const std::vector<index_t>& batch, std::int64_t epoch,
                                index_t b) {
   const index_t global = static_cast<index_t>(batch.size());
   const auto [lo, hi] = rank_share(global, rank_, size_);
   const std::vector<index_t> local(batch.begin() + lo, batch.begin() + hi);
   double local_loss = 0;
   if (!local.empty()) {
-    const Tensor<T> x = gather_rows<T>(train.inputs.view(), local);
-    const Tensor<T> y = gather_rows<T>(train.targets.view(), local);
-    Tensor<T> out = model_.forward(x);
-    output_norm_.decode(out);
+    const Batch<T> data = train.batch(local);
+    const Tensor<T> out = run(data);
     Tensor<T> grad;
-    local_loss = loss_.evaluate(out, y, &grad);
+    local_loss = loss_.evaluate_batch(out, data.targets, data.inputs, &grad);
     output_norm_.decode_backward(grad);
     model_.backward(grad);
   }
@@ -103,81 +135,117 @@ double Trainer<T>::train_batch(const FieldDataset<T>& train, const std::vector<i
 }
 
 template <class T>
-const TrainingState& Trainer<T>::fit(const FieldDataset<T>& train, const FieldDataset<T>* validation) {
+const Loss<T>& Trainer<T>::metric_for(const Dataset<T>& data, std::unique_ptr<Loss<T>>& holder) const {
+  if (metric_) return *metric_;
+  holder = std::make_unique<LpLoss<T>>(std::max<int>(1, static_cast<int>(data.grid().size())), 2.0, true);
+  return *holder;
+}
+
+template <class T>
+void Trainer<T>::record(const Dataset<T>& train, const Dataset<T>* validation, double train_loss, double seconds) {
+  const double validation_metric = validation ? evaluate(*validation) : NAN;
+  const double train_metric = options_.best_by == BestBy::training ? evaluate(train) : NAN;
+  const double metric = options_.best_by == BestBy::training ? train_metric : validation_metric;
+  state_.steps.push_back(double(state_.step));
+  state_.train_loss.push_back(train_loss);
+  state_.train_metric.push_back(train_metric);
+  state_.validation_metric.push_back(validation_metric);
+  state_.learning_rate.push_back(optimizer_.lr(0));
+  state_.seconds.push_back(seconds);
+  if (std::isfinite(metric) && metric < state_.best_metric) {
+    state_.best_metric = metric;
+    state_.best_step = state_.step;
+    state_.best_epoch = state_.epoch + 1;
+    best_.clear();
+    for (auto& p : model_.named_parameters()) best_.push_back(p.param->value);
+    if (options_.save_best && !options_.output_dir.empty() && rank_ == 0)
+      nn::save_checkpoint(options_.output_dir / "best.h5", contents());
+  }
+}
+
+template <class T>
+const TrainingState& Trainer<T>::fit(const Dataset<T>& train, const Dataset<T>* validation) {
   train.validate("training data");
   NEUROPS_CHECK(train.size() > 0, "training data: the training split is empty");
   if (validation) {
     validation->validate("validation data");
     NEUROPS_CHECK(validation->size() > 0, "validation data: the validation split is empty");
   }
-  // Encode the inputs once; targets stay in physical units.
-  FieldDataset<T> encoded{train.inputs, train.targets};
-  input_norm_.encode(encoded.inputs);
+  model_.set_training_grid(train.grid());
 
-  std::vector<index_t> all(static_cast<std::size_t>(train.size()));
-  for (index_t i = 0; i < train.size(); ++i) all[static_cast<std::size_t>(i)] = i;
-  BatchSampler sampler(all, options_.batch_size, true, options_.seed);
+  const index_t batch_size = options_.batch_size == 0 ? train.size() : std::min(options_.batch_size, train.size());
+  BatchSampler sampler(iota_rows(0, train.size()), batch_size, true, options_.seed);
   const index_t batches = sampler.num_batches();
-  const std::int64_t first = state_.epoch;
-  Progress progress((options_.epochs - first) * batches, "train");
-  if (!options_.verbose || rank_ != 0) progress = Progress(1, "train", 1e300);
+  const std::int64_t total = options_.max_steps > 0 ? options_.max_steps : options_.epochs * batches;
+  const std::int64_t first = state_.step;
+  const bool tty = isatty(fileno(stderr)) != 0;
+  const bool talk = options_.verbose && rank_ == 0;
+  Progress progress(total - first, "train", 1e300);  // terminal only; a log gets one line per evaluation
+  Timer since_record;
 
-  for (std::int64_t epoch = first; epoch < options_.epochs; ++epoch) {
-    Timer timer;
-    model_.train();
-    sampler.set_epoch(epoch);
-    double sum = 0;
-    for (index_t b = 0; b < batches; ++b) {
-      const auto batch = sampler.batch(b);
-      try {
-        sum += train_batch(encoded, batch, epoch, b) * double(batch.size());
-      } catch (const Error& e) {
-        const std::string where = "epoch " + std::to_string(epoch + 1) + ", batch " + std::to_string(b + 1);
-        if (e.message().find(where) != std::string::npos) throw;
-        throw Error(e.file().c_str(), e.line(), "training stopped at " + where + ": " + e.message());
-      }
-      if (options_.verbose) {
-        std::ostringstream st;
-        st.precision(3);
-        st << "epoch " << epoch + 1 << "/" << options_.epochs << " loss " << std::scientific << sum / double((b + 1) * options_.batch_size)
-           << " lr " << optimizer_.lr(0);
-        progress.update((epoch - first) * batches + b + 1, st.str());
+  while (state_.step < total) {
+    const std::int64_t epoch = state_.step / batches;
+    const index_t b = static_cast<index_t>(state_.step % batches);
+    if (b == 0 || state_.step == first) {
+      model_.train();
+      sampler.set_epoch(epoch);
+    }
+    const auto rows = sampler.batch(b);
+    try {
+      state_.pending_loss += train_batch(train, rows, epoch, b) * double(rows.size());
+    } catch (const Error& e) {
+      const std::string where = "epoch " + std::to_string(epoch + 1) + ", batch " + std::to_string(b + 1);
+      if (e.message().find(where) != std::string::npos) throw;
+      throw Error(e.file().c_str(), e.line(), "training stopped at " + where + ": " + e.message());
+    }
+    state_.pending_samples += double(rows.size());
+    ++state_.step;
+    const bool epoch_end = b + 1 == batches;
+    if (epoch_end) {
+      state_.epoch = epoch + 1;
+      if (scheduler_ && !options_.scheduler_per_batch) scheduler_->step();
+    }
+    if (talk && tty) {
+      std::ostringstream st;
+      st.precision(3);
+      st << "epoch " << epoch + 1 << " loss " << std::scientific << state_.pending_loss / state_.pending_samples << " lr "
+         << optimizer_.lr(0);
+      progress.update(state_.step - first, st.str());
+    }
+    const bool evaluate_now = options_.validate_every > 0
+                                  ? (state_.step % options_.validate_every == 0 || state_.step == total)
+                                  : (epoch_end || state_.step == total);
+    if (evaluate_now) {
+      record(train, validation, state_.pending_loss / state_.pending_samples, since_record.seconds());
+      state_.pending_loss = state_.pending_samples = 0;
+      since_record = Timer();
+      model_.train();
+      if (talk && !tty) {
+        const double done = double(state_.step - first) / double(total - first);
+        const double eta = progress.elapsed() * (1 - done) / done;
+        std::string line = "step " + std::to_string(state_.step) + "/" + std::to_string(total) + " (epoch " +
+                           std::to_string(epoch + 1) + ")  train loss " + format_metric(state_.train_loss.back());
+        if (std::isfinite(state_.train_metric.back())) line += "  train metric " + format_metric(state_.train_metric.back());
+        if (std::isfinite(state_.validation_metric.back()))
+          line += "  validation metric " + format_metric(state_.validation_metric.back());
+        line += "  ETA " + format_duration(eta);
+        std::fprintf(stderr, "%s\n", line.c_str());
       }
     }
-    state_.train_loss.push_back(sum / double(train.size()));
-    state_.learning_rate.push_back(optimizer_.lr(0));
-    if (scheduler_ && !options_.scheduler_per_batch) scheduler_->step();
-    double metric = NAN;
-    if (validation) {
-      const LpLoss<T> rel_l2(validation->inputs.rank() - 2, 2.0, true);
-      metric = evaluate(*validation, metric_ ? *metric_ : rel_l2);
-      if (metric < state_.best_metric) {
-        state_.best_metric = metric;
-        state_.best_epoch = epoch + 1;
-        best_ = model_.clone();
-        if (options_.save_best && !options_.output_dir.empty() && rank_ == 0)
-          nn::save_checkpoint(options_.output_dir / "best.h5", contents());
-      }
-    }
-    state_.validation_metric.push_back(metric);
-    state_.epoch_seconds.push_back(timer.seconds());
-    state_.epoch = epoch + 1;
-    if (!options_.output_dir.empty() && rank_ == 0) {
+    const bool checkpoint_now = (epoch_end && options_.checkpoint_every > 0 &&
+                                 state_.epoch % options_.checkpoint_every == 0) ||
+                                (state_.step == total && options_.checkpoint_every > 0);
+    if (!options_.output_dir.empty() && rank_ == 0 && (evaluate_now || checkpoint_now)) {
       write_logs();
-      if (options_.checkpoint_every > 0 && state_.epoch % options_.checkpoint_every == 0)
-        nn::save_checkpoint(options_.output_dir / "checkpoint.h5", contents());
-    }
-    if (options_.verbose && rank_ == 0 && !isatty(fileno(stderr))) {
-      std::fprintf(stderr, "epoch %lld/%lld  train loss %.4e  validation rel. L2 %.4e  %.2f s\n", (long long)(epoch + 1),
-                   (long long)options_.epochs, state_.train_loss.back(), metric, state_.epoch_seconds.back());
+      if (checkpoint_now) nn::save_checkpoint(options_.output_dir / "checkpoint.h5", contents());
     }
   }
-  if (options_.verbose) progress.finish("done");
+  if (talk && tty) progress.finish("done");
   return state_;
 }
 
 template <class T>
-double Trainer<T>::evaluate(const FieldDataset<T>& data, const Loss<T>& metric) {
+double Trainer<T>::evaluate(const Dataset<T>& data, const Loss<T>& metric) {
   data.validate("evaluation data");
   NEUROPS_CHECK(data.size() > 0, "evaluation data: empty");
   const bool was_training = model_.training();
@@ -185,14 +253,31 @@ double Trainer<T>::evaluate(const FieldDataset<T>& data, const Loss<T>& metric) 
   double sum = 0;
   for (index_t b = 0; b < data.size(); b += options_.eval_batch_size) {
     const index_t e = std::min(b + options_.eval_batch_size, data.size());
-    Tensor<T> x(data.inputs.slice(b, e));
-    input_norm_.encode(x);
-    Tensor<T> out = model_.forward(x);
-    output_norm_.decode(out);
-    sum += metric.evaluate(out, Tensor<T>(data.targets.slice(b, e))) * double(e - b);
+    const Batch<T> batch = data.batch(iota_rows(b, e));
+    const Tensor<T> out = run(batch);
+    sum += metric.evaluate(out, Tensor<T>(batch.targets.reshaped(out.shape())), nullptr) * double(e - b);
   }
   model_.train(was_training);
   return sum / double(data.size());
+}
+
+template <class T>
+double Trainer<T>::evaluate(const Dataset<T>& data) {
+  std::unique_ptr<Loss<T>> holder;
+  return evaluate(data, metric_for(data, holder));
+}
+
+template <class T>
+Tensor<T> Trainer<T>::predict(const Dataset<T>& data) {
+  const bool was_training = model_.training();
+  model_.eval();
+  Tensor<T> out;
+  for (index_t b = 0; b < data.size(); b += options_.eval_batch_size) {
+    const index_t e = std::min(b + options_.eval_batch_size, data.size());
+    place_rows(out, data.size(), b, run(data.batch(iota_rows(b, e))));
+  }
+  model_.train(was_training);
+  return out;
 }
 
 template <class T>
@@ -202,12 +287,9 @@ Tensor<T> Trainer<T>::predict(const Tensor<T>& inputs) {
   Tensor<T> out;
   for (index_t b = 0; b < inputs.size(0); b += options_.eval_batch_size) {
     const index_t e = std::min(b + options_.eval_batch_size, inputs.size(0));
-    Tensor<T> x(inputs.slice(b, e));
-    input_norm_.encode(x);
-    Tensor<T> y = model_.forward(x);
-    output_norm_.decode(y);
-    if (out.empty()) out = Tensor<T>(y.shape().with(0, inputs.size(0)));
-    std::copy(y.begin(), y.end(), out.data() + b * y.shape().tail_numel(1));
+    Batch<T> batch;
+    batch.inputs.emplace_back(inputs.slice(b, e));
+    place_rows(out, inputs.size(0), b, run(batch));
   }
   model_.train(was_training);
   return out;
@@ -215,29 +297,48 @@ Tensor<T> Trainer<T>::predict(const Tensor<T>& inputs) {
 
 template <class T>
 void Trainer<T>::restore_best() {
-  if (!best_) return;
-  auto src = best_->named_parameters();
   auto dst = model_.named_parameters();
-  for (std::size_t i = 0; i < dst.size(); ++i) dst[i].param->value = src[i].param->value;
+  if (!best_.empty()) {
+    for (std::size_t i = 0; i < dst.size(); ++i) dst[i].param->value = best_[i];
+    return;
+  }
+  if (state_.best_step < 0) return;  // nothing evaluated yet: the current parameters are all there is
+  // A resumed run: the best parameters are in best.h5 beside the checkpoint it resumed from.
+  const fs::path best = !options_.output_dir.empty() ? options_.output_dir / "best.h5"
+                                                     : resumed_from_.parent_path() / "best.h5";
+  NEUROPS_CHECK(fs::exists(best), "trainer: the best step " << state_.best_step << " was recorded in an earlier run, but "
+                                                            << best.string() << " (its parameters) does not exist");
+  CheckpointContents<T> c;
+  c.model = &model_;
+  nn::load_checkpoint(best, c);
 }
 
 template <class T>
 void Trainer<T>::write_logs() const {
+  auto cell = [](double v) {
+    std::ostringstream s;
+    s.precision(10);
+    if (std::isfinite(v)) s << v;
+    return s.str();
+  };
   std::ostringstream csv;
-  csv.precision(10);
-  csv << "epoch,train_loss,validation_rel_l2,learning_rate,seconds\n";
-  for (std::size_t e = 0; e < state_.train_loss.size(); ++e)
-    csv << e + 1 << "," << state_.train_loss[e] << "," << state_.validation_metric[e] << "," << state_.learning_rate[e]
-        << "," << state_.epoch_seconds[e] << "\n";
+  csv << "step,train_loss,train_metric,validation_metric,learning_rate,seconds\n";
+  for (std::size_t e = 0; e < state_.points(); ++e)
+    csv << static_cast<std::int64_t>(state_.steps[e]) << "," << cell(state_.train_loss[e]) << ","
+        << cell(state_.train_metric[e]) << "," << cell(state_.validation_metric[e]) << ","
+        << cell(state_.learning_rate[e]) << "," << cell(state_.seconds[e]) << "\n";
   io::write_text_atomically(options_.output_dir / "loss.csv", csv.str());
   auto f = io::H5File::create(options_.output_dir / "history.h5");
   auto series = [&](const std::string& n, const std::vector<double>& v) {
     f.write(n, Tensor<double>({static_cast<index_t>(v.size())}, v));
   };
+  series("/steps", state_.steps);
   series("/train_loss", state_.train_loss);
-  series("/validation_rel_l2", state_.validation_metric);
+  series("/train_metric", state_.train_metric);
+  series("/validation_metric", state_.validation_metric);
   series("/learning_rate", state_.learning_rate);
-  series("/epoch_seconds", state_.epoch_seconds);
+  series("/seconds", state_.seconds);
+  f.set_attr("/", "best_step", state_.best_step);
   f.set_attr("/", "best_epoch", state_.best_epoch);
   f.commit();
 }

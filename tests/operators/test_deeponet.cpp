@@ -37,30 +37,7 @@ void randomise_bias(DeepOnet<double>& m) {
       for (index_t i = 0; i < p.param->value.numel(); ++i) p.param->value[i] = rng.normal();
 }
 
-/// The Cartesian form as a one-input module: the branch input varies, the query points are fixed
-/// (or the other way round), so the generic gradient check applies.
-class CartesianProbe : public nn::ModuleImpl<CartesianProbe, double> {
- public:
-  CartesianProbe(DeepOnet<double>& m, Tensor<double> fixed, bool vary_trunk)
-      : model_(&m), fixed_(std::move(fixed)), vary_trunk_(vary_trunk) {}
-  Tensor<double> forward(const Tensor<double>& x) override {
-    model_->train(this->training());
-    return vary_trunk_ ? model_->forward_cartesian(fixed_, x) : model_->forward_cartesian(x, fixed_);
-  }
-  Tensor<double> backward(const Tensor<double>& dy) override {
-    auto g = model_->backward_cartesian(dy);
-    return vary_trunk_ ? g.trunk : g.branch;
-  }
-  std::string type_name() const override { return "CartesianProbe"; }
-  void for_each_child(const ChildFn& fn) override { fn("model", *model_); }
-
- private:
-  DeepOnet<double>* model_;
-  Tensor<double> fixed_;
-  bool vary_trunk_;
-};
-
-void check(nn::Module<double>& m, const Tensor<double>& x, double tol = 1e-6) {
+void check(nn::Model<double>& m, const nn::Inputs<double>& x, double tol = 1e-6) {
   nn::GradCheckOptions o;
   o.eps = 1e-5;
   const auto r = nn::gradcheck(m, x, o);
@@ -72,7 +49,8 @@ void check(nn::Module<double>& m, const Tensor<double>& x, double tol = 1e-6) {
 
 BOOST_AUTO_TEST_CASE(triples_gradients_every_variant) {
   Rng rng(1);
-  const auto x = Tensor<double>::randn({6, 7}, rng);  // 5 sensors + 2 coordinates per row
+  const auto branch = Tensor<double>::randn({6, 5}, rng);  // 5 sensors
+  const auto trunk = Tensor<double>::randn({6, 2}, rng);   // one 2-D query point per row
   for (bool stacked : {false, true})
     for (auto [k, s] : {std::pair{index_t(1), MultiOutputStrategy::independent},
                         std::pair{index_t(2), MultiOutputStrategy::independent},
@@ -82,8 +60,8 @@ BOOST_AUTO_TEST_CASE(triples_gradients_every_variant) {
       BOOST_TEST_CONTEXT("stacked " << stacked << ", " << k << " outputs, " << to_string(s)) {
         DeepOnet<double> m(small_config(k, s, stacked));
         randomise_bias(m);
-        BOOST_TEST(m.forward(x).shape() == Shape({6, k}));
-        check(m, x);
+        BOOST_TEST(m.forward({branch, trunk}).shape() == Shape({6, k}));
+        check(m, {branch, trunk});
       }
     }
 }
@@ -92,6 +70,8 @@ BOOST_AUTO_TEST_CASE(cartesian_gradients_and_agreement_with_triples) {
   Rng rng(2);
   const auto branch = Tensor<double>::randn({3, 5}, rng);
   const auto trunk = Tensor<double>::randn({4, 2}, rng);
+  Tensor<double> shared = trunk;
+  shared.reshape({1, 4, 2});  // the 4 query points shared by the batch
   for (bool stacked : {false, true})
     for (auto [k, s] : {std::pair{index_t(1), MultiOutputStrategy::independent},
                         std::pair{index_t(2), MultiOutputStrategy::independent},
@@ -100,12 +80,10 @@ BOOST_AUTO_TEST_CASE(cartesian_gradients_and_agreement_with_triples) {
       BOOST_TEST_CONTEXT("stacked " << stacked << ", " << k << " outputs, " << to_string(s)) {
         DeepOnet<double> m(small_config(k, s, stacked));
         randomise_bias(m);
-        CartesianProbe by_branch(m, trunk, false), by_trunk(m, branch, true);
-        check(by_branch, branch);
-        check(by_trunk, trunk);
+        check(m, {branch, shared});
         // One GEMM over the shared grid equals the triples form on every (function, point) pair.
         m.eval();
-        const auto y = m.forward_cartesian(branch, trunk);
+        const auto y = m.forward({branch, shared});
         BOOST_TEST(y.shape() == (k == 1 ? Shape({3, 4}) : Shape({3, 4, k})));
         Tensor<double> b({12, 5}), t({12, 2});
         for (index_t i = 0; i < 3; ++i)
@@ -113,7 +91,7 @@ BOOST_AUTO_TEST_CASE(cartesian_gradients_and_agreement_with_triples) {
             b.matrix().row(i * 4 + q) = branch.matrix().row(i);
             t.matrix().row(i * 4 + q) = trunk.matrix().row(q);
           }
-        const auto yt = m.forward(b, t);
+        const auto yt = m.forward({b, t});
         BOOST_TEST((yt.vec() - y.vec()).cwiseAbs().maxCoeff() < 1e-12);
         m.train();
       }
@@ -139,8 +117,8 @@ BOOST_AUTO_TEST_CASE(deepxde_initialisation_and_trunk_activation) {
   // ReLU after the trunk's last layer: every trunk output is >= 0.
   Rng rng(3);
   m.eval();
-  auto x = Tensor<float>::randn({50, 101}, rng);
-  (void)m.forward(x);
+  const auto u = Tensor<float>::randn({50, 100}, rng), y = Tensor<float>::randn({50, 1}, rng);
+  (void)m.forward({u, y});
   BOOST_TEST(m.parameter_count() == (100 * 40 + 40 + 40 * 40 + 40) + (1 * 40 + 40 + 40 * 40 + 40) + 1);
 }
 
@@ -168,11 +146,14 @@ BOOST_AUTO_TEST_CASE(pod_basis_reproduces_a_low_rank_family) {
   BOOST_TEST(m.parameter("pod_basis").trainable == false);
   Rng r2(5);
   const auto branch = Tensor<double>::randn({3, 5}, r2);
-  const auto grid = Tensor<double>({P, 1});
-  CartesianProbe probe(m, grid, false);
-  check(probe, branch);
+  const auto grid = Tensor<double>({1, P, 1});
+  check(m, {branch, grid});
+  const auto dx = m.backward(Tensor<double>({3, P}, 1.0));
+  BOOST_TEST(dx[1].shape() == grid.shape());
+  BOOST_TEST(dx[1].vec().cwiseAbs().maxCoeff() == 0.0);  // the POD trunk input only fixes P
   try {
-    m.forward_cartesian(branch, Tensor<double>({P + 1, 1}));
+    const Tensor<double> other_grid({1, P + 1, 1});
+    m.forward({branch, other_grid});
     BOOST_FAIL("no error");
   } catch (const Error& e) {
     BOOST_TEST(std::string(e.what()).find("31 query points") != std::string::npos, e.what());
@@ -184,10 +165,8 @@ BOOST_AUTO_TEST_CASE(checkpoint_round_trip_and_wrong_model) {
   std::filesystem::create_directories(dir);
   DeepOnet<float> m(small_config(2, MultiOutputStrategy::split_both, true));
   for (auto& p : m.named_parameters()) p.param->value.vec().array() += 0.25f;
-  const nn::ConfigWriter writer = [&](io::H5File& f, const std::string& g) { m.config().save(f, g); };
   nn::CheckpointContents<float> c;
   c.model = &m;
-  c.write_config = &writer;
   nn::save_checkpoint(dir / "deeponet.h5", c);
 
   auto file = io::H5File::open(dir / "deeponet.h5", io::FileMode::read_only);
@@ -198,10 +177,10 @@ BOOST_AUTO_TEST_CASE(checkpoint_round_trip_and_wrong_model) {
   r.model = &restored;
   nn::load_checkpoint(dir / "deeponet.h5", r);
   Rng rng(6);
-  const auto x = Tensor<float>::randn({4, 7}, rng);
+  const auto u = Tensor<float>::randn({4, 5}, rng), y = Tensor<float>::randn({4, 2}, rng);
   m.eval();
   restored.eval();
-  BOOST_TEST((m.forward(x).vec() - restored.forward(x).vec()).cwiseAbs().maxCoeff() == 0.0f);
+  BOOST_TEST((m.forward({u, y}).vec() - restored.forward({u, y}).vec()).cwiseAbs().maxCoeff() == 0.0f);
 
   // The DeepONet checkpoint is not an MgNO: both readers name what they found.
   try {
@@ -229,12 +208,12 @@ BOOST_AUTO_TEST_CASE(bad_input_names_both_sizes) {
       BOOST_TEST(msg.find(b) != std::string::npos, msg);
     }
   };
-  expect([&] { m.forward(Tensor<double>({3, 4}), Tensor<double>({3, 2})); }, "4 sensor values", "takes 5 sensors");
-  expect([&] { m.forward(Tensor<double>({3, 5}), Tensor<double>({3, 3})); }, "have 3 coordinates",
-         "query points of dimension 2");
-  expect([&] { m.forward_cartesian(Tensor<double>({3, 5}), Tensor<double>({8, 1})); }, "have 1 coordinates",
-         "dimension 2");
-  expect([&] { m.forward(Tensor<double>({3, 9})); }, "7 columns", "(3, 9)");
+  const Tensor<double> b4({3, 4}), b5({3, 5}), t2({3, 2}), t3({3, 3}), grid1({1, 8, 1}), grid_batched({2, 8, 2});
+  expect([&] { m.forward({b4, t2}); }, "4 sensor values", "takes 5 sensors");
+  expect([&] { m.forward({b5, t3}); }, "have 3 coordinates", "query points of dimension 2");
+  expect([&] { m.forward({b5, grid1}); }, "have 1 coordinates", "dimension 2");
+  expect([&] { m.forward({b5, grid_batched}); }, "(1, P, d)", "(2, 8, 2)");
+  expect([&] { m.forward(Tensor<double>({3, 9})); }, "expected 2 inputs (branch, trunk)", "found 1");
   DeepOnetConfig bad = small_config();
   bad.trunk_layers = {2, 5, 3};
   expect([&] { DeepOnet<double> x(bad); }, "[5, 6, 4]", "[2, 5, 3]");

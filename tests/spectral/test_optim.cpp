@@ -31,7 +31,7 @@ class TwoParameters : public ModuleImpl<TwoParameters<T>, T> {
   Tensor<T> forward(const Tensor<T>& x) override { return x; }
   Tensor<T> backward(const Tensor<T>& dy) override { return dy; }
   std::string type_name() const override { return "TwoParameters"; }
-  void for_each_parameter(const typename Module<T>::ParameterFn& fn) override {
+  void for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn) override {
     fn("weight", weight);
     fn("bias", bias);
   }

@@ -17,6 +17,7 @@
 // thread (im2col path) or per block (direct path) and reduced in a fixed order, so results do not
 // depend on timing. Buffers are kept between calls.
 #include <array>
+#include <memory>
 #include <vector>
 
 #include "neurops/core/random.hpp"
@@ -29,52 +30,11 @@ std::string to_string(PaddingMode mode);
 PaddingMode padding_mode_from_string(const std::string& name);
 
 namespace detail {
-/// Geometry of one convolution in an internal 3-D form (lower dimensions get leading unit axes).
-struct ConvGeometry {
-  int dims = 0;
-  std::array<index_t, 3> in{1, 1, 1}, kernel{1, 1, 1}, stride{1, 1, 1}, pad{0, 0, 0}, padded{1, 1, 1}, out{1, 1, 1};
-  PaddingMode mode = PaddingMode::Zeros;
-  std::array<std::vector<index_t>, 3> source;  // padded index -> input index on each axis, -1 for a zero
-  index_t kernel_volume = 1, in_volume = 1, padded_volume = 1, out_volume = 1;
-  int tile_axis = 2;       // output rows are tiled along this axis (the first with extent > 1)
-  index_t tile_rows = 1;   // rows per tile along tile_axis
-  index_t tiles = 1;       // tiles per sample
-  index_t row_size = 1;    // output positions per row (product of the extents after tile_axis)
-  bool pointwise = false;  // 1x1 kernel, stride 1, no padding
-  bool direct = false;     // stride 1 and not pointwise: the direct kernel (conv_direct.hpp) applies
-  index_t tile_begin(index_t t) const { return t * tile_rows * row_size; }
-  index_t tile_length(index_t t) const {
-    return (std::min((t + 1) * tile_rows, out[tile_axis]) - t * tile_rows) * row_size;
-  }
-};
-
-/// Validates and builds the geometry; `layer` names the layer in errors. `in_spatial` are the input's
-/// spatial extents; `gemm_rows` is the row count of the im2col buffer (channels * kernel volume), used
-/// to size the tiles.
-ConvGeometry make_conv_geometry(const std::string& layer, const std::vector<index_t>& in_spatial,
-                                const std::vector<index_t>& kernel, const std::vector<index_t>& stride,
-                                const std::vector<index_t>& pad, PaddingMode mode, index_t gemm_rows);
-
-/// Per-object scratch memory; copying a module does not copy (or share) it.
+struct ConvGeometry;
+/// Geometry and scratch memory of one convolution object: private to the implementation
+/// (src/nn/conv_state.hpp); a copied layer gets the geometry and fresh scratch memory.
 template <class T>
-struct ConvWorkspace {
-  std::vector<Tensor<T>> cols, dweight, dbias, transposed;  // one per OpenMP thread
-  Tensor<T> padded, dpadded;                    // (N, C, padded volume)
-  Tensor<T> shifted;                            // output gradient in the padded layout (direct path)
-  Tensor<T> dweight_blocks;                     // weight-gradient partial sums per block of positions
-  std::vector<T> packed;                        // weights packed for the direct kernel
-  bool cached = false;                          // `padded` holds the input of a training-mode forward
-  ConvWorkspace() = default;
-  ConvWorkspace(const ConvWorkspace&) {}
-  ConvWorkspace& operator=(const ConvWorkspace&) {
-    cached = false;
-    return *this;
-  }
-};
-
-/// Expands per-axis options: {v} -> {v, v, v}[:dims], checks the count, names the layer and option.
-std::vector<index_t> expand_per_axis(const std::string& layer, const std::string& option,
-                                     const std::vector<index_t>& v, int dims, index_t minimum);
+struct ConvState;
 }  // namespace detail
 
 struct ConvOptions {
@@ -91,11 +51,16 @@ class Conv : public ModuleImpl<Conv<T>, T> {
   /// initialised as PyTorch's ConvNd (init::torch_default).
   Conv(int dims, index_t in_channels, index_t out_channels, std::vector<index_t> kernel_size, Rng& rng,
        ConvOptions options = {});
+  Conv(const Conv& o);
+  Conv& operator=(const Conv& o);
+  Conv(Conv&&) noexcept;
+  Conv& operator=(Conv&&) noexcept;
+  ~Conv() override;
 
   Tensor<T> forward(const Tensor<T>& x) override;
   Tensor<T> backward(const Tensor<T>& dy) override;
   std::string type_name() const override { return "Conv" + std::to_string(dims_) + "d"; }
-  void for_each_parameter(const typename Module<T>::ParameterFn& fn) override;
+  void for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn) override;
 
   int dims() const noexcept { return dims_; }
   index_t in_channels() const noexcept { return in_channels_; }
@@ -111,7 +76,7 @@ class Conv : public ModuleImpl<Conv<T>, T> {
   std::vector<index_t> output_spatial(const std::vector<index_t>& in_spatial) const;
 
  protected:
-  void on_mode_change() override { work_.cached = false; }
+  void on_mode_change() override;
 
  private:
   const detail::ConvGeometry& geometry_for(const Shape& x_shape);
@@ -124,9 +89,8 @@ class Conv : public ModuleImpl<Conv<T>, T> {
   PaddingMode mode_;
   bool has_bias_;
   Parameter<T> weight_, bias_;
-  detail::ConvGeometry geometry_;
   Shape geometry_shape_, cached_input_shape_;
-  detail::ConvWorkspace<T> work_;
+  std::unique_ptr<detail::ConvState<T>> state_;
 };
 
 extern template class Conv<float>;

@@ -28,11 +28,16 @@ class ConvTranspose : public ModuleImpl<ConvTranspose<T>, T> {
   /// weight, so fan_in = C_out * prod(k)).
   ConvTranspose(int dims, index_t in_channels, index_t out_channels, std::vector<index_t> kernel_size, Rng& rng,
                 ConvTransposeOptions options = {});
+  ConvTranspose(const ConvTranspose& o);
+  ConvTranspose& operator=(const ConvTranspose& o);
+  ConvTranspose(ConvTranspose&&) noexcept;
+  ConvTranspose& operator=(ConvTranspose&&) noexcept;
+  ~ConvTranspose() override;
 
   Tensor<T> forward(const Tensor<T>& x) override;
   Tensor<T> backward(const Tensor<T>& dy) override;
   std::string type_name() const override { return "ConvTranspose" + std::to_string(dims_) + "d"; }
-  void for_each_parameter(const typename Module<T>::ParameterFn& fn) override;
+  void for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn) override;
 
   int dims() const noexcept { return dims_; }
   index_t in_channels() const noexcept { return in_channels_; }
@@ -54,9 +59,8 @@ class ConvTranspose : public ModuleImpl<ConvTranspose<T>, T> {
   std::vector<index_t> kernel_, stride_, padding_, output_padding_;
   bool has_bias_;
   Parameter<T> weight_, bias_;
-  detail::ConvGeometry geometry_;  // of the adjoint Conv: from the output grid to the input grid
   Shape geometry_shape_;
-  detail::ConvWorkspace<T> work_;
+  std::unique_ptr<detail::ConvState<T>> state_;  // geometry of the adjoint Conv: output grid -> input grid
   Tensor<T> input_;  // cached in training mode
 };
 

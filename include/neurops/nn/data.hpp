@@ -1,6 +1,12 @@
 #pragma once
-// Training data for operator learning: field pairs and DeepONet triples read from HDF5, seeded
-// train/validation/test splits, shuffled mini-batches, and grid subsampling.
+// Training data for operator learning: the Dataset interface the Trainer runs over, field pairs and
+// DeepONet triples read from HDF5, seeded train/validation/test splits, shuffled mini-batches, and
+// grid subsampling.
+//
+// A Dataset hands out batches: the model inputs of a set of sample rows (one tensor per model
+// input, in the model's input order) and the targets, in physical units. Field pairs give one input
+// (N, C, grid...); DeepONet triples give {branch (n, m), trunk (n, d)}; the Cartesian form gives
+// {branch (n, m), trunk (1, P, d)} — the query points shared by the batch.
 //
 // Field datasets are (N, C, spatial...) tensors, inputs and targets with the same N. DeepONet data
 // come in two forms (DeepXDE's): triples — one query point per row: branch (N, m) sensor values,
@@ -29,32 +35,63 @@ template <class T>
 Tensor<T> subsample_grid(TensorView<const T> data, index_t stride);
 
 template <class T>
-struct FieldDataset {
+struct Batch {
+  std::vector<Tensor<T>> inputs;  // one per model input
+  Tensor<T> targets;
+};
+
+template <class T>
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  /// Number of samples (rows that batches are drawn from).
+  virtual index_t size() const = 0;
+  /// The inputs and targets of `rows`, in that order.
+  virtual Batch<T> batch(const std::vector<index_t>& rows) const = 0;
+  /// Error naming `what` and the shapes when the data are inconsistent.
+  virtual void validate(const std::string& what) const = 0;
+  /// Spatial grid of the first input ((H, W) for fields); empty for point data.
+  virtual std::vector<index_t> grid() const { return {}; }
+};
+
+template <class T>
+struct FieldDataset : Dataset<T> {
   Tensor<T> inputs;   // (N, C_in, spatial...)
   Tensor<T> targets;  // (N, C_out, spatial...)
 
-  index_t size() const { return inputs.rank() ? inputs.size(0) : 0; }
+  FieldDataset() = default;
+  FieldDataset(Tensor<T> in, Tensor<T> out) : inputs(std::move(in)), targets(std::move(out)) {}
+  index_t size() const override { return inputs.rank() ? inputs.size(0) : 0; }
+  Batch<T> batch(const std::vector<index_t>& rows) const override;
+  std::vector<index_t> grid() const override;
   /// Error unless inputs and targets are (N, C, spatial...) with the same N and spatial grid.
-  void validate(const std::string& what) const;
+  void validate(const std::string& what) const override;
   /// Reads datasets `input_name` and `target_name` from `file` (float32 or float64 on disk),
   /// optionally the first `max_samples` only, subsampled by `stride` on the spatial axes.
   static FieldDataset load(const std::filesystem::path& file, const std::string& input_name = "/inputs",
                            const std::string& target_name = "/outputs", index_t stride = 1,
                            index_t max_samples = -1);
+  /// Writes `input_name` and `target_name` (the layout load() reads) atomically to `file`.
+  void save(const std::filesystem::path& file, const std::string& input_name = "/inputs",
+            const std::string& target_name = "/outputs") const;
   FieldDataset subset(const std::vector<index_t>& indices) const;
   FieldDataset subsampled(index_t stride) const;
 };
 
 template <class T>
-struct OperatorTriples {
+struct OperatorTriples : Dataset<T> {
   Tensor<T> branch;  // (N, m): input function at the sensors
   Tensor<T> trunk;   // (N, d) triples, or (P, d) shared query points in the Cartesian form
   Tensor<T> values;  // (N, outputs) triples, or (N, P) / (N, P, outputs) in the Cartesian form
   bool cartesian = false;
 
-  index_t size() const { return branch.rank() ? branch.size(0) : 0; }
-  void validate(const std::string& what) const;
+  index_t size() const override { return branch.rank() ? branch.size(0) : 0; }
+  /// {branch rows, trunk rows} for triples; {branch rows, trunk as (1, P, d)} in the Cartesian form.
+  Batch<T> batch(const std::vector<index_t>& rows) const override;
+  void validate(const std::string& what) const override;
   static OperatorTriples load(const std::filesystem::path& file, const std::string& group = "/");
+  /// Writes /branch, /trunk, /values and the `cartesian` attribute atomically to `file`.
+  void save(const std::filesystem::path& file) const;
   OperatorTriples subset(const std::vector<index_t>& indices) const;
 };
 

@@ -12,11 +12,11 @@ namespace neurops::nn {
 /// sum_r g_r * local_samples_r / global_samples — the gradient of the mean over the global batch.
 /// One MPI_Allreduce on a packed buffer; a no-op copy on one rank.
 template <class T>
-void allreduce_gradients(Module<T>& module, MPI_Comm comm, index_t local_samples, index_t global_samples);
+void allreduce_gradients(ModuleBase<T>& module, MPI_Comm comm, index_t local_samples, index_t global_samples);
 
 /// Copies every parameter from `root` to all ranks (identical start on every rank).
 template <class T>
-void broadcast_parameters(Module<T>& module, MPI_Comm comm, int root = 0);
+void broadcast_parameters(ModuleBase<T>& module, MPI_Comm comm, int root = 0);
 
 /// Sum of a scalar over the ranks of `comm`.
 double allreduce_sum(double value, MPI_Comm comm);

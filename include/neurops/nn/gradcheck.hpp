@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "neurops/nn/model.hpp"
 #include "neurops/nn/module.hpp"
 
 namespace neurops::nn {
@@ -30,5 +31,8 @@ struct GradCheckResult {
 };
 
 GradCheckResult gradcheck(Module<double>& module, const Tensor<double>& x, const GradCheckOptions& options = {});
+/// The same for a model of several inputs: every input is perturbed, and the adjoint test moves all
+/// inputs together along one random direction.
+GradCheckResult gradcheck(Model<double>& model, const Inputs<double>& inputs, const GradCheckOptions& options = {});
 
 }  // namespace neurops::nn

@@ -18,7 +18,7 @@ class Linear : public ModuleImpl<Linear<T>, T> {
   Tensor<T> forward(const Tensor<T>& x) override;
   Tensor<T> backward(const Tensor<T>& dy) override;
   std::string type_name() const override { return "Linear"; }
-  void for_each_parameter(const typename Module<T>::ParameterFn& fn) override;
+  void for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn) override;
 
   index_t in_features() const noexcept { return in_; }
   index_t out_features() const noexcept { return out_; }

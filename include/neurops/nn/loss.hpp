@@ -34,6 +34,13 @@ class Loss {
   double operator()(const Tensor<T>& prediction, const Tensor<T>& target, Tensor<T>* grad = nullptr) const {
     return evaluate(prediction, target, grad);
   }
+  /// The loss of a training batch, with the batch's model inputs (physical units) at hand, for
+  /// losses that need them: a PDE residual of the prediction, an unsupervised loss whose target is
+  /// the input. By default the inputs are not used.
+  virtual double evaluate_batch(const Tensor<T>& prediction, const Tensor<T>& target,
+                                const std::vector<Tensor<T>>& inputs, Tensor<T>* grad) const {
+    return evaluate(prediction, target, grad);
+  }
   virtual std::string name() const = 0;
 };
 

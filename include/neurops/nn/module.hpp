@@ -69,28 +69,25 @@ struct NamedParameter {
   Parameter<T>* param;
 };
 
+/// The parameter tree shared by layers and models: named parameters, sub-modules, train/eval mode,
+/// freezing and HDF5 save/load. It has no forward(): a layer (Module, one tensor in, one out) and a
+/// model (Model in model.hpp, several inputs, one gradient per input) each add their own.
 template <class T>
-class Module {
+class ModuleBase {
  public:
   using ParameterFn = std::function<void(const std::string&, Parameter<T>&)>;
-  using ChildFn = std::function<void(const std::string&, Module<T>&)>;
+  using ChildFn = std::function<void(const std::string&, ModuleBase<T>&)>;
 
-  Module() = default;
-  Module(const Module&) = default;
-  Module& operator=(const Module&) = default;
-  virtual ~Module() = default;
+  ModuleBase() = default;
+  ModuleBase(const ModuleBase&) = default;
+  ModuleBase& operator=(const ModuleBase&) = default;
+  virtual ~ModuleBase() = default;
 
-  virtual Tensor<T> forward(const Tensor<T>& x) = 0;
-  virtual Tensor<T> backward(const Tensor<T>& dy) = 0;
-  virtual std::unique_ptr<Module<T>> clone() const = 0;
   virtual std::string type_name() const = 0;
-
   /// Parameters this module owns directly (not those of its children).
   virtual void for_each_parameter(const ParameterFn&) {}
   /// Direct sub-modules, with their local names.
   virtual void for_each_child(const ChildFn&) {}
-
-  Tensor<T> operator()(const Tensor<T>& x) { return forward(x); }
 
   /// Every parameter of the tree with its full dotted name, depth first in declaration order.
   std::vector<NamedParameter<T>> named_parameters(const std::string& prefix = "");
@@ -105,13 +102,13 @@ class Module {
   /// Freezes or unfreezes every parameter of this module and its children.
   void set_trainable(bool on);
   /// Sub-module by dotted path ("blocks.3"); Error if absent.
-  Module<T>& submodule(const std::string& path);
+  ModuleBase<T>& submodule(const std::string& path);
 
   /// Writes every parameter as a dataset "<group>/<dotted name>" (plus a "trainable" attribute).
   void save_parameters(io::H5File& file, const std::string& group = "/parameters");
   /// Reads parameters written by save_parameters into this module. Every parameter must be present
   /// with the same shape; otherwise an Error names the parameter, the file, and the expected and
-  /// found shapes (or the unexpected names).
+  /// found shapes (or the unexpected names). Parameters stored in the other precision are converted.
   void load_parameters(const io::H5File& file, const std::string& group = "/parameters");
 
  protected:
@@ -122,6 +119,16 @@ class Module {
 
  private:
   bool training_ = true;
+};
+
+/// A layer: one tensor in, one tensor out.
+template <class T>
+class Module : public ModuleBase<T> {
+ public:
+  virtual Tensor<T> forward(const Tensor<T>& x) = 0;
+  virtual Tensor<T> backward(const Tensor<T>& dy) = 0;
+  virtual std::unique_ptr<Module<T>> clone() const = 0;
+  Tensor<T> operator()(const Tensor<T>& x) { return forward(x); }
 };
 
 /// Helper base that implements clone() through the derived class's copy constructor.
@@ -158,7 +165,7 @@ class Sequential : public Module<T> {
   Tensor<T> backward(const Tensor<T>& dy) override;
   std::unique_ptr<Module<T>> clone() const override { return std::make_unique<Sequential>(*this); }
   std::string type_name() const override { return "Sequential"; }
-  void for_each_child(const typename Module<T>::ChildFn& fn) override;
+  void for_each_child(const typename ModuleBase<T>::ChildFn& fn) override;
 
  private:
   std::vector<std::unique_ptr<Module<T>>> layers_;
@@ -174,16 +181,16 @@ class Residual : public Module<T> {
   Tensor<T> backward(const Tensor<T>& dy) override;
   std::unique_ptr<Module<T>> clone() const override { return std::make_unique<Residual>(*this); }
   std::string type_name() const override { return "Residual"; }
-  void for_each_child(const typename Module<T>::ChildFn& fn) override;
+  void for_each_child(const typename ModuleBase<T>::ChildFn& fn) override;
 
  private:
   std::unique_ptr<Module<T>> inner_, skip_;
 };
 
-/// A list of modules that the owner calls itself (e.g. the Fourier layers of an FNO); children are
-/// named "0", "1", ...; forward/backward are not defined on the list itself.
+/// A list of layers that the owner calls itself (e.g. the branch nets of a DeepONet); children are
+/// named "0", "1", ... The list has no forward(): it only holds and names its items.
 template <class T>
-class ModuleList : public Module<T> {
+class ModuleList : public ModuleBase<T> {
  public:
   ModuleList() = default;
   ModuleList(const ModuleList& o);
@@ -192,11 +199,8 @@ class ModuleList : public Module<T> {
   ModuleList& push_back(std::unique_ptr<Module<T>> m);
   std::size_t size() const noexcept { return items_.size(); }
   Module<T>& operator[](std::size_t i) { return *items_.at(i); }
-  Tensor<T> forward(const Tensor<T>&) override;
-  Tensor<T> backward(const Tensor<T>&) override;
-  std::unique_ptr<Module<T>> clone() const override { return std::make_unique<ModuleList>(*this); }
   std::string type_name() const override { return "ModuleList"; }
-  void for_each_child(const typename Module<T>::ChildFn& fn) override;
+  void for_each_child(const typename ModuleBase<T>::ChildFn& fn) override;
 
  private:
   std::vector<std::unique_ptr<Module<T>>> items_;
@@ -213,8 +217,8 @@ decltype(auto) with_module_path(const std::string& child, const std::string& typ
   }
 }
 
-extern template class Module<float>;
-extern template class Module<double>;
+extern template class ModuleBase<float>;
+extern template class ModuleBase<double>;
 extern template class Sequential<float>;
 extern template class Sequential<double>;
 extern template class Residual<float>;

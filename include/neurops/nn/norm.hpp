@@ -25,7 +25,7 @@ class LayerNorm : public ModuleImpl<LayerNorm<T>, T> {
   Tensor<T> forward(const Tensor<T>& x) override;
   Tensor<T> backward(const Tensor<T>& dy) override;
   std::string type_name() const override { return "LayerNorm"; }
-  void for_each_parameter(const typename Module<T>::ParameterFn& fn) override;
+  void for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn) override;
   Over over() const noexcept { return over_; }
   Parameter<T>& weight() { return weight_; }
   Parameter<T>& bias() { return bias_; }
@@ -50,7 +50,7 @@ class GroupNorm : public ModuleImpl<GroupNorm<T>, T> {
   Tensor<T> forward(const Tensor<T>& x) override;
   Tensor<T> backward(const Tensor<T>& dy) override;
   std::string type_name() const override { return "GroupNorm"; }
-  void for_each_parameter(const typename Module<T>::ParameterFn& fn) override;
+  void for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn) override;
   Parameter<T>& weight() { return weight_; }
   Parameter<T>& bias() { return bias_; }
 

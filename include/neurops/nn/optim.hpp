@@ -74,7 +74,7 @@ class Optimizer {
   void load_state(const io::H5File& file, const std::string& group);
 
  protected:
-  Optimizer(Module<T>& module, double lr, double weight_decay, double momentum, const std::vector<ParamGroupSpec>& groups,
+  Optimizer(ModuleBase<T>& module, double lr, double weight_decay, double momentum, const std::vector<ParamGroupSpec>& groups,
             std::vector<std::string> state_names);
   /// Updates one parameter; `state` holds its buffers (named by state_names), `step` its new step count.
   virtual void update(const Group& g, Parameter<T>& p, std::vector<Tensor<T>>& state, std::int64_t step) = 0;
@@ -99,7 +99,7 @@ struct SgdOptions {
 template <class T>
 class Sgd : public Optimizer<T> {
  public:
-  explicit Sgd(Module<T>& module, SgdOptions options = {}, const std::vector<ParamGroupSpec>& groups = {});
+  explicit Sgd(ModuleBase<T>& module, SgdOptions options = {}, const std::vector<ParamGroupSpec>& groups = {});
   std::string type_name() const override { return "SGD"; }
 
  protected:
@@ -122,7 +122,7 @@ struct AdamOptions {
 template <class T>
 class Adam : public Optimizer<T> {
  public:
-  explicit Adam(Module<T>& module, AdamOptions options = {}, const std::vector<ParamGroupSpec>& groups = {},
+  explicit Adam(ModuleBase<T>& module, AdamOptions options = {}, const std::vector<ParamGroupSpec>& groups = {},
                 bool decoupled = false);
   std::string type_name() const override { return decoupled_ ? "AdamW" : "Adam"; }
 
@@ -139,7 +139,7 @@ class Adam : public Optimizer<T> {
 template <class T>
 class AdamW : public Adam<T> {
  public:
-  explicit AdamW(Module<T>& module, AdamOptions options = {.lr = 1e-3, .weight_decay = 1e-2},
+  explicit AdamW(ModuleBase<T>& module, AdamOptions options = {.lr = 1e-3, .weight_decay = 1e-2},
                  const std::vector<ParamGroupSpec>& groups = {})
       : Adam<T>(module, options, groups, true) {}
 };
@@ -148,7 +148,7 @@ class AdamW : public Adam<T> {
 /// max_norm (as torch.nn.utils.clip_grad_norm_: factor max_norm / (norm + 1e-6) when below 1);
 /// returns the norm before clipping.
 template <class T>
-double clip_grad_norm(Module<T>& module, double max_norm);
+double clip_grad_norm(ModuleBase<T>& module, double max_norm);
 
 extern template class Optimizer<float>;
 extern template class Optimizer<double>;

@@ -42,7 +42,7 @@ class SpectralConv : public ModuleImpl<SpectralConv<T>, T> {
   Tensor<T> forward(const Tensor<T>& x) override;
   Tensor<T> backward(const Tensor<T>& dy) override;
   std::string type_name() const override { return "SpectralConv" + std::to_string(dim()) + "d"; }
-  void for_each_parameter(const typename Module<T>::ParameterFn& fn) override;
+  void for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn) override;
 
   /// Output grid for the next forward passes; empty means "same as the input".
   void set_output_grid(std::vector<index_t> grid);

@@ -16,16 +16,22 @@
 //   split_branch  branch of width K p split into K groups, one shared trunk of width p
 //   split_trunk   one shared branch of width p, trunk of width K p split into K groups
 //
-// Two data layouts (data.hpp, OperatorTriples):
-//   triples    branch (N, m), trunk (N, d) -> (N, K): one query point per row; Module::forward takes
-//              the row-wise concatenation (N, m + d) so the model composes with the nn tools
-//   Cartesian  branch (N, m), trunk (P, d) -> (N, P) or (N, P, K): the query points are shared by the
-//              batch, so each net runs once per distinct input and the output is one GEMM B T^T
+// A model of two inputs, branch and trunk, in two layouts (data.hpp, OperatorTriples):
+//   triples    branch (N, m), trunk (N, d) -> (N, K): one query point per row
+//   Cartesian  branch (N, m), trunk (1, P, d) -> (N, P) or (N, P, K): the P query points are shared by
+//              the batch, so each net runs once per distinct input and the output is one GEMM B T^T
+// backward(dy) returns {d branch, d trunk} in the shapes of the inputs.
+//
+//   operators::DeepOnetConfig c;                 // branch {100, 40, 40}, trunk {1, 40, 40}
+//   operators::DeepOnet<float> net(c);
+//   Tensor<float> g = net.forward({u, y});       // u (N, 100) sensor values, y (N, 1) query points
+//   Tensor<float> G = net.forward({u, grid});    // grid (1, P, 1): every function at every point
 //
 // POD-DeepONet (Lu et al. 2022; DeepXDE PODDeepONet): the trunk is replaced by the leading p POD modes
 // of the training outputs on the shared grid (eigenvectors of their covariance from Eigen's
 // self-adjoint eigensolver, scaled by sqrt(eigenvalue)), kept as frozen parameters with the mean:
-//   G(u) = mean + (1/p) sum_i b_i(u) phi_i          (Cartesian form only, one output).
+//   G(u) = mean + (1/p) sum_i b_i(u) phi_i          (Cartesian form only, one output; the trunk
+//   input only fixes P, and its gradient is zero).
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -34,6 +40,7 @@
 #include "neurops/nn/activation.hpp"
 #include "neurops/nn/data.hpp"
 #include "neurops/nn/linear.hpp"
+#include "neurops/nn/model.hpp"
 
 namespace neurops::io {
 class H5File;
@@ -64,6 +71,8 @@ struct DeepOnetConfig {
   void save(io::H5File& file, const std::string& group) const;
   /// Error when the group holds no DeepONet configuration, naming the file and the model found.
   static DeepOnetConfig load(const io::H5File& file, const std::string& group);
+  /// Reads -<prefix>branch, -<prefix>trunk, ... from the options database over the current values.
+  void set_from_options(const std::string& prefix = "deeponet_");
   bool operator==(const DeepOnetConfig& o) const;
 };
 
@@ -76,7 +85,7 @@ class StackedMlp : public nn::ModuleImpl<StackedMlp<T>, T> {
   Tensor<T> forward(const Tensor<T>& x) override;
   Tensor<T> backward(const Tensor<T>& dy) override;
   std::string type_name() const override { return "StackedMLP"; }
-  void for_each_parameter(const typename nn::Module<T>::ParameterFn& fn) override;
+  void for_each_parameter(const typename nn::ModuleBase<T>::ParameterFn& fn) override;
 
  protected:
   void on_mode_change() override { activations_.clear(); }
@@ -91,38 +100,37 @@ class StackedMlp : public nn::ModuleImpl<StackedMlp<T>, T> {
 };
 
 template <class T>
-class DeepOnet : public nn::ModuleImpl<DeepOnet<T>, T> {
+class DeepOnet : public nn::Model<T> {
  public:
   explicit DeepOnet(DeepOnetConfig config);
 
-  /// Triples: x = [branch | trunk] row-wise (N, m + d) -> (N, K).
-  Tensor<T> forward(const Tensor<T>& x) override;
-  /// Gradient of the last triples forward: (N, m + d) after forward(x), the branch part (N, m) after
-  /// forward(branch, trunk). Parameter gradients accumulate.
-  Tensor<T> backward(const Tensor<T>& dy) override;
-  /// Triples with separate inputs: branch (N, m), trunk (N, d) -> (N, K).
-  Tensor<T> forward(const Tensor<T>& branch, const Tensor<T>& trunk);
-
-  /// Cartesian product: branch (N, m), trunk (P, d) -> (N, P) for one output, (N, P, K) otherwise.
-  Tensor<T> forward_cartesian(const Tensor<T>& branch, const Tensor<T>& trunk);
-  struct InputGradients {
-    Tensor<T> branch, trunk;  // trunk is empty for a POD-DeepONet
-  };
-  InputGradients backward_cartesian(const Tensor<T>& dy);
+  std::vector<std::string> input_names() const override { return {"branch", "trunk"}; }
+  /// Triples: branch (N, m), trunk (N, d) -> (N, K). Cartesian product: branch (N, m),
+  /// trunk (1, P, d) -> (N, P) for one output, (N, P, K) otherwise.
+  Tensor<T> forward(const nn::Inputs<T>& inputs) override;
+  /// {d branch, d trunk} of the last forward (training mode); parameter gradients accumulate.
+  std::vector<Tensor<T>> backward(const Tensor<T>& dy) override;
 
   /// POD-DeepONet: fits the basis on training outputs (N, P) on the shared grid; keeps the leading
   /// p = basis() modes. Returns the fraction of the variance they capture.
   double set_pod_basis(const Tensor<T>& training_outputs);
 
   std::string type_name() const override;
-  void for_each_parameter(const typename nn::Module<T>::ParameterFn& fn) override;
-  void for_each_child(const typename nn::Module<T>::ChildFn& fn) override;
+  void for_each_parameter(const typename nn::ModuleBase<T>::ParameterFn& fn) override;
+  void for_each_child(const typename nn::ModuleBase<T>::ChildFn& fn) override;
   const DeepOnetConfig& config() const noexcept { return config_; }
+  index_t in_channels() const override { return config_.sensors(); }
+  index_t out_channels() const override { return config_.outputs; }
+  void save_config(io::H5File& file, const std::string& group) const override { config_.save(file, group); }
 
  protected:
   void on_mode_change() override;
 
  private:
+  Tensor<T> forward_triples(const Tensor<T>& branch, const Tensor<T>& trunk);
+  Tensor<T> forward_cartesian(const Tensor<T>& branch, const Tensor<T>& trunk);  // trunk (P, d)
+  std::vector<Tensor<T>> backward_triples(const Tensor<T>& dy);
+  std::vector<Tensor<T>> backward_cartesian(const Tensor<T>& dy);
   index_t pairs() const;  // branch/trunk net pairs: K (independent) or 1
   void check_branch(const Tensor<T>& branch) const;
   void check_trunk(const Tensor<T>& trunk, const std::string& form) const;
@@ -137,22 +145,23 @@ class DeepOnet : public nn::ModuleImpl<DeepOnet<T>, T> {
   nn::ModuleList<T> branches_, trunks_;
   nn::Parameter<T> bias_;                 // (K): b0 per output
   nn::Parameter<T> pod_basis_, pod_mean_;  // (P, p) and (P), frozen
-  // Caches (training mode): net outputs per pair, and which form ran.
+  // Caches (training mode): net outputs per pair, which form ran, and the trunk input's shape.
   std::vector<Tensor<T>> branch_out_, trunk_out_;
   bool cartesian_ = false;
-  index_t sensors_cached_ = 0;
+  Shape trunk_shape_;
 };
 
-/// DeepXDE's training loop for triples (Adam, MSE, mini-batches or the full batch): every
-/// `display_every` iterations the training and test losses are recorded; the parameters with the
-/// lowest training loss (DeepXDE's best_step) are restored at the end.
+/// DeepXDE's training recipe (Adam, MSE, mini-batches or the full batch) as a configuration of
+/// nn::Trainer: every `display_every` iterations the training and test losses are recorded; the
+/// parameters with the lowest training loss (DeepXDE's best_step) are restored at the end. With
+/// `output_dir` set, the Trainer's logs, checkpoint.h5 and best.h5 (loadable by load_model) go there.
 struct DeepOnetTrainingOptions {
   std::int64_t iterations = 10000;
   double lr = 1e-3;
   index_t batch_size = 0;  // 0: full batch
   std::int64_t display_every = 1000;
   std::uint64_t seed = 0;
-  std::filesystem::path best_checkpoint;  // written at every new best when set
+  std::filesystem::path output_dir;
   bool verbose = true;
 };
 

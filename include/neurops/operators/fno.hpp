@@ -15,6 +15,7 @@
 
 #include "neurops/nn/activation.hpp"
 #include "neurops/nn/conv.hpp"
+#include "neurops/nn/model.hpp"
 #include "neurops/nn/spectral_conv.hpp"
 
 namespace neurops::io {
@@ -40,6 +41,9 @@ struct FnoConfig {
   void validate() const;
   void save(io::H5File& file, const std::string& group) const;
   static FnoConfig load(const io::H5File& file, const std::string& group);
+  /// Reads -<prefix>width, -<prefix>modes, ... from the options database over the current values
+  /// (PETSc's XSetFromOptions: call after the code's defaults); -help lists them.
+  void set_from_options(const std::string& prefix = "fno_");
   bool operator==(const FnoConfig& o) const;
 };
 
@@ -52,7 +56,7 @@ class FourierBlock : public nn::ModuleImpl<FourierBlock<T>, T> {
   Tensor<T> forward(const Tensor<T>& x) override;
   Tensor<T> backward(const Tensor<T>& dy) override;
   std::string type_name() const override { return "FourierBlock"; }
-  void for_each_child(const typename nn::Module<T>::ChildFn& fn) override;
+  void for_each_child(const typename nn::ModuleBase<T>::ChildFn& fn) override;
   nn::SpectralConv<T>& spectral() { return spectral_; }
 
  protected:
@@ -67,14 +71,19 @@ class FourierBlock : public nn::ModuleImpl<FourierBlock<T>, T> {
 };
 
 template <class T>
-class Fno : public nn::ModuleImpl<Fno<T>, T> {
+class Fno : public nn::FieldModel<T> {
  public:
   explicit Fno(FnoConfig config);
-  Tensor<T> forward(const Tensor<T>& x) override;
-  Tensor<T> backward(const Tensor<T>& dy) override;
   std::string type_name() const override { return "FNO" + std::to_string(config_.dims) + "d"; }
-  void for_each_child(const typename nn::Module<T>::ChildFn& fn) override;
+  void for_each_child(const typename nn::ModuleBase<T>::ChildFn& fn) override;
   const FnoConfig& config() const noexcept { return config_; }
+  index_t in_channels() const override { return config_.in_channels; }
+  index_t out_channels() const override { return config_.out_channels; }
+  void save_config(io::H5File& file, const std::string& group) const override { config_.save(file, group); }
+
+ protected:
+  Tensor<T> forward_field(const Tensor<T>& x) override;
+  Tensor<T> backward_field(const Tensor<T>& dy) override;
 
  private:
   FnoConfig config_;

@@ -28,6 +28,7 @@
 #include "neurops/nn/activation.hpp"
 #include "neurops/nn/conv.hpp"
 #include "neurops/nn/conv_transpose.hpp"
+#include "neurops/nn/model.hpp"
 
 namespace neurops::io {
 class H5File;
@@ -57,22 +58,22 @@ struct MgnoConfig {
   void save(io::H5File& file, const std::string& group) const;
   /// Error when the group holds no MgNO configuration (e.g. an FNO checkpoint), naming the file.
   static MgnoConfig load(const io::H5File& file, const std::string& group);
+  /// Reads -<prefix>width, -<prefix>pre, ... from the options database over the current values.
+  void set_from_options(const std::string& prefix = "mgno_");
   bool operator==(const MgnoConfig& o) const;
 };
 
 /// One smoothing step u <- u + S (f - A u), or u = S f for the very first step (no A).
 template <class T>
-class MgSmoother : public nn::ModuleImpl<MgSmoother<T>, T> {
+class MgSmoother : public nn::ModuleBase<T> {
  public:
   MgSmoother(index_t u_channels, index_t f_channels, bool initial, nn::PaddingMode mode, Rng& rng);
   /// Updates u in place (sets it for the initial step).
   void apply(Tensor<T>& u, const Tensor<T>& f);
   /// du: gradient w.r.t. the new u on entry, w.r.t. the old u on return; df accumulates.
   void apply_backward(Tensor<T>& du, Tensor<T>& df);
-  Tensor<T> forward(const Tensor<T>&) override;
-  Tensor<T> backward(const Tensor<T>&) override;
   std::string type_name() const override { return "MgSmoother"; }
-  void for_each_child(const typename nn::Module<T>::ChildFn& fn) override;
+  void for_each_child(const typename nn::ModuleBase<T>::ChildFn& fn) override;
 
  private:
   bool initial_;
@@ -87,7 +88,7 @@ class MgVCycle : public nn::ModuleImpl<MgVCycle<T>, T> {
   Tensor<T> forward(const Tensor<T>& f) override;
   Tensor<T> backward(const Tensor<T>& du) override;
   std::string type_name() const override { return "MgVCycle"; }
-  void for_each_child(const typename nn::Module<T>::ChildFn& fn) override;
+  void for_each_child(const typename nn::ModuleBase<T>::ChildFn& fn) override;
 
  protected:
   void on_mode_change() override { cached_ = false; }
@@ -110,16 +111,19 @@ class MgVCycle : public nn::ModuleImpl<MgVCycle<T>, T> {
 };
 
 template <class T>
-class Mgno : public nn::ModuleImpl<Mgno<T>, T> {
+class Mgno : public nn::FieldModel<T> {
  public:
   explicit Mgno(MgnoConfig config);
-  Tensor<T> forward(const Tensor<T>& x) override;
-  Tensor<T> backward(const Tensor<T>& dy) override;
   std::string type_name() const override { return "MgNO2d"; }
-  void for_each_child(const typename nn::Module<T>::ChildFn& fn) override;
+  void for_each_child(const typename nn::ModuleBase<T>::ChildFn& fn) override;
   const MgnoConfig& config() const noexcept { return config_; }
+  index_t in_channels() const override { return config_.in_channels; }
+  index_t out_channels() const override { return config_.out_channels; }
+  void save_config(io::H5File& file, const std::string& group) const override { config_.save(file, group); }
 
  protected:
+  Tensor<T> forward_field(const Tensor<T>& x) override;
+  Tensor<T> backward_field(const Tensor<T>& dy) override;
   void on_mode_change() override { pre_activations_.clear(); }
 
  private:

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "neurops/core/tensor.hpp"
+#include "neurops/nn/data.hpp"
 
 namespace neurops::pde {
 
@@ -77,5 +78,15 @@ class DarcySolver {
 Tensor<double> threshold_coefficient(const Tensor<double>& field, double high = 12.0, double low = 3.0);
 /// Smooth log-normal coefficient exp(field).
 Tensor<double> lognormal_coefficient(const Tensor<double>& field);
+
+/// Darcy pairs (coefficient a -> solution u, f = 1, u = 0 on the boundary) on an n x n node grid, as
+/// (count, 1, n, n) float fields: a = 12 where a Dirichlet GRF (alpha 2, tau 3, FNO's Darcy setting)
+/// is >= 0, 3 elsewhere; solved to rtol 1e-8 on the ranks of `comm`. Sample i (of the sequence that
+/// starts at sample `first`) depends on (seed, i) only, so a rank can make its own share of a set.
+/// Shows a progress line labelled `label` (none when empty); `mean_iterations` (optional) receives
+/// the mean CG iterations per solve.
+nn::FieldDataset<float> darcy_dataset(index_t n, index_t count, std::uint64_t seed, const std::string& label = "Darcy",
+                                      index_t* mean_iterations = nullptr, index_t first = 0,
+                                      MPI_Comm comm = MPI_COMM_WORLD);
 
 }  // namespace neurops::pde
