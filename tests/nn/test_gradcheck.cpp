@@ -158,7 +158,7 @@ std::vector<Case> other_cases() {
 }
 
 void run(const Case& c) {
-  Rng rng(std::hash<std::string>{}(c.name) % 1000);
+  Rng rng(seed_from_name(c.name) % 1000);
   auto m = c.make(rng);
   Tensor<double> x = Tensor<double>::randn(c.input, rng);
   for (auto& e : x) e += e > 0 ? c.kink_margin : -c.kink_margin;

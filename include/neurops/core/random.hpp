@@ -6,9 +6,18 @@
 // the same seed gives the same bits on every build and platform.
 #include <array>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 namespace neurops {
+
+/// A seed derived from a name (64-bit FNV-1a): the same on every platform and build, unlike
+/// std::hash, so named cases (tests, samples) get reproducible random streams.
+constexpr std::uint64_t seed_from_name(std::string_view name) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (const char c : name) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return h;
+}
 
 class Rng {
  public:

@@ -9,6 +9,12 @@
 // This is the architecture of the reference fourier_2d.py / fourier_3d.py (fc0, conv/w pairs, fc1,
 // fc2), with the pointwise Linear layers written as 1x1 convolutions. Resolution-agnostic: the same
 // weights run on any grid with at least 2*modes points per axis (zero-shot super-resolution).
+//
+//   operators::FnoConfig c;                 // 2-D, width 32, 12 modes, 4 layers
+//   c.in_channels = 1;
+//   c.set_from_options("fno_");             // -fno_width 64 -fno_modes 16 ... from the command line
+//   operators::Fno<float> fno(c);
+//   Tensor<float> u = fno.forward(a);       // a: (N, 1, 64, 64) -> u: (N, 1, 64, 64)
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -17,6 +17,11 @@
 // (zeros = Dirichlet, circular = periodic, reflect). This is MgConv_DC / MgNO_DC of the reference
 // code (xlliu2017/MgNO models.py). As there, the coarsest level has no post-smoothing.
 //
+//   operators::MgnoConfig c;                // width 24, 4 layers, 4 levels (pre-smoothing 1, 1, 1, 2)
+//   c.padding_mode = nn::PaddingMode::Zeros; // Dirichlet data
+//   operators::Mgno<float> mgno(c);
+//   Tensor<float> u = mgno.forward(a);      // a: (N, 1, 64, 64) -> u: (N, 1, 64, 64); sides divisible by 8
+//
 // Grids: every level halves the grid, so each spatial extent must be divisible by 2^(levels-1) and
 // the coarsest grid must have at least 2 points per axis; other grids are rejected with an Error
 // naming the grid and the level count. The weights do not depend on the grid: a model trained at
