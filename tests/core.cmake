@@ -2,11 +2,13 @@ neurops_add_test(NAME test_core SOURCES core/test_tensor.cpp core/test_random.cp
 neurops_add_test(NAME test_io SOURCES io/test_hdf5.cpp io/test_xdmf_png.cpp io/test_bad_input.cpp LABELS unit)
 
 # Install into a temporary prefix, then configure, build and run an external consumer against it;
-# with the examples built, the consumer also loads the demo's trained model and predicts.
+# with the examples built, the consumer also loads the trained models of three drivers and predicts.
 set(consumer_model_args "")
 if(NEUROPS_BUILD_EXAMPLES)
   set(demo_output ${CMAKE_CURRENT_BINARY_DIR}/example_neurops_demo.out/demo_output)
-  set(consumer_model_args -DMODEL_FILE=${demo_output}/mgno.h5 -DTEST_FILE=${demo_output}/test_data.h5)
+  set(mgno_output ${CMAKE_CURRENT_BINARY_DIR}/example_mgno_darcy.out/mgno_darcy_output)
+  set(deeponet_output ${CMAKE_CURRENT_BINARY_DIR}/example_deeponet_antiderivative.out/deeponet_antiderivative_output)
+  set(consumer_model_args "-DMODELS=${demo_output}/mgno.h5,${demo_output}/test_data.h5,${mgno_output}/fno_32.h5,${mgno_output}/test_data_32.h5,${deeponet_output}/best.h5,${deeponet_output}/test_data.h5")
 endif()
 add_test(NAME test_install_consumer
          COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -DBINARY_DIR=${PROJECT_BINARY_DIR}
@@ -18,7 +20,8 @@ if(NEUROPS_BUILD_EXAMPLES)
   neurops_add_example_test(NAME example_neurops_demo PROGRAM neurops_demo
                            ARGS -demo_n 48 -demo_train 16 -demo_test 4 -demo_epochs 2 -demo_width 6 -demo_layers 2)
   neurops_add_saved_model_check(DRIVER_TEST example_neurops_demo OUTPUT ${demo_output} NAME mgno)
-  set_tests_properties(test_install_consumer PROPERTIES FIXTURES_REQUIRED example_neurops_demo_output)
+  set_tests_properties(test_install_consumer PROPERTIES FIXTURES_REQUIRED
+                       "example_neurops_demo_output;example_mgno_darcy_output;example_deeponet_antiderivative_output")
 
   # h5py (Debian's python3-h5py, installed by scripts/install-deps.sh) reads what neurops writes.
   find_program(NEUROPS_SYSTEM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)

@@ -1,5 +1,5 @@
 # Installs the built library into WORK_DIR/prefix, builds tests/consumer against it and runs it on
-# the model file MODEL_FILE and the test set TEST_FILE (written by the demo driver).
+# MODELS, a list of (model file, test set file) pairs written by the example drivers.
 file(REMOVE_RECURSE ${WORK_DIR})
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -12,7 +12,8 @@ run(${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${WORK_DIR}/prefix --confi
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/build -DCMAKE_BUILD_TYPE=Release
     -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
-execute_process(COMMAND ${WORK_DIR}/build/consumer ${MODEL_FILE} ${TEST_FILE} WORKING_DIRECTORY ${WORK_DIR} RESULT_VARIABLE rc
+string(REPLACE "," ";" model_args "${MODELS}")
+execute_process(COMMAND ${WORK_DIR}/build/consumer ${model_args} WORKING_DIRECTORY ${WORK_DIR} RESULT_VARIABLE rc
                 OUTPUT_VARIABLE out ERROR_VARIABLE err)
 message(STATUS "${out}${err}")
 if(NOT rc EQUAL 0)
