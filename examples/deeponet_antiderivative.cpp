@@ -113,11 +113,14 @@ Outcome run(const operators::DeepOnetConfig& config, const Data& data, const ope
   std::printf("DeepONet: %lld parameters, %s\n", (long long)o.parameters, sizeof(T) == 4 ? "float32" : "float64");
   o.report = operators::train_deeponet(model, train, test, options);
   o.test_mse = operators::deeponet_mse(model, test);
-  // The test set and the error that best.h5 (the restored best step) must reproduce.
-  test.save(options.output_dir / "test_data.h5");
-  auto f = io::H5File::open(options.output_dir / "test_data.h5", io::FileMode::read_write);
-  f.set_attr("/", "deeponet_mse", o.test_mse);
-  f.set_attr("/", "deeponet_checkpoint", std::string("best.h5"));
+  int rank = 0;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (rank == 0) {  // the test set and the error that best.h5 (the restored best step) must reproduce
+    test.save(options.output_dir / "test_data.h5");
+    auto f = io::H5File::open(options.output_dir / "test_data.h5", io::FileMode::read_write);
+    f.set_attr("/", "deeponet_mse", o.test_mse);
+    f.set_attr("/", "deeponet_checkpoint", std::string("best.h5"));
+  }
   const Tensor<T> p = operators::deeponet_predict(model, test);
   o.test_prediction = Tensor<double>::uninitialized(p.shape());
   o.test_prediction.vec() = p.vec().template cast<double>();
@@ -127,9 +130,10 @@ Outcome run(const operators::DeepOnetConfig& config, const Data& data, const ope
 }  // namespace
 
 int main(int argc, char** argv) {
+  // PETSc (and HDF5) shut down after the error below has been reported: the session outlives the try.
+  PetscSession session(&argc, &argv, "DeepONet on the antiderivative / diffusion-reaction operators\n");
   try {
     // 1. Options.
-    PetscSession session(&argc, &argv, "DeepONet on the antiderivative / diffusion-reaction operators\n");
     Options opt("DeepONet (DeepXDE setup)", "deeponet_");
     const std::string problem_name = opt.choice("problem", "antiderivative",
                                                 {"antiderivative", "ode", "pendulum", "diffusion_reaction"},
@@ -184,7 +188,10 @@ int main(int argc, char** argv) {
     to.display_every = display;
     to.seed = seed;
     to.output_dir = out;  // loss.csv, history.h5, checkpoint.h5 and best.h5 (neurops::load_model reads it)
+    to.comm = PETSC_COMM_WORLD;  // under mpiexec the ranks share every batch
     const Outcome o = use_double ? run<double>(c, data, to) : run<float>(c, data, to);
+
+    if (session.rank() != 0) return 0;  // rank 0 alone writes the fields and prints the results
 
     // 4. Fields: (S, 1, rows, cols) with rows x cols = (time, x) for diffusion-reaction and (1, t) for
     // the ODEs, so every saved function is one 2-D field.

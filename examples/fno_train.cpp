@@ -35,9 +35,10 @@ using namespace neurops;
 namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
+  // PETSc (and HDF5) shut down after the error below has been reported: the session outlives the try.
+  PetscSession session(&argc, &argv, "fno_train: train and evaluate the FNO baseline on a dataset file\n");
   try {
     // 1. Options.
-    PetscSession session(&argc, &argv, "fno_train: train and evaluate the FNO baseline on a dataset file\n");
     const bool root = session.rank() == 0;
     Options data_opt("Data", "");
     const std::string data_path = data_opt.string("data", "", "HDF5 dataset file (required)");

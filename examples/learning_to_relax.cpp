@@ -133,9 +133,10 @@ void save_runs(io::H5File& file, const std::string& group, const std::vector<std
 }  // namespace
 
 int main(int argc, char** argv) {
+  // PETSc (and HDF5) shut down after the error below has been reported: the session outlives the try.
+  PetscSession session(&argc, &argv, "Learning to Relax: bandit tuning of the SOR parameter\n");
   try {
     // 1. PETSc start-up and options.
-    PetscSession session(&argc, &argv, "Learning to Relax: bandit tuning of the SOR parameter\n");
     Options opt("Learning to Relax", "ltr_");
     const std::string experiment = opt.choice("experiment", "both", {"shifted", "heat", "both"}, "which experiment");
     const auto instances = opt.integer("instances", 1000, "instances per trial of the shifted-Laplacian experiment");

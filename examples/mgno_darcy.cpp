@@ -31,9 +31,10 @@ namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
   using namespace neurops;
+  // PETSc (and HDF5) shut down after the error below has been reported: the session outlives the try.
+  PetscSession session(&argc, &argv, "MgNO vs FNO on Darcy flow\n");
   try {
     // 1. Options.
-    PetscSession session(&argc, &argv, "MgNO vs FNO on Darcy flow\n");
     Options opt("MgNO on Darcy flow", "mgno_");
     const auto grids = opt.integers("grids", {64, 128}, "grid sizes (nodes per side); one run per size");
     const index_t n_train = opt.integer("train", 1000, "training samples");
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
                                                                                                    << " and " << n_test);
     NEUROPS_CHECK(epochs >= 1 && batch >= 1, "options -mgno_epochs/-mgno_batch: expected >= 1, found " << epochs << " and "
                                                                                                      << batch);
+    const bool root = session.rank() == 0;
     std::filesystem::create_directories(out);
 
     operators::MgnoConfig mc;
@@ -93,15 +95,17 @@ int main(int argc, char** argv) {
       std::printf("data: %lld + %lld samples in %s (%lld CG iterations per solve)\n", (long long)n_train,
                   (long long)n_test, format_duration(data_timer.seconds()).c_str(), (long long)iterations);
       const fs::path test_file = fs::path(out) / ("test_data_" + std::to_string(n) + ".h5");
-      test.save(test_file);
+      if (root) test.save(test_file);
 
-      nn::FieldTrainingSettings ts{.epochs = epochs, .batch_size = batch, .seed = seed};
+      // Under mpiexec the ranks share every batch (data parallel); rank 0 alone writes and evaluates.
+      nn::FieldTrainingSettings ts{.epochs = epochs, .batch_size = batch, .seed = seed, .comm = PETSC_COMM_WORLD};
       std::vector<std::pair<std::string, Tensor<float>>> predictions;
       // Trains, saves (model + normalizers), reloads through load_model and evaluates on the test set.
       auto run = [&](const std::string& name, nn::Model<float>& model, double rate) {
-        std::printf("%s: %lld parameters\n", name.c_str(), (long long)model.parameter_count());
+        if (root) std::printf("%s: %lld parameters\n", name.c_str(), (long long)model.parameter_count());
         ts.lr = rate;
         const auto trained = nn::train_field_operator(model, train, nullptr, ts);
+        if (!root) return;
         std::string stem = name;
         std::transform(stem.begin(), stem.end(), stem.begin(), [](unsigned char c) { return std::tolower(c); });
         const std::string file = stem + "_" + std::to_string(n) + ".h5";
@@ -122,10 +126,12 @@ int main(int argc, char** argv) {
         operators::Fno<float> fno(fc);
         run("FNO", fno, fno_lr);
       }
+      if (!root) continue;
       const auto h5 = examples::write_darcy_fields(out, "darcy_" + std::to_string(n), test, predictions, save_samples, seed);
       std::printf("fields: %s (+ .xdmf, .png)\n", h5.c_str());
     }
 
+    if (!root) return 0;
     // 5. Results table.
     std::ostringstream csv;
     csv << "model,grid,parameters,train_seconds,relative_l2,relative_h1\n";

@@ -26,9 +26,10 @@
 
 int main(int argc, char** argv) {
   using namespace neurops;
+  // PETSc (and HDF5) shut down after the error below has been reported: the session outlives the try.
+  PetscSession session(&argc, &argv, "neurops demo: Darcy data -> MgNO training -> fields in HDF5 + XDMF + PNG\n");
   try {
     // 1. PETSc start-up and options.
-    PetscSession session(&argc, &argv, "neurops demo: Darcy data -> MgNO training -> fields in HDF5 + XDMF + PNG\n");
     Options opt("neurops demo", "demo_");
     const index_t n = opt.integer("n", 64, "grid points per side (divisible by 8)");
     const index_t n_train = opt.integer("train", 300, "training samples");
@@ -67,10 +68,14 @@ int main(int argc, char** argv) {
 
     // 3. MgNO training (the library's recipe: normalizers, relative H1 loss, Adam + OneCycle).
     operators::Mgno<float> model(config);
-    std::printf("MgNO: width %lld, %lld layers, 4 levels, %lld parameters\n", (long long)width, (long long)layers,
-                (long long)model.parameter_count());
-    const auto trained = nn::train_field_operator(model, train, nullptr,
-                                                  {.epochs = epochs, .batch_size = 8, .lr = lr, .seed = seed});
+    const bool root = session.rank() == 0;
+    if (root)
+      std::printf("MgNO: width %lld, %lld layers, 4 levels, %lld parameters\n", (long long)width, (long long)layers,
+                  (long long)model.parameter_count());
+    // Under mpiexec the ranks share every batch (data parallel); rank 0 alone writes and verifies.
+    const auto trained = nn::train_field_operator(
+        model, train, nullptr, {.epochs = epochs, .batch_size = 8, .lr = lr, .seed = seed, .comm = PETSC_COMM_WORLD});
+    if (!root) return 0;
 
     // 4. Save the model with its normalizers, load it back as a user would, evaluate on the test set.
     const std::filesystem::path model_file = std::filesystem::path(out) / "mgno.h5";

@@ -52,9 +52,10 @@ struct Record {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // PETSc (and HDF5) shut down after the error below has been reported: the session outlives the try.
+  PetscSession session(&argc, &argv, "neurops_tune_sor: online tuning of the SOR parameter over a sequence\n");
   try {
     // 1. Options.
-    PetscSession session(&argc, &argv, "neurops_tune_sor: online tuning of the SOR parameter over a sequence\n");
     Options opt("SOR tuning", "tune_");
     const std::string files_option = opt.string("files", "", "comma-separated system files (.h5 or .bin), in order");
     const std::string family =

@@ -618,6 +618,7 @@ DeepOnetTrainingReport train_deeponet(DeepOnet<T>& model, const nn::OperatorTrip
   o.checkpoint_every = options.output_dir.empty() ? 0 : 1;
   o.eval_batch_size = train.cartesian ? 256 : 8192;
   o.verbose = options.verbose;
+  o.comm = options.comm;
   nn::Trainer<T> trainer(model, adam, nullptr, mse, o);
   trainer.set_metric(mse);
   Timer timer;

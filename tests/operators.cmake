@@ -21,6 +21,19 @@ if(NEUROPS_BUILD_EXAMPLES)
     neurops_add_saved_model_check(DRIVER_TEST example_mgno_darcy NAME ${model} DATA test_data_32.h5
       OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/example_mgno_darcy.out/mgno_darcy_output)
   endforeach()
+  # Under MPI the ranks train together and rank 0 alone writes: the files are whole and load.
+  neurops_add_example_test(NAME example_mgno_darcy_mpi PROGRAM mgno_darcy MPI_RANKS 2
+                           ARGS -mgno_grids 32 -mgno_train 16 -mgno_test 4 -mgno_epochs 1 -mgno_width 6 -mgno_layers 2
+                                -mgno_no_fno -mgno_out mgno_darcy_output)
+  set_tests_properties(example_mgno_darcy_mpi PROPERTIES LABELS "example;mpi")
+  neurops_add_saved_model_check(DRIVER_TEST example_mgno_darcy_mpi NAME mgno DATA test_data_32.h5
+    OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/example_mgno_darcy_mpi.out/mgno_darcy_output)
+  neurops_add_example_test(NAME example_deeponet_antiderivative_mpi PROGRAM deeponet_antiderivative MPI_RANKS 2
+                           ARGS -deeponet_train 300 -deeponet_test 20 -deeponet_iterations 100 -deeponet_display_every 50
+                                -deeponet_out deeponet_antiderivative_output)
+  set_tests_properties(example_deeponet_antiderivative_mpi PROPERTIES LABELS "example;mpi")
+  neurops_add_saved_model_check(DRIVER_TEST example_deeponet_antiderivative_mpi NAME deeponet
+    OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/example_deeponet_antiderivative_mpi.out/deeponet_antiderivative_output)
 endif()
 
 foreach(bench deeponet_train_step mgno_train_step)

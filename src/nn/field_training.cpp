@@ -41,6 +41,7 @@ FieldTrainingResult<T> train_field_operator(Model<T>& model, const FieldDataset<
   o.save_best = validation != nullptr;
   o.checkpoint_every = s.output_dir.empty() ? 0 : 1;
   o.verbose = s.verbose;
+  o.comm = s.comm;
   Trainer<T> trainer(model, adam, &schedule, *loss, o);
   trainer.set_normalizers(Normalizer<T>::unit_gaussian(train.inputs.view(), false),
                           Normalizer<T>::unit_gaussian(train.targets.view(), false));

@@ -92,6 +92,8 @@ void Optimizer<T>::load_state(const io::H5File& file, const std::string& group) 
     const std::string base = group + "/" + params_[i].name;
     NEUROPS_CHECK(file.exists(base), where << ": no state for parameter '" << params_[i].name << "'");
     steps.push_back(file.attr_int(base, "step"));
+    NEUROPS_CHECK(steps.back() >= 0 && steps.back() < (std::int64_t(1) << 40),
+                  where << ": step " << steps.back() << " of '" << params_[i].name << "' is outside [0, 2^40)");
     std::vector<Tensor<T>> buffers;
     for (const auto& name : state_names_) {
       const std::string ds = base + "/" + name;
@@ -101,9 +103,15 @@ void Optimizer<T>::load_state(const io::H5File& file, const std::string& group) 
                                                                     << "' has shape " << found << ", the parameter "
                                                                     << params_[i].param->value.shape());
       buffers.push_back(file.read<T>(ds));
+      NEUROPS_CHECK(buffers.back().vec().allFinite(),
+                    where << ": " << name << " of '" << params_[i].name << "' holds NaN or Inf values");
     }
     state.push_back(std::move(buffers));
   }
+  for (std::size_t g = 0; g < groups_.size(); ++g)
+    NEUROPS_CHECK(std::isfinite(lrs[g]) && lrs[g] >= 0 && std::isfinite(decays[g]) && std::isfinite(momenta[g]),
+                  where << ": parameter group " << g << " has learning rate " << lrs[g] << ", weight decay "
+                        << decays[g] << ", momentum " << momenta[g] << "; expected finite values, rate >= 0");
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     groups_[g].lr = lrs[g];
     groups_[g].weight_decay = decays[g];

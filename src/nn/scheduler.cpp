@@ -40,8 +40,13 @@ void LrScheduler<T>::load_state(const io::H5File& file, const std::string& group
   const auto base = file.attr_reals(group, "base_lrs");
   NEUROPS_CHECK(base.size() == base_lrs_.size(), where << ": state has " << base.size() << " parameter groups, the optimizer "
                                                        << base_lrs_.size());
+  const std::int64_t last = file.attr_int(group, "last_epoch");
+  NEUROPS_CHECK(last >= 0 && last < (std::int64_t(1) << 40), where << ": last_epoch " << last
+                                                                   << " is outside [0, 2^40)");
+  for (double b : base)
+    NEUROPS_CHECK(std::isfinite(b) && b >= 0, where << ": base learning rate " << b << " must be finite and >= 0");
   base_lrs_ = base;
-  last_epoch_ = file.attr_int(group, "last_epoch");
+  last_epoch_ = last;
   apply();
 }
 

@@ -235,6 +235,10 @@ BOOST_AUTO_TEST_CASE(inconsistent_training_state_is_refused) {
                                                          std::numeric_limits<float>::quiet_NaN()), true);
   });
   expect("NaN weights", {"lifting.weight", "NaN"});
+  corrupt([](io::H5File& f) { f.set_attr("/scheduler", "last_epoch", std::int64_t(-100)); });
+  expect("scheduler epoch", {"last_epoch -100"});
+  corrupt([](io::H5File& f) { f.set_attr("/optimizer/lifting.weight", "step", std::int64_t(1) << 62); });
+  expect("optimizer step", {"step 4611686018427387904", "lifting.weight"});
   corrupt([](io::H5File& f) { f.remove("/normalizers"); });
   expect("missing normalizers", {"/normalizers/input"});
 }

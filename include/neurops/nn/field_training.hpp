@@ -8,6 +8,8 @@
 //   auto result = nn::train_field_operator(model, train, nullptr, {.epochs = 20, .lr = 1e-3});
 //   neurops::save_model("mgno.h5", model, result.input_normalizer, result.output_normalizer);
 //   auto errors = nn::evaluate_field_operator(neurops::load_model<float>("mgno.h5"), test);
+#include <mpi.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -30,6 +32,7 @@ struct FieldTrainingSettings {
   std::uint64_t seed = 0;      // batch order
   std::filesystem::path output_dir;  // Trainer logs and checkpoints when set
   bool verbose = true;
+  MPI_Comm comm = MPI_COMM_NULL;     // data-parallel training over these ranks (null: this process)
 };
 
 template <class T>

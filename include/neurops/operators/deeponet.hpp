@@ -32,6 +32,8 @@
 // self-adjoint eigensolver, scaled by sqrt(eigenvalue)), kept as frozen parameters with the mean:
 //   G(u) = mean + (1/p) sum_i b_i(u) phi_i          (Cartesian form only, one output; the trunk
 //   input only fixes P, and its gradient is zero).
+#include <mpi.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -163,6 +165,7 @@ struct DeepOnetTrainingOptions {
   std::uint64_t seed = 0;
   std::filesystem::path output_dir;
   bool verbose = true;
+  MPI_Comm comm = MPI_COMM_NULL;  // data-parallel training over these ranks (null: this process)
 };
 
 struct DeepOnetTrainingReport {
