@@ -1,5 +1,6 @@
 neurops_add_test(NAME test_core SOURCES core/test_tensor.cpp core/test_random.cpp core/test_petsc.cpp LABELS unit)
-neurops_add_test(NAME test_io SOURCES io/test_hdf5.cpp io/test_xdmf_png.cpp io/test_bad_input.cpp LABELS unit)
+neurops_add_test(NAME test_io SOURCES io/test_hdf5.cpp io/test_xdmf_png.cpp io/test_bad_input.cpp io/test_reliability.cpp
+                 LABELS unit)
 
 # h5py (Debian's python3-h5py, installed by scripts/install-deps.sh) reads what neurops writes.
 find_program(NEUROPS_SYSTEM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
