@@ -123,6 +123,35 @@ H5Id link_create_plist() {
   return lcpl;
 }
 
+// Fletcher32 cannot see a chunk zeroed together with its checksum (the checksum of zeros is zero),
+// and small datasets are single small chunks a zeroed disk block covers whole. Datasets written in
+// one piece therefore also carry a 64-bit FNV-1a hash of their bytes, checked when read whole.
+constexpr const char* kChecksumAttribute = "neurops_fnv1a64";
+
+std::int64_t fnv1a(const void* data, std::size_t bytes) {
+  std::uint64_t h = 14695981039346656037ull;
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < bytes; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  return static_cast<std::int64_t>(h);
+}
+
+void write_checksum(hid_t ds, std::int64_t h, const std::string& where) {
+  H5Id space(H5Screate(H5S_SCALAR));
+  H5Id a(H5Acreate2(ds, kChecksumAttribute, H5T_NATIVE_INT64, space, H5P_DEFAULT, H5P_DEFAULT));
+  NEUROPS_CHECK(a.valid() && H5Awrite(a, H5T_NATIVE_INT64, &h) >= 0,
+                "cannot write the checksum of dataset " << where << hdf5_reason());
+}
+
+/// Compares the data just read whole with the stored hash (when there is one).
+void verify_checksum(hid_t ds, const void* data, std::size_t bytes, const std::string& where) {
+  if (H5Aexists(ds, kChecksumAttribute) <= 0) return;
+  H5Id a(H5Aopen(ds, kChecksumAttribute, H5P_DEFAULT));
+  std::int64_t stored = 0;
+  NEUROPS_CHECK(a.valid() && H5Aread(a, H5T_NATIVE_INT64, &stored) >= 0,
+                "cannot read the checksum of dataset " << where << hdf5_reason());
+  NEUROPS_CHECK(stored == fnv1a(data, bytes), "dataset " << where << ": checksum mismatch: the data are corrupt");
+}
+
 }  // namespace
 
 namespace {
@@ -254,11 +283,12 @@ H5File H5File::create(const fs::path& path, bool atomic) {
                 "cannot create '" << path.string() << "': directory '" << parent.string() << "' is not writable");
   const fs::path target = atomic ? temporary_path(path) : path;
   f.temp_path_ = atomic ? target : fs::path();
-  // The HDF5 1.8 object formats carry checksums on the superblock, object headers and attributes, so a
-  // flipped byte in the metadata (a shape, a type, an attribute) is a read error like one in the data
-  // (Fletcher32), not a silently different file. Every reader since HDF5 1.8 (2008) opens them.
+  // The HDF5 1.10 file format carries checksums on all its metadata (superblock, object headers,
+  // attributes, and the chunk indexes: the 1.8 format's v1 B-tree had none, and a flipped byte in one
+  // moved intact, checksummed chunks to other rows), so corrupted metadata is a read error like
+  // corrupted data (Fletcher32). Readers need HDF5 >= 1.10 (2016): h5py, PETSc, ParaView all have it.
   H5Id fapl(H5Pcreate(H5P_FILE_ACCESS));
-  NEUROPS_CHECK(fapl.valid() && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) >= 0,
+  NEUROPS_CHECK(fapl.valid() && H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_LATEST) >= 0,
                 "cannot set the file format of '" << path.string() << "'" << hdf5_reason());
   f.file_ = H5Id(H5Fcreate(target.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
   if (!f.file_.valid()) {
@@ -437,9 +467,11 @@ void H5File::write(const std::string& dataset, TensorView<const T> t, bool overw
   H5Id dcpl = checksummed_layout(dims, sizeof(T), where(dataset));
   H5Id ds(H5Dcreate2(file_, dataset.c_str(), native_type<T>(), space, lcpl, dcpl, H5P_DEFAULT));
   NEUROPS_CHECK(ds.valid(), "cannot create dataset " << where(dataset) << hdf5_reason());
-  if (t.numel() > 0)
+  if (t.numel() > 0) {
     NEUROPS_CHECK(H5Dwrite(ds, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data()) >= 0,
                   "cannot write dataset " << where(dataset) << hdf5_reason());
+    write_checksum(ds, fnv1a(t.data(), sizeof(T) * static_cast<std::size_t>(t.numel())), where(dataset));
+  }
   // Closing writes the dataset's cached chunks: on a full disk this is where the write fails.
   ds.close("dataset " + where(dataset));
 }
@@ -457,9 +489,12 @@ Tensor<T> H5File::read(const std::string& dataset) const {
   const Shape shape = space_shape(space);
   NEUROPS_CHECK(shape.rank() >= 1, "dataset " << where(dataset) << ": expected an array, found a scalar");
   Tensor<T> t = Tensor<T>::uninitialized(shape);
-  if (t.numel() > 0)
+  if (t.numel() > 0) {
     NEUROPS_CHECK(H5Dread(ds, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data()) >= 0,
                   "cannot read dataset " << where(dataset) << ": data corrupt or truncated" << hdf5_reason());
+    // The hash is of the stored bytes: comparable when they were read without conversion.
+    if (found == want) verify_checksum(ds, t.data(), sizeof(T) * static_cast<std::size_t>(t.numel()), where(dataset));
+  }
   return t;
 }
 
@@ -520,6 +555,9 @@ void H5File::write_rows(const std::string& dataset, index_t begin, TensorView<co
     NEUROPS_CHECK(H5Dset_extent(ds, dims.data()) >= 0,
                   "cannot extend dataset " << where(dataset) << " (is it extendable?)" << hdf5_reason());
   }
+  // Rows written into a dataset made in one piece change its bytes: its hash no longer applies.
+  if (H5Aexists(ds, kChecksumAttribute) > 0)
+    NEUROPS_CHECK(H5Adelete(ds, kChecksumAttribute) >= 0, "cannot update dataset " << where(dataset) << hdf5_reason());
   H5Id fspace(H5Dget_space(ds));
   std::vector<hsize_t> start(dims.size(), 0), count = to_hsize(samples.shape());
   start[0] = static_cast<hsize_t>(begin);
@@ -560,6 +598,8 @@ Tensor<T> H5File::read_rows(const std::string& dataset, index_t begin, index_t c
   H5Id mspace(H5Screate_simple(static_cast<int>(cnt.size()), cnt.data(), nullptr));
   NEUROPS_CHECK(H5Dread(ds, native_type<T>(), mspace, fspace, H5P_DEFAULT, out.data()) >= 0,
                 "cannot read rows of " << where(dataset) << ": data corrupt or truncated" << hdf5_reason());
+  if (found == dtype_of<T>() && begin == 0 && count == cur[0])
+    verify_checksum(ds, out.data(), sizeof(T) * static_cast<std::size_t>(out.numel()), where(dataset));
   return out;
 }
 
@@ -629,7 +669,7 @@ std::vector<std::string> H5File::attrs(const std::string& object) const {
     const ssize_t len = H5Aget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
     std::string n(static_cast<std::size_t>(len), '\0');
     H5Aget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, i, n.data(), static_cast<std::size_t>(len) + 1, H5P_DEFAULT);
-    names.push_back(n);
+    if (n != kChecksumAttribute) names.push_back(n);  // the library's own bookkeeping, not the user's
   }
   return names;
 }

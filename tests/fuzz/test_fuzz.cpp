@@ -11,7 +11,12 @@
 // Seconds long by default. More variants: NEUROPS_FUZZ_VARIANTS=<byte-level variants per file type>
 // (default 60), NEUROPS_FUZZ_SEED=<seed> (default 1), or the same as arguments after "--":
 //   test_fuzz -- --variants 2000 --seed 7
+// NEUROPS_FUZZ_VERBOSE=1 prints each variant before it is read (the last line names a crasher);
+// NEUROPS_FUZZ_ONLY=<file type> runs one type (fields, triples, system-hdf5, system-binary, checkpoint-fno).
 #define BOOST_TEST_MODULE neurops_fuzz
+#include <signal.h>
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -76,14 +81,38 @@ struct Tally {
   long variants = 0, clean_errors = 0, accepted_correct = 0, garbage = 0, other_exceptions = 0, unnamed = 0;
   std::vector<std::string> examples;  // of every problem, for the log
   void note(const std::string& s) {
+    if (std::getenv("NEUROPS_FUZZ_VERBOSE")) std::printf("  -> %s\n", s.c_str());
     if (examples.size() < 12) examples.push_back(s);
   }
 };
+
+// A reader that hangs on a variant must not hang the suite: each variant gets kVariantSeconds, then
+// the process says which variant it was and exits with status 3 (the test fails).
+constexpr unsigned kVariantSeconds = 60;
+char g_current_variant[512] = {0};
+extern "C" void on_variant_timeout(int) {
+  const char prefix[] = "\nfuzz: HANG (no answer within the time limit) on ";
+  (void)!::write(2, prefix, sizeof prefix - 1);
+  (void)!::write(2, g_current_variant, std::strlen(g_current_variant));
+  (void)!::write(2, "\n", 1);
+  ::_exit(3);
+}
 
 /// Runs one variant through the target's reader and files the outcome. `valid_edit`: the variant may
 /// be a valid file with other contents (a reshaped dataset), then reading it faithfully is correct.
 void judge(const Target& t, const fs::path& variant, const std::string& what, Tally& tally, bool valid_edit = false) {
   ++tally.variants;
+  static const bool verbose = std::getenv("NEUROPS_FUZZ_VERBOSE") != nullptr;
+  if (verbose) {  // the last line before a crash names the variant that caused it
+    std::printf("%s %s\n", t.kind.c_str(), what.c_str());
+    std::fflush(stdout);
+  }
+  std::snprintf(g_current_variant, sizeof g_current_variant, "%s %s", t.kind.c_str(), what.c_str());
+  ::signal(SIGALRM, on_variant_timeout);
+  ::alarm(kVariantSeconds);
+  struct Disarm {
+    ~Disarm() { ::alarm(0); }
+  } disarm;
   try {
     if (t.load_equals_original(variant) || (valid_edit && t.load_equals_file && t.load_equals_file(variant))) {
       ++tally.accepted_correct;
@@ -124,8 +153,12 @@ void byte_variants(const Target& t, long count, std::uint64_t seed, Tally& tally
       }
       case 1: {
         const std::size_t flips = 1 + uniform(8);
-        for (std::size_t k = 0; k < flips; ++k) b[uniform(b.size())] ^= char(1 + uniform(255));
-        what = std::to_string(flips) + " bytes flipped";
+        what = std::to_string(flips) + " bytes flipped at";
+        for (std::size_t k = 0; k < flips; ++k) {
+          const std::size_t at = uniform(b.size());
+          b[at] ^= char(1 + uniform(255));
+          what += " " + std::to_string(at);
+        }
         break;
       }
       default: {
@@ -366,6 +399,8 @@ BOOST_AUTO_TEST_CASE(corrupted_files_give_clean_errors_or_correct_data) {
               "garbage", "other exc.", "unnamed");
   for (std::size_t k = 0; k < targets.size(); ++k) {
     const Target& t = targets[k];
+    const char* only = std::getenv("NEUROPS_FUZZ_ONLY");  // one file type, e.g. checkpoint-fno
+    if (only && *only && t.kind != only) continue;
     BOOST_TEST_REQUIRE(t.load_equals_original(t.good));  // the oracle accepts the good file
     Tally tally;
     byte_variants(t, per_type, seed * 1000 + k, tally);
