@@ -10,10 +10,12 @@
 //        antiderivative, ode, pendulum, diffusion_reaction
 //                            the DeepONet operators with RBF-GRF inputs at 100 sensors
 //   2. datasets (N, C, spatial...) created extendable and appended chunk by chunk, with every parameter,
-//      seed and solver tolerance as attributes and a `completed` counter updated after each chunk
+//      seed and solver tolerance as attributes and a `completed` counter updated after each chunk's
+//      rows are on disk (flushed and checked: a full disk is an error naming the file, never zeros)
 //   3. exact resumption: sample i is drawn from Rng::stream(seed, i) alone, so a run interrupted after
 //      any chunk continues with -resume and gives the same file bit for bit; an existing file is
-//      refused unless -resume or -overwrite is given
+//      refused unless -resume or -overwrite is given, and so is one whose datasets hold fewer rows
+//      than its counter says
 //   4. an XDMF + PNG preview of the first sample and a table of results
 //
 // Sample runs:
@@ -28,6 +30,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <sstream>
@@ -42,6 +45,9 @@ using namespace neurops;
 namespace fs = std::filesystem;
 
 namespace {
+
+// Sample counts beyond this are typos (2^40 samples of one double each is 8 TiB), not runs.
+constexpr std::int64_t kMaxSamples = std::int64_t(1) << 40;
 
 struct DatasetSpec {
   std::string name;
@@ -62,7 +68,8 @@ class Parameters {
       std::visit(
           [&os](const auto& v) {
             using V = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<V, std::vector<double>> || std::is_same_v<V, std::vector<std::int64_t>>) {
+            if constexpr (std::is_same_v<V, std::vector<double>> || std::is_same_v<V, std::vector<std::int64_t>> ||
+                          std::is_same_v<V, std::vector<std::string>>) {
               for (std::size_t i = 0; i < v.size(); ++i) os << (i ? "," : "") << v[i];
             } else {
               os << v;
@@ -118,7 +125,7 @@ class DarcyGenerator final : public SampleGenerator {
  public:
   DarcyGenerator(std::uint64_t seed) : seed_(seed) {
     Options opt("Darcy flow data (-problem darcy)", "darcy_");
-    n_ = opt.integer("n", 65, "grid nodes per side, boundary included (FNO: 85, 141, 211, 421)");
+    n_ = opt.integer("n", 65, "grid nodes per side, boundary included (FNO: 85, 141, 211, 421)", 3, 1 << 15);
     coefficient_ = opt.choice("coefficient", "threshold", {"threshold", "lognormal"},
                               "coefficient: thresholded GRF (high where GRF >= 0, low elsewhere) or exp(GRF)");
     alpha_ = opt.real("alpha", 2.0, "GRF exponent alpha of (-Laplacian + tau^2)^(-alpha)");
@@ -128,6 +135,8 @@ class DarcyGenerator final : public SampleGenerator {
     face_ = opt.choice("face_average", "harmonic", {"harmonic", "arithmetic"}, "face value of a between two nodes");
     rtol_ = opt.real("rtol", 1e-10, "KSP relative tolerance (also -darcy_ksp_rtol)");
     if (opt.help_requested()) return;
+    NEUROPS_CHECK(tau_ > 0, "option -darcy_tau: expected an inverse length scale > 0, found " << tau_);
+    NEUROPS_CHECK(alpha_ > 1, "option -darcy_alpha: expected alpha > 1 (a 2-D GRF needs it), found " << alpha_);
     NEUROPS_CHECK(rtol_ > 0, "option -darcy_rtol: expected a tolerance > 0, found " << rtol_);
     NEUROPS_CHECK(high_ > 0 && low_ > 0, "options -darcy_high/-darcy_low: expected positive values, found "
                                              << high_ << ", " << low_);
@@ -213,6 +222,8 @@ class NavierStokesGenerator final : public SampleGenerator {
     tau_ = opt.real("tau", 7.0, "initial-vorticity GRF tau");
     s_.threads = int(opt.integer("threads", 0, "OpenMP/FFTW threads (0: OMP_NUM_THREADS from 256^2 up, 1 below)"));
     if (opt.help_requested()) return;
+    NEUROPS_CHECK(tau_ > 0, "option -ns_tau: expected an inverse length scale > 0, found " << tau_);
+    NEUROPS_CHECK(alpha_ > 1, "option -ns_alpha: expected alpha > 1 (a 2-D GRF needs it), found " << alpha_);
     NEUROPS_CHECK(s_.viscosity > 0, "option -ns_viscosity: expected a viscosity > 0, found " << s_.viscosity);
     NEUROPS_CHECK(s_.dt > 0, "option -ns_dt: expected a time step > 0, found " << s_.dt);
     NEUROPS_CHECK(!times_.empty(), "option -ns_times: expected at least one snapshot time");
@@ -313,13 +324,19 @@ class DeepOnetGenerator final : public SampleGenerator {
     s.length_scale = opt.real("length_scale", 0.2, "RBF-GRF length scale");
     s.grf_points = opt.integer("grf_points", 1000, "points of the Cholesky GRF sampler");
     s.T = opt.real("T", 1.0, "time interval of the ODEs");
-    s.query_points = opt.integer("queries", 0, "random query points per sample (0: 1 for ODEs, 100 for diffusion-reaction)");
+    s.query_points = opt.integer("queries", 0, "random query points per sample (0: 1 for ODEs, 100 for diffusion-reaction)",
+                                 0, 1 << 24);
     s.rk45.rtol = opt.real("rtol", 1e-8, "RK45 relative tolerance");
     s.rk45.atol = opt.real("atol", 1e-10, "RK45 absolute tolerance");
     s.diffusion = opt.real("diffusion", 0.01, "diffusion-reaction D");
     s.reaction = opt.real("reaction", 0.01, "diffusion-reaction k");
     s.time_levels = opt.integer("time_levels", 100, "diffusion-reaction Nt");
     if (opt.help_requested()) return;
+    NEUROPS_CHECK(s.sensors >= 2, "option -deeponet_sensors: expected at least 2 sensors, found " << s.sensors);
+    NEUROPS_CHECK(s.grf_points >= 2, "option -deeponet_grf_points: expected at least 2 points, found " << s.grf_points);
+    NEUROPS_CHECK(s.length_scale > 0, "option -deeponet_length_scale: expected a length > 0, found " << s.length_scale);
+    NEUROPS_CHECK(s.T > 0, "option -deeponet_T: expected a time interval > 0, found " << s.T);
+    NEUROPS_CHECK(s.time_levels >= 2, "option -deeponet_time_levels: expected at least 2, found " << s.time_levels);
     NEUROPS_CHECK(s.rk45.rtol > 0, "option -deeponet_rtol: expected a tolerance > 0, found " << s.rk45.rtol);
     NEUROPS_CHECK(s.rk45.atol > 0, "option -deeponet_atol: expected a tolerance > 0, found " << s.rk45.atol);
     data_ = std::make_unique<pde::DeepOnetData>(problem, s);
@@ -390,6 +407,25 @@ class DeepOnetGenerator final : public SampleGenerator {
   Parameters params_;
 };
 
+/// Before resuming: every dataset must hold samples of the expected shape and at least `counted`
+/// rows. Fewer rows than the counter means the counter was written before its rows reached the disk
+/// (a crash during a flush); resuming would pad with zeros, so it is refused, naming both numbers.
+void check_extents(const io::H5File& file, const fs::path& path, const std::vector<DatasetSpec>& specs,
+                   index_t counted) {
+  for (const auto& d : specs) {
+    const std::string name = "/" + d.name;
+    NEUROPS_CHECK(file.is_dataset(name), "cannot resume " << path << ": dataset " << name << " is missing");
+    const Shape shape = file.shape(name);
+    NEUROPS_CHECK(shape.rank() >= 1 && shape.tail(1) == d.sample_shape,
+                  "cannot resume " << path << ": dataset " << name << " has shape " << shape
+                                   << ", expected samples of shape " << d.sample_shape);
+    NEUROPS_CHECK(shape[0] >= counted, "cannot resume " << path << ": counter /completed = " << counted
+                                                        << " but dataset " << name << " holds only " << shape[0]
+                                                        << " rows; the file is inconsistent (interrupted flush?), "
+                                                           "regenerate it with -overwrite");
+  }
+}
+
 /// Rank 0 decides; every rank gets the decision or the error message.
 template <class F>
 std::int64_t on_rank0(int rank, F&& f) {
@@ -425,11 +461,14 @@ int main(int argc, char** argv) {
     const std::string problem = opt.choice(
         "problem", "darcy", {"darcy", "navier_stokes", "antiderivative", "ode", "pendulum", "diffusion_reaction"},
         "data set to generate");
-    const index_t samples = opt.integer("samples", 100, "total number of samples in the file");
-    const auto seed = static_cast<std::uint64_t>(opt.integer("seed", 0, "random seed; sample i uses Rng::stream(seed, i)"));
+    const index_t samples = opt.integer("samples", 100, "total number of samples in the file", 1, kMaxSamples);
+    const auto seed = static_cast<std::uint64_t>(opt.integer("seed", 0, "random seed; sample i uses Rng::stream(seed, i)", 0,
+                                                             std::numeric_limits<std::int64_t>::max()));
     const std::string out = opt.string("out", "", "output HDF5 file (default <problem>.h5)");
-    const index_t chunk = opt.integer("chunk", 0, "samples per appended chunk (0: about 1% of the total, at least 1)");
-    const index_t max_new = opt.integer("max_new_samples", -1, "stop after this many new samples (-1: no limit)");
+    const index_t chunk = opt.integer("chunk", 0, "samples per appended chunk (0: about 1% of the total, at least 1)", 0,
+                                     kMaxSamples);
+    const index_t max_new = opt.integer("max_new_samples", -1, "stop after this many new samples (-1: no limit)", -1,
+                                       kMaxSamples);
     const bool resume = opt.flag("resume", false, "continue an existing file where it stopped");
     const bool overwrite = opt.flag("overwrite", false, "replace an existing file");
     const bool preview = opt.flag("preview", true, "write <out>.xdmf and PNG previews of the first sample");
@@ -464,15 +503,11 @@ int main(int argc, char** argv) {
                                        << " seed=" << file.attr_int("/", "seed") << "\n  options: "
                                        << gen->parameters().canonical() << " seed=" << seed);
         const index_t done = file.attr_int("/", "completed");
-        NEUROPS_CHECK(done <= samples, "cannot resume " << path << ": it holds " << done << " samples, more than -samples "
-                                                        << samples);
+        NEUROPS_CHECK(done >= 0 && done <= samples, "cannot resume " << path << ": its counter /completed says " << done
+                                                                     << " samples, expected 0 to -samples " << samples);
+        check_extents(file, path, specs, done);
         // Rows past the counter (a chunk written but not counted) are dropped and generated again.
-        for (const auto& d : specs) {
-          NEUROPS_CHECK(file.shape("/" + d.name).tail(1) == d.sample_shape,
-                        "cannot resume " << path << ": dataset /" << d.name << " has samples of shape "
-                                         << file.shape("/" + d.name).tail(1) << ", expected " << d.sample_shape);
-          file.resize_rows("/" + d.name, done);
-        }
+        for (const auto& d : specs) file.resize_rows("/" + d.name, done);
         file.set_attr("/", "samples", std::int64_t(samples));
         file.commit();
         return done;
@@ -506,7 +541,10 @@ int main(int argc, char** argv) {
       }
       gen->generate_chunk(first, count, rows);
       if (rank == 0) {
+        // The rows reach the disk (checked) before the counter that vouches for them: a crash or a full
+        // disk in between leaves uncounted rows, which -resume drops, never a counter ahead of the data.
         for (std::size_t k = 0; k < specs.size(); ++k) file->append<double>("/" + specs[k].name, rows[k]);
+        file->flush();
         file->set_attr("/", "completed", std::int64_t(first + count));
         file->flush();
       }

@@ -3,6 +3,7 @@
 #include <Eigen/Dense>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <sstream>
 
 #include "neurops/core/progress.hpp"
@@ -63,9 +64,22 @@ LocalCsr::LocalCsr(Mat A) {
                   << type << "'; convert it with MatConvert(A, MATAIJ, ...) first");
   }
   PetscBool done = PETSC_FALSE;
-  NEUROPS_PETSC(MatGetRowIJ(block_, 0, PETSC_FALSE, PETSC_FALSE, &n_, &ia_, &ja_, &done));
+  NEUROPS_PETSC(MatGetRowIJ(block_, 0, PETSC_FALSE, PETSC_FALSE, &n_, &ia_, &borrowed_ja_, &done));
   NEUROPS_CHECK(done, "SOR kernels: MatGetRowIJ could not expose the CSR arrays of the " << type << " matrix");
-  NEUROPS_PETSC(MatSeqAIJGetArrayRead(block_, &a_));
+  NEUROPS_PETSC(MatSeqAIJGetArrayRead(block_, &borrowed_a_));
+  ja_ = borrowed_ja_;
+  a_ = borrowed_a_;
+  // The sweeps take the entries left of the diagonal as L and those right of it as U, so each row's
+  // columns must be increasing. MatSetValues keeps them so, but MatLoad takes a file's order as it is:
+  // a file with decreasing columns made SOR diverge. Such rows are sorted into a private copy.
+  if (!rows_sorted()) {
+    try {
+      sort_rows();
+    } catch (...) {
+      release();
+      throw;
+    }
+  }
   diag_.assign(static_cast<std::size_t>(n_), -1);
   for (PetscInt i = 0; i < n_; ++i) {
     for (PetscInt k = ia_[i]; k < ia_[i + 1]; ++k)
@@ -84,15 +98,44 @@ LocalCsr::LocalCsr(Mat A) {
     inv_diag_[static_cast<std::size_t>(i)] = 1.0 / a_[diag_[static_cast<std::size_t>(i)]];
 }
 
+bool LocalCsr::rows_sorted() const {
+  for (PetscInt i = 0; i < n_; ++i)
+    for (PetscInt k = ia_[i] + 1; k < ia_[i + 1]; ++k)
+      if (ja_[k - 1] >= ja_[k]) return false;
+  return true;
+}
+
+void LocalCsr::sort_rows() {
+  const auto nnz = static_cast<std::size_t>(ia_[n_]);
+  sorted_ja_.resize(nnz);
+  sorted_a_.resize(nnz);
+  std::vector<PetscInt> order;
+  for (PetscInt i = 0; i < n_; ++i) {
+    order.resize(static_cast<std::size_t>(ia_[i + 1] - ia_[i]));
+    std::iota(order.begin(), order.end(), ia_[i]);
+    std::stable_sort(order.begin(), order.end(), [&](PetscInt x, PetscInt y) { return ja_[x] < ja_[y]; });
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      const auto dst = static_cast<std::size_t>(ia_[i]) + k;
+      sorted_ja_[dst] = ja_[order[k]];
+      sorted_a_[dst] = a_[order[k]];
+      NEUROPS_CHECK(k == 0 || sorted_ja_[dst - 1] != sorted_ja_[dst],
+                    "SOR kernels: local row " << i << " holds column " << sorted_ja_[dst] << " twice");
+    }
+  }
+  // The borrowed arrays stay borrowed (release() returns them); the sweeps read the sorted copies.
+  ja_ = sorted_ja_.data();
+  a_ = sorted_a_.data();
+}
+
 LocalCsr::~LocalCsr() { release(); }
 
 void LocalCsr::release() noexcept {
   if (!block_) return;
-  if (a_) (void)MatSeqAIJRestoreArrayRead(block_, &a_);
+  if (borrowed_a_) (void)MatSeqAIJRestoreArrayRead(block_, &borrowed_a_);
   PetscBool done = PETSC_FALSE;
-  if (ia_) (void)MatRestoreRowIJ(block_, 0, PETSC_FALSE, PETSC_FALSE, &n_, &ia_, &ja_, &done);
-  a_ = nullptr;
-  ia_ = ja_ = nullptr;
+  if (ia_) (void)MatRestoreRowIJ(block_, 0, PETSC_FALSE, PETSC_FALSE, &n_, &ia_, &borrowed_ja_, &done);
+  a_ = borrowed_a_ = nullptr;
+  ia_ = ja_ = borrowed_ja_ = nullptr;
   block_ = nullptr;
 }
 
@@ -101,7 +144,7 @@ void LocalCsr::forward_solve(double omega, const PetscScalar* r, PetscScalar* z)
     const PetscInt d = diag_[static_cast<std::size_t>(i)];
     PetscScalar s = r[i];
     for (PetscInt k = ia_[i]; k < d; ++k) s -= a_[k] * z[ja_[k]];
-    // Columns of an assembled AIJ row are sorted; entries left of the diagonal are the L part.
+    // Columns are sorted (by PETSc or by sort_rows()): entries left of the diagonal are the L part.
     z[i] = s * (omega * inv_diag_[static_cast<std::size_t>(i)]);
   }
 }

@@ -1,5 +1,6 @@
 neurops_add_test(NAME test_core SOURCES core/test_tensor.cpp core/test_random.cpp core/test_petsc.cpp LABELS unit)
-neurops_add_test(NAME test_io SOURCES io/test_hdf5.cpp io/test_xdmf_png.cpp io/test_bad_input.cpp LABELS unit)
+neurops_add_test(NAME test_io SOURCES io/test_hdf5.cpp io/test_xdmf_png.cpp io/test_bad_input.cpp io/test_reliability.cpp
+                 LABELS unit)
 
 # Install into a temporary prefix, then configure, build and run an external consumer against it;
 # with the examples built, the consumer also loads the trained models of three drivers and predicts.

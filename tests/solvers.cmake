@@ -1,7 +1,7 @@
 # solvers/ and pde/linear_systems: SOR/SSOR-PCG, bandit tuners, the sorbandit PC, system files.
 neurops_add_test(NAME test_solvers
                  SOURCES solvers/fixture.cpp solvers/test_linear_systems.cpp solvers/test_sor.cpp
-                         solvers/test_bandits.cpp solvers/test_petsc_types.cpp
+                         solvers/test_bandits.cpp solvers/test_petsc_types.cpp solvers/test_system_files.cpp
                  LABELS unit)
 neurops_add_test(NAME test_solvers_mpi SOURCES solvers/fixture.cpp solvers/test_parallel.cpp LABELS unit mpi
                  MPI_RANKS 2)
@@ -61,7 +61,7 @@ if(NEUROPS_BUILD_EXAMPLES)
 endif()
 
 # Benchmark smoke run (the full run: build/bench/sor_heat).
-if(TARGET bench_sor_heat)
+if(TARGET bench_sor_heat)  # not built with NEUROPS_BUILD_BENCH=OFF (the sanitizer build)
   add_test(NAME bench_sor_heat_smoke COMMAND bench_sor_heat -bench_smoke)
   set_tests_properties(bench_sor_heat_smoke PROPERTIES LABELS bench ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
 endif()

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "neurops/core/error.hpp"
+#include "neurops/io/hdf5.hpp"  // temporary_path
 
 namespace neurops::io::detail {
 
@@ -78,7 +79,7 @@ void write_png(const fs::path& path, const Canvas& img, const char* what) {
   std::error_code ec;
   NEUROPS_CHECK(fs::is_directory(parent, ec), "cannot write " << what << " '" << path.string() << "': directory '"
                                                               << parent.string() << "' does not exist");
-  const fs::path tmp = parent / ("." + path.filename().string() + ".tmp-" + std::to_string(getpid()));
+  const fs::path tmp = temporary_path(path);
   FILE* fp = std::fopen(tmp.c_str(), "wb");
   NEUROPS_CHECK(fp, "cannot write " << what << " '" << path.string() << "': directory '" << parent.string()
                                     << "' is not writable");

@@ -2,7 +2,13 @@
 
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <system_error>
 
@@ -45,6 +51,7 @@ std::string hdf5_reason() {
   std::string s;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_error, &s);
   H5Eclear2(H5E_DEFAULT);
+  std::replace(s.begin(), s.end(), '\n', ' ');  // write errors span lines: keep one message one line
   return s.empty() ? std::string() : " (HDF5: " + s + ")";
 }
 
@@ -88,28 +95,129 @@ DType classify(hid_t type) {
 
 bool is_real(DType t) { return t == DType::float32 || t == DType::float64; }
 
+/// Creation properties for a whole-tensor dataset: chunked (chunks of at most ~1 MiB, shrinking the
+/// leading axes first) with HDF5's Fletcher32 checksum, so flipped bytes inside the data are a read
+/// error instead of silently wrong numbers. Empty and scalar datasets cannot be chunked and stay
+/// contiguous (they hold no data to corrupt).
+H5Id checksummed_layout(const std::vector<hsize_t>& dims, std::size_t element_size, const std::string& where) {
+  H5Id dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  const bool empty = dims.empty() || std::find(dims.begin(), dims.end(), hsize_t(0)) != dims.end();
+  if (empty) return dcpl;
+  std::vector<hsize_t> chunk = dims;
+  const hsize_t target = hsize_t(1) << 20;
+  auto bytes = [&] {
+    hsize_t b = element_size;
+    for (hsize_t c : chunk) b *= c;
+    return b;
+  };
+  for (std::size_t i = 0; i < chunk.size() && bytes() > target; ++i)
+    chunk[i] = std::max<hsize_t>(1, chunk[i] * target / bytes());
+  NEUROPS_CHECK(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()) >= 0 && H5Pset_fletcher32(dcpl) >= 0,
+                "cannot set the chunked, checksummed layout of " << where << hdf5_reason());
+  return dcpl;
+}
+
 H5Id link_create_plist() {
   H5Id lcpl(H5Pcreate(H5P_LINK_CREATE));
   H5Pset_create_intermediate_group(lcpl, 1);
   return lcpl;
 }
 
+// Fletcher32 cannot see a chunk zeroed together with its checksum (the checksum of zeros is zero),
+// and small datasets are single small chunks a zeroed disk block covers whole. Datasets written in
+// one piece therefore also carry a 64-bit FNV-1a hash of their bytes, checked when read whole.
+constexpr const char* kChecksumAttribute = "neurops_fnv1a64";
+
+std::int64_t fnv1a(const void* data, std::size_t bytes) {
+  std::uint64_t h = 14695981039346656037ull;
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < bytes; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  return static_cast<std::int64_t>(h);
+}
+
+void write_checksum(hid_t ds, std::int64_t h, const std::string& where) {
+  H5Id space(H5Screate(H5S_SCALAR));
+  H5Id a(H5Acreate2(ds, kChecksumAttribute, H5T_NATIVE_INT64, space, H5P_DEFAULT, H5P_DEFAULT));
+  NEUROPS_CHECK(a.valid() && H5Awrite(a, H5T_NATIVE_INT64, &h) >= 0,
+                "cannot write the checksum of dataset " << where << hdf5_reason());
+}
+
+/// Compares the data just read whole with the stored hash (when there is one).
+void verify_checksum(hid_t ds, const void* data, std::size_t bytes, const std::string& where) {
+  if (H5Aexists(ds, kChecksumAttribute) <= 0) return;
+  H5Id a(H5Aopen(ds, kChecksumAttribute, H5P_DEFAULT));
+  std::int64_t stored = 0;
+  NEUROPS_CHECK(a.valid() && H5Aread(a, H5T_NATIVE_INT64, &stored) >= 0,
+                "cannot read the checksum of dataset " << where << hdf5_reason());
+  NEUROPS_CHECK(stored == fnv1a(data, bytes), "dataset " << where << ": checksum mismatch: the data are corrupt");
+}
+
 }  // namespace
 
-void H5Id::reset() noexcept {
-  if (id_ < 0) return;
+namespace {
+std::atomic<long> g_failed_closes{0};
+
+/// "file.h5" or "file.h5:/object" for an identifier, for messages ("" when HDF5 cannot tell).
+std::string object_name(hid_t id) {
+  std::string out;
+  ssize_t len = H5Fget_name(id, nullptr, 0);
+  if (len > 0) {
+    out.assign(static_cast<std::size_t>(len), '\0');
+    H5Fget_name(id, out.data(), static_cast<std::size_t>(len) + 1);
+  }
+  len = H5Iget_type(id) == H5I_FILE ? 0 : H5Iget_name(id, nullptr, 0);
+  if (len > 0) {
+    std::string obj(static_cast<std::size_t>(len), '\0');
+    H5Iget_name(id, obj.data(), static_cast<std::size_t>(len) + 1);
+    out += ":" + obj;
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return out;
+}
+}  // namespace
+
+herr_t H5Id::release() noexcept {
+  if (id_ < 0) return 0;
+  herr_t st = 0;
   switch (H5Iget_type(id_)) {
-    case H5I_FILE: H5Fclose(id_); break;
-    case H5I_GROUP: H5Gclose(id_); break;
-    case H5I_DATASET: H5Dclose(id_); break;
-    case H5I_DATASPACE: H5Sclose(id_); break;
-    case H5I_ATTR: H5Aclose(id_); break;
-    case H5I_DATATYPE: H5Tclose(id_); break;
-    case H5I_GENPROP_LST: H5Pclose(id_); break;
+    case H5I_FILE: st = H5Fclose(id_); break;
+    case H5I_GROUP: st = H5Gclose(id_); break;
+    case H5I_DATASET: st = H5Dclose(id_); break;
+    case H5I_DATASPACE: st = H5Sclose(id_); break;
+    case H5I_ATTR: st = H5Aclose(id_); break;
+    case H5I_DATATYPE: st = H5Tclose(id_); break;
+    case H5I_GENPROP_LST: st = H5Pclose(id_); break;
     default: break;
   }
   id_ = H5I_INVALID_HID;
+  return st;
 }
+
+void H5Id::reset() noexcept {
+  if (id_ < 0) return;
+  // Files and datasets write cached data when closed; the name is taken now, while the id is valid.
+  const H5I_type_t type = H5Iget_type(id_);
+  const bool writes = type == H5I_FILE || type == H5I_DATASET;
+  std::string name;
+  try {
+    if (writes) name = object_name(id_);
+  } catch (...) {  // out of memory for the name: report without it
+  }
+  if (release() >= 0) return;
+  // A destructor cannot throw (it may run during unwinding): report instead of losing the failure.
+  // Paths that must not lose data close explicitly with close(), which throws.
+  ++g_failed_closes;
+  std::fprintf(stderr, "neurops: warning: closing HDF5 %s '%s' failed; its data may be incomplete%s\n",
+               type == H5I_FILE ? "file" : type == H5I_DATASET ? "dataset" : "object", name.c_str(),
+               hdf5_reason().c_str());
+}
+
+void H5Id::close(const std::string& what) {
+  if (id_ < 0) return;
+  NEUROPS_CHECK(release() >= 0, "closing " << what << " failed (disk full or I/O error?)" << hdf5_reason());
+}
+
+long H5Id::failed_closes() noexcept { return g_failed_closes.load(); }
 
 std::string to_string(DType t) {
   switch (t) {
@@ -173,12 +281,20 @@ H5File H5File::create(const fs::path& path, bool atomic) {
                 "cannot create '" << path.string() << "': directory '" << parent.string() << "' does not exist");
   NEUROPS_CHECK(access(parent.c_str(), W_OK) == 0,
                 "cannot create '" << path.string() << "': directory '" << parent.string() << "' is not writable");
-  const fs::path target =
-      atomic ? parent / ("." + path.filename().string() + ".tmp-" + std::to_string(getpid())) : path;
+  const fs::path target = atomic ? temporary_path(path) : path;
   f.temp_path_ = atomic ? target : fs::path();
-  f.file_ = H5Id(H5Fcreate(target.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+  // The HDF5 1.10 file format carries checksums on all its metadata (superblock, object headers,
+  // attributes, and the chunk indexes: the 1.8 format's v1 B-tree had none, and a flipped byte in one
+  // moved intact, checksummed chunks to other rows), so corrupted metadata is a read error like
+  // corrupted data (Fletcher32). Readers need HDF5 >= 1.10 (2016): h5py, PETSc, ParaView all have it.
+  H5Id fapl(H5Pcreate(H5P_FILE_ACCESS));
+  NEUROPS_CHECK(fapl.valid() && H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_LATEST) >= 0,
+                "cannot set the file format of '" << path.string() << "'" << hdf5_reason());
+  f.file_ = H5Id(H5Fcreate(target.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
   if (!f.file_.valid()) {
     const std::string why = hdf5_reason();
+    f.atomic_ = false;
+    if (atomic) fs::remove(target, ec);  // a create that failed half-way (disk full) may leave the temporary
     NEUROPS_THROW("cannot create HDF5 file '" << path.string() << "'" << why);
   }
   return f;
@@ -212,25 +328,30 @@ H5File::~H5File() {
 }
 
 void H5File::flush() {
-  if (file_.valid()) H5Fflush(file_, H5F_SCOPE_GLOBAL);
+  if (!file_.valid()) return;
+  NEUROPS_CHECK(H5Fflush(file_, H5F_SCOPE_GLOBAL) >= 0,
+                "writing HDF5 file '" << path_.string() << "' to disk failed (disk full or I/O error?)" << hdf5_reason());
 }
 
 void H5File::commit() {
   if (!file_.valid()) return;
-  const herr_t st = H5Fflush(file_, H5F_SCOPE_GLOBAL);
-  file_.reset();
-  if (atomic_) {
-    atomic_ = false;
-    std::error_code ec;
-    if (st < 0) {
-      fs::remove(temp_path_, ec);
-      NEUROPS_THROW("writing HDF5 file '" << path_.string() << "' failed" << hdf5_reason());
-    }
-    fs::rename(temp_path_, path_, ec);
-    if (ec) {
-      fs::remove(temp_path_, ec);
-      NEUROPS_THROW("cannot move the finished file onto '" << path_.string() << "': " << ec.message());
-    }
+  const bool atomic = atomic_;
+  atomic_ = false;  // from here on this object no longer owns the temporary; failures remove it below
+  std::error_code ec;
+  try {
+    flush();
+    file_.close("HDF5 file '" + path_.string() + "'");
+  } catch (const Error&) {
+    file_.reset();
+    if (atomic) fs::remove(temp_path_, ec);  // the previous file at path_ (if any) stays untouched
+    throw;
+  }
+  if (!atomic) return;
+  fs::rename(temp_path_, path_, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    fs::remove(temp_path_, ec);
+    NEUROPS_THROW("cannot move the finished file onto '" << path_.string() << "': " << why);
   }
 }
 
@@ -343,11 +464,16 @@ void H5File::write(const std::string& dataset, TensorView<const T> t, bool overw
   const auto dims = to_hsize(t.shape());
   H5Id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
   H5Id lcpl = link_create_plist();
-  H5Id ds(H5Dcreate2(file_, dataset.c_str(), native_type<T>(), space, lcpl, H5P_DEFAULT, H5P_DEFAULT));
+  H5Id dcpl = checksummed_layout(dims, sizeof(T), where(dataset));
+  H5Id ds(H5Dcreate2(file_, dataset.c_str(), native_type<T>(), space, lcpl, dcpl, H5P_DEFAULT));
   NEUROPS_CHECK(ds.valid(), "cannot create dataset " << where(dataset) << hdf5_reason());
-  if (t.numel() > 0)
+  if (t.numel() > 0) {
     NEUROPS_CHECK(H5Dwrite(ds, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data()) >= 0,
                   "cannot write dataset " << where(dataset) << hdf5_reason());
+    write_checksum(ds, fnv1a(t.data(), sizeof(T) * static_cast<std::size_t>(t.numel())), where(dataset));
+  }
+  // Closing writes the dataset's cached chunks: on a full disk this is where the write fails.
+  ds.close("dataset " + where(dataset));
 }
 
 template <class T>
@@ -363,9 +489,12 @@ Tensor<T> H5File::read(const std::string& dataset) const {
   const Shape shape = space_shape(space);
   NEUROPS_CHECK(shape.rank() >= 1, "dataset " << where(dataset) << ": expected an array, found a scalar");
   Tensor<T> t = Tensor<T>::uninitialized(shape);
-  if (t.numel() > 0)
+  if (t.numel() > 0) {
     NEUROPS_CHECK(H5Dread(ds, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data()) >= 0,
                   "cannot read dataset " << where(dataset) << ": data corrupt or truncated" << hdf5_reason());
+    // The hash is of the stored bytes: comparable when they were read without conversion.
+    if (found == want) verify_checksum(ds, t.data(), sizeof(T) * static_cast<std::size_t>(t.numel()), where(dataset));
+  }
   return t;
 }
 
@@ -398,7 +527,8 @@ void H5File::create_extendable(const std::string& dataset, const Shape& sample_s
   }
   H5Id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxdims.data()));
   H5Id dcpl(H5Pcreate(H5P_DATASET_CREATE));
-  H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+  NEUROPS_CHECK(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()) >= 0 && H5Pset_fletcher32(dcpl) >= 0,
+                "cannot set the chunked, checksummed layout of " << where(dataset) << hdf5_reason());
   H5Id lcpl = link_create_plist();
   H5Id ds(H5Dcreate2(file_, dataset.c_str(), native_type<T>(), space, lcpl, dcpl, H5P_DEFAULT));
   NEUROPS_CHECK(ds.valid(), "cannot create extendable dataset " << where(dataset) << hdf5_reason());
@@ -425,6 +555,9 @@ void H5File::write_rows(const std::string& dataset, index_t begin, TensorView<co
     NEUROPS_CHECK(H5Dset_extent(ds, dims.data()) >= 0,
                   "cannot extend dataset " << where(dataset) << " (is it extendable?)" << hdf5_reason());
   }
+  // Rows written into a dataset made in one piece change its bytes: its hash no longer applies.
+  if (H5Aexists(ds, kChecksumAttribute) > 0)
+    NEUROPS_CHECK(H5Adelete(ds, kChecksumAttribute) >= 0, "cannot update dataset " << where(dataset) << hdf5_reason());
   H5Id fspace(H5Dget_space(ds));
   std::vector<hsize_t> start(dims.size(), 0), count = to_hsize(samples.shape());
   start[0] = static_cast<hsize_t>(begin);
@@ -432,6 +565,10 @@ void H5File::write_rows(const std::string& dataset, index_t begin, TensorView<co
   H5Id mspace(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr));
   NEUROPS_CHECK(H5Dwrite(ds, native_type<T>(), mspace, fspace, H5P_DEFAULT, samples.data()) >= 0,
                 "cannot write rows to " << where(dataset) << hdf5_reason());
+  // Closing writes the dataset's cached chunks: on a full disk this is where the write fails (the
+  // audit's zeros came from this close failing silently while the flush after it succeeded).
+  ds.close("dataset " + where(dataset) + " after writing rows " + std::to_string(begin) + "-" +
+           std::to_string(begin + n - 1));
 }
 
 template <class T>
@@ -461,6 +598,8 @@ Tensor<T> H5File::read_rows(const std::string& dataset, index_t begin, index_t c
   H5Id mspace(H5Screate_simple(static_cast<int>(cnt.size()), cnt.data(), nullptr));
   NEUROPS_CHECK(H5Dread(ds, native_type<T>(), mspace, fspace, H5P_DEFAULT, out.data()) >= 0,
                 "cannot read rows of " << where(dataset) << ": data corrupt or truncated" << hdf5_reason());
+  if (found == dtype_of<T>() && begin == 0 && count == cur[0])
+    verify_checksum(ds, out.data(), sizeof(T) * static_cast<std::size_t>(out.numel()), where(dataset));
   return out;
 }
 
@@ -471,6 +610,7 @@ void H5File::resize_rows(const std::string& dataset, index_t rows) {
   NEUROPS_CHECK(!dims.empty() && rows >= 0, "dataset " << where(dataset) << ": cannot resize to " << rows << " rows");
   dims[0] = static_cast<hsize_t>(rows);
   NEUROPS_CHECK(H5Dset_extent(ds, dims.data()) >= 0, "cannot resize dataset " << where(dataset) << hdf5_reason());
+  ds.close("dataset " + where(dataset));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -504,6 +644,14 @@ void H5File::set_attr(const std::string& object, const std::string& name, const 
     write_array(H5T_NATIVE_INT64, vi->data(), vi->size(), false);
   else if (const auto* vd = std::get_if<std::vector<double>>(&value))
     write_array(H5T_NATIVE_DOUBLE, vd->data(), vd->size(), false);
+  else if (const auto* vs = std::get_if<std::vector<std::string>>(&value)) {
+    H5Id type(H5Tcopy(H5T_C_S1));  // variable-length UTF-8, as h5py writes a list of str
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    std::vector<const char*> p;
+    for (const auto& e : *vs) p.push_back(e.c_str());
+    write_array(type, p.data(), p.size(), false);
+  }
 }
 
 bool H5File::has_attr(const std::string& object, const std::string& name) const {
@@ -521,50 +669,76 @@ std::vector<std::string> H5File::attrs(const std::string& object) const {
     const ssize_t len = H5Aget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
     std::string n(static_cast<std::size_t>(len), '\0');
     H5Aget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, i, n.data(), static_cast<std::size_t>(len) + 1, H5P_DEFAULT);
-    names.push_back(n);
+    if (n != kChecksumAttribute) names.push_back(n);  // the library's own bookkeeping, not the user's
   }
   return names;
 }
 
+namespace {
+/// Every string of a string attribute (scalar or array, variable or fixed length), each H5A call checked.
+std::vector<std::string> read_strings(hid_t a, hid_t type, std::size_t n, const std::string& what) {
+  std::vector<std::string> out;
+  if (n == 0) return out;
+  if (H5Tis_variable_str(type) > 0) {
+    H5Id mem(H5Tcopy(type));  // same character set as stored
+    std::vector<char*> p(n, nullptr);
+    NEUROPS_CHECK(mem.valid() && H5Aread(a, mem, p.data()) >= 0, "cannot read " << what << hdf5_reason());
+    for (char* c : p) out.emplace_back(c ? c : "");
+    H5Id space(H5Aget_space(a));
+    H5Dvlen_reclaim(mem, space, H5P_DEFAULT, p.data());
+    return out;
+  }
+  const std::size_t size = H5Tget_size(type);
+  NEUROPS_CHECK(size > 0, "cannot read " << what << ": fixed-length strings of size 0" << hdf5_reason());
+  std::vector<char> buf(size * n + 1, '\0');
+  // The stored type as the memory type: converting to NUL-terminated strings of the same size would
+  // cut the last character of a full-length NUL-padded string (numpy's 'S5' holding "cdefg").
+  H5Id mem(H5Tcopy(type));
+  NEUROPS_CHECK(mem.valid() && H5Aread(a, mem, buf.data()) >= 0, "cannot read " << what << hdf5_reason());
+  const bool space_padded = H5Tget_strpad(type) == H5T_STR_SPACEPAD;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char* c = buf.data() + i * size;
+    std::string e(c, strnlen(c, size));  // fixed-length strings need not be NUL-terminated
+    if (space_padded) e.erase(e.find_last_not_of(' ') + 1);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+}  // namespace
+
 AttrValue H5File::attr(const std::string& object, const std::string& name) const {
   H5Id obj = open_object(object);
+  const std::string what = "attribute '" + name + "' on " + where(object);
   NEUROPS_CHECK(H5Aexists(obj, name.c_str()) > 0, where(object) << " has no attribute '" << name << "'");
   H5Id a(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
+  NEUROPS_CHECK(a.valid(), "cannot open " << what << hdf5_reason());
   H5Id type(H5Aget_type(a));
   H5Id space(H5Aget_space(a));
-  const hssize_t n = H5Sget_simple_extent_npoints(space);
-  const bool scalar = H5Sget_simple_extent_type(space) == H5S_SCALAR;
+  NEUROPS_CHECK(type.valid() && space.valid(), "cannot read the type of " << what << hdf5_reason());
+  const hssize_t npoints = H5Sget_simple_extent_npoints(space);
+  const H5S_class_t shape = H5Sget_simple_extent_type(space);
+  NEUROPS_CHECK(npoints >= 0 && shape != H5S_NO_CLASS, "cannot read the shape of " << what << hdf5_reason());
+  const bool scalar = shape == H5S_SCALAR;
+  const auto n = static_cast<std::size_t>(npoints);
   const H5T_class_t cls = H5Tget_class(type);
   if (cls == H5T_STRING) {
-    if (H5Tis_variable_str(type) > 0) {
-      H5Id mem(H5Tcopy(type));  // same character set as stored
-      char* p = nullptr;
-      H5Aread(a, mem, &p);
-      std::string s = p ? p : "";
-      H5free_memory(p);
-      return s;
-    }
-    const std::size_t size = H5Tget_size(type);
-    std::string s(size, '\0');
-    H5Id mem(H5Tcopy(H5T_C_S1));
-    H5Tset_size(mem, size);
-    H5Aread(a, mem, s.data());
-    s.resize(std::strlen(s.c_str()));
-    return s;
+    std::vector<std::string> v = read_strings(a, type, n, what);
+    if (scalar) return v.at(0);
+    return v;
   }
   if (cls == H5T_INTEGER) {
-    std::vector<std::int64_t> v(static_cast<std::size_t>(n));
-    if (n) H5Aread(a, H5T_NATIVE_INT64, v.data());
+    std::vector<std::int64_t> v(n);
+    NEUROPS_CHECK(n == 0 || H5Aread(a, H5T_NATIVE_INT64, v.data()) >= 0, "cannot read " << what << hdf5_reason());
     if (scalar) return v.at(0);
     return v;
   }
   if (cls == H5T_FLOAT) {
-    std::vector<double> v(static_cast<std::size_t>(n));
-    if (n) H5Aread(a, H5T_NATIVE_DOUBLE, v.data());
+    std::vector<double> v(n);
+    NEUROPS_CHECK(n == 0 || H5Aread(a, H5T_NATIVE_DOUBLE, v.data()) >= 0, "cannot read " << what << hdf5_reason());
     if (scalar) return v.at(0);
     return v;
   }
-  NEUROPS_THROW("attribute '" << name << "' on " << where(object) << " has an unsupported type");
+  NEUROPS_THROW(what << " has an unsupported type (expected a string, integer or real, or an array of them)");
 }
 
 std::string H5File::attr_string(const std::string& object, const std::string& name) const {
@@ -572,6 +746,12 @@ std::string H5File::attr_string(const std::string& object, const std::string& na
   const auto* s = std::get_if<std::string>(&v);
   NEUROPS_CHECK(s, "attribute '" << name << "' on " << where(object) << ": expected a string");
   return *s;
+}
+std::vector<std::string> H5File::attr_strings(const std::string& object, const std::string& name) const {
+  const AttrValue v = attr(object, name);
+  if (const auto* d = std::get_if<std::vector<std::string>>(&v)) return *d;
+  if (const auto* s = std::get_if<std::string>(&v)) return {*s};
+  NEUROPS_THROW("attribute '" << name << "' on " << where(object) << ": expected an array of strings");
 }
 std::int64_t H5File::attr_int(const std::string& object, const std::string& name) const {
   const AttrValue v = attr(object, name);
@@ -602,7 +782,7 @@ void write_text_atomically(const fs::path& path, const std::string& contents) {
   std::error_code ec;
   NEUROPS_CHECK(fs::is_directory(parent, ec),
                 "cannot write '" << path.string() << "': directory '" << parent.string() << "' does not exist");
-  const fs::path tmp = parent / ("." + path.filename().string() + ".tmp-" + std::to_string(getpid()));
+  const fs::path tmp = temporary_path(path);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     NEUROPS_CHECK(out.good(), "cannot write '" << path.string() << "': directory '" << parent.string()
@@ -620,6 +800,26 @@ void write_text_atomically(const fs::path& path, const std::string& contents) {
     fs::remove(tmp, ec);
     NEUROPS_THROW("cannot move the finished file onto '" << path.string() << "'");
   }
+}
+
+namespace {
+/// True when `pid` names no running process on this machine (a writer killed before its rename).
+bool process_is_gone(long pid) { return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH; }
+}  // namespace
+
+fs::path temporary_path(const fs::path& target, long pid) {
+  const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const std::string prefix = "." + target.filename().string() + ".tmp-";
+  std::error_code ec;
+  for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+    std::error_code rm;
+    if (process_is_gone(std::stol(digits))) fs::remove(it->path(), rm);
+  }
+  return parent / (prefix + std::to_string(pid ? pid : static_cast<long>(::getpid())));
 }
 
 #define NEUROPS_H5_INSTANTIATE(T)                                                                        \

@@ -1,4 +1,5 @@
 #include <boost/test/unit_test.hpp>
+#include <functional>
 
 #include "neurops/core/options.hpp"
 #include "neurops/core/petsc.hpp"
@@ -84,6 +85,74 @@ BOOST_AUTO_TEST_CASE(options_read_the_database) {
     BOOST_TEST(m.find("-t_pad") != std::string::npos);
     BOOST_TEST(m.find("zeros,circular") != std::string::npos);
     BOOST_TEST(m.find("wrong") != std::string::npos);
+  }
+}
+
+namespace {
+/// The message of the Error that `f` throws ("" when it throws none).
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    return e.what();
+  }
+  return "";
+}
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(integer_options_are_64_bit_and_range_checked) {
+  // PetscOptionsGetInt read "-samples 4294967298" as 2 (a 32-bit PetscInt).
+  NEUROPS_PETSC(PetscOptionsSetValue(nullptr, "-r_samples", "4294967298"));
+  NEUROPS_PETSC(PetscOptionsSetValue(nullptr, "-r_huge", "99999999999999999999"));
+  NEUROPS_PETSC(PetscOptionsSetValue(nullptr, "-r_negative", "-3"));
+  NEUROPS_PETSC(PetscOptionsSetValue(nullptr, "-r_text", "12abc"));
+  Options opt("test", "r_");
+  BOOST_TEST(opt.integer("samples", 1, "samples") == 4294967298LL);
+  std::string m = error_of([&] { opt.integer("huge", 1, "n"); });
+  BOOST_TEST((contains(m, "-r_huge") && contains(m, "64-bit")));
+  m = error_of([&] { opt.integer("negative", 1, "n", 0, 10); });
+  BOOST_TEST((contains(m, "-r_negative") && contains(m, "between 0 and 10") && contains(m, "-3")));
+  m = error_of([&] { opt.integer("text", 1, "n"); });
+  BOOST_TEST((contains(m, "-r_text") && contains(m, "12abc")));
+  BOOST_TEST(opt.integer("absent", 7, "n", 10, 20) == 7);  // the default is the caller's business
+}
+
+BOOST_AUTO_TEST_CASE(an_option_without_a_value_is_an_error_naming_it) {
+  // "-train_epochs" alone used to keep the default silently.
+  NEUROPS_PETSC(PetscOptionsSetValue(nullptr, "-v_epochs", nullptr));
+  NEUROPS_PETSC(PetscOptionsSetValue(nullptr, "-v_lr", nullptr));
+  NEUROPS_PETSC(PetscOptionsSetValue(nullptr, "-v_out", nullptr));
+  NEUROPS_PETSC(PetscOptionsSetValue(nullptr, "-v_levels", nullptr));
+  NEUROPS_PETSC(PetscOptionsSetValue(nullptr, "-v_resume", nullptr));
+  Options opt("test", "v_");
+  for (const auto& [name, read] : std::vector<std::pair<std::string, std::function<void()>>>{
+           {"-v_epochs", [&] { opt.integer("epochs", 3, "epochs"); }},
+           {"-v_lr", [&] { opt.real("lr", 1e-3, "lr"); }},
+           {"-v_out", [&] { opt.string("out", "x.h5", "out"); }},
+           {"-v_levels", [&] { opt.integers("levels", {1}, "levels"); }}}) {
+    const std::string m = error_of(read);
+    BOOST_TEST_INFO(name);
+    BOOST_TEST((contains(m, name) && contains(m, "without a value")));
+  }
+  BOOST_TEST(opt.flag("resume", false, "a flag alone means true"));
+}
+
+BOOST_AUTO_TEST_CASE(parse_errors_name_the_option) {
+  // PETSc's own message named the C++ expression "key(name).c_str()", not the option.
+  NEUROPS_PETSC(PetscOptionsSetValue(nullptr, "-p_lr", "fast"));
+  NEUROPS_PETSC(PetscOptionsSetValue(nullptr, "-p_times", "1,x,3"));
+  NEUROPS_PETSC(PetscOptionsSetValue(nullptr, "-p_view", "maybe"));
+  Options opt("test", "p_");
+  for (const auto& [name, read] : std::vector<std::pair<std::string, std::function<void()>>>{
+           {"-p_lr", [&] { opt.real("lr", 1e-3, "lr"); }},
+           {"-p_times", [&] { opt.reals("times", {1.0}, "times"); }},
+           {"-p_view", [&] { opt.flag("view", false, "view"); }}}) {
+    const std::string m = error_of(read);
+    BOOST_TEST_INFO(name);
+    BOOST_TEST((contains(m, name) && !contains(m, "c_str")));
   }
 }
 

@@ -4,12 +4,16 @@
 #define BOOST_TEST_MODULE neurops_generate
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <sys/wait.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "../support/small_disk.hpp"
 #include "neurops/io/hdf5.hpp"
 
 using namespace neurops;
@@ -30,11 +34,14 @@ struct Run {
   int status;
   std::string output;
 };
-Run run(const std::string& args, const std::string& launcher = "") {
+Run run(const std::string& args, const std::string& launcher = "", const std::string& suffix = "") {
   static int counter = 0;
   const fs::path log = fs::temp_directory_path() / ("neurops_generate_test_" + std::to_string(::getpid()) + "_" +
                                                     std::to_string(counter++) + ".log");
-  const std::string cmd = launcher + " " + program() + " " + args + " > " + log.string() + " 2>&1";
+  // A launcher ending in a quote wraps the whole command line (bash -c "..."): args then hold the program.
+  const bool wrapped = !suffix.empty();
+  const std::string cmd = launcher + (wrapped ? "" : " " + program()) + " " + args + suffix + " > " + log.string() +
+                          " 2>&1";
   const int status = std::system(cmd.c_str());
   std::ifstream in(log);
   std::stringstream ss;
@@ -159,6 +166,64 @@ BOOST_AUTO_TEST_CASE(bad_options_are_reported) {
   expect_error("-problem darcy -darcy_n 17 -darcy_ksp_max_it 1", "DIVERGED_ITS");
   expect_error("-problem darcy -darcy_n 20 -darcy_pc_type mg -darcy_pc_mg_levels 4", "cannot coarsen");
   expect_error("-problem heat", "-problem");
+  // Range checks and strict parsing (the audit's -darcy_tau 0, negative -deeponet_queries, 32-bit
+  // truncation of -samples, an option without its value).
+  expect_error("-problem darcy -darcy_n 17 -darcy_tau 0", "-darcy_tau");
+  expect_error("-problem ode -deeponet_queries -5", "-deeponet_queries");
+  expect_error("-problem ode -chunk", "-chunk was given without a value");
+  expect_error("-problem ode -seed 12x", "-seed");
+  expect_error("-problem ode -max_new_samples 4294967298000000000000", "-max_new_samples");
+}
+
+BOOST_AUTO_TEST_CASE(resume_refuses_a_counter_ahead_of_the_data) {
+  // The audit's kill -9 during a flush: completed = 4 but /outputs holds 2 rows. Resuming padded the
+  // short dataset with zeros and exited 0; now it refuses, naming the dataset and both numbers.
+  const fs::path dir = workdir("torn");
+  const std::string out = (dir / "t.h5").string();
+  const std::string args = "-problem antiderivative -deeponet_grf_points 200 -samples 6 -chunk 2 -out " + out;
+  BOOST_TEST_REQUIRE(run(args + " -max_new_samples 4").status == 0);
+  {
+    auto f = io::H5File::open(out, io::FileMode::read_write);
+    f.resize_rows("/outputs", 2);
+    f.commit();
+  }
+  const auto before = fs::file_size(out);
+  const Run r = run(args + " -resume");
+  BOOST_TEST(r.status != 0);
+  BOOST_TEST(r.output.find("/outputs") != std::string::npos);
+  BOOST_TEST(r.output.find("completed = 4") != std::string::npos);
+  BOOST_TEST(r.output.find("only 2 rows") != std::string::npos);
+  BOOST_TEST(fs::file_size(out) == before);
+  BOOST_TEST(io::H5File::open(out).attr_int("/", "completed") == 4);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_disk_is_an_error_not_zeros) {
+  // The audit: "-samples 50 -darcy_n 65 -chunk 5" into a small tmpfs printed "50 of 50" and exit 0
+  // while rows 15-49 were zeros. Now the run fails naming the file, and what the file's counter
+  // vouches for is on disk.
+  test::SmallDisk disk(fs::absolute(workdir("full")) / "disk", 1 << 20);
+  BOOST_TEST_MESSAGE("disk full through " << disk.kind());
+  const std::string out = (disk.dir() / "g.h5").string();
+  const Run r = run(disk.shell_prefix() + "exec " + program() + " -problem darcy -samples 50 -darcy_n 65 -chunk 5 "
+                    "-preview 0 -out " + out, "bash -c \"", "\"");
+  // A clean failure: exit status 1 with the driver's error line, not a signal from a crash at shutdown.
+  BOOST_TEST((WIFEXITED(r.status) && WEXITSTATUS(r.status) == 1));
+  BOOST_TEST(r.output.find("neurops_generate: error:") != std::string::npos);
+  BOOST_TEST(r.output.find("g.h5") != std::string::npos);
+  BOOST_TEST(r.output.find("50 of 50") == std::string::npos);
+  if (fs::exists(out)) {
+    try {
+      auto f = io::H5File::open(out);
+      const index_t counted = f.attr_int("/", "completed");
+      BOOST_TEST(counted < 50);
+      if (counted > 0) {
+        const Tensor<double> a = f.read_rows<double>("/inputs", counted - 1, 1);
+        BOOST_TEST(*std::max_element(a.begin(), a.end()) > 0.0);  // coefficients are 3 or 12, never 0
+      }
+    } catch (const Error& e) {
+      BOOST_TEST_MESSAGE("the file left on the full disk is unreadable (a clear error): " << e.what());
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(darcy_on_two_ranks) {

@@ -7,15 +7,21 @@
 //   const auto tol = opt.real("rtol", 1e-8, "relative KSP tolerance");
 //   if (opt.help_requested()) return 0;                                   // after declaring all
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace neurops {
 
+/// Every getter is strict: an option given without a value (other than a flag), a value that does not
+/// parse, or an integer outside 64 bits or outside [min, max] is an Error naming the option.
 class Options {
  public:
   explicit Options(std::string title, std::string prefix = "");
   std::int64_t integer(const std::string& name, std::int64_t def, const std::string& help);
+  /// An integer that must lie in [min, max] when given.
+  std::int64_t integer(const std::string& name, std::int64_t def, const std::string& help, std::int64_t min,
+                       std::int64_t max);
   double real(const std::string& name, double def, const std::string& help);
   bool flag(const std::string& name, bool def, const std::string& help);
   std::string string(const std::string& name, const std::string& def, const std::string& help);
@@ -33,6 +39,10 @@ class Options {
   void describe(const std::string& name, const std::string& type, const std::string& def, const std::string& value,
                 const std::string& help);
   std::string key(const std::string& name) const { return "-" + prefix_ + name; }
+  std::optional<std::string> text(const std::string& name) const;  // the raw value; nullopt when absent
+  std::int64_t parse_integer(const std::string& name, const std::string& text) const;
+  double parse_real(const std::string& name, const std::string& text) const;
+  void check_range(const std::string& name, std::int64_t v, std::int64_t min, std::int64_t max) const;
   std::string title_, prefix_;
   bool help_ = false;
   bool header_printed_ = false;

@@ -18,6 +18,9 @@
 namespace neurops::io {
 
 /// Owning HDF5 identifier (file, group, dataset, dataspace, attribute, type, property list).
+/// close() reports a failed H5*close as an Error (the explicit path: H5File::commit); the destructor
+/// and reset() must not throw, so they print the failure to stderr once per object and count it
+/// (H5Id::failed_closes()), so a lost close is never silent.
 class H5Id {
  public:
   H5Id() = default;
@@ -38,8 +41,13 @@ class H5Id {
   operator hid_t() const noexcept { return id_; }
   bool valid() const noexcept { return id_ >= 0; }
   void reset() noexcept;
+  /// Closes the identifier; a failed close is an Error that says what `what` (e.g. "HDF5 file 'a.h5'") was.
+  void close(const std::string& what);
+  /// How many closes failed in reset()/destructors since the program started.
+  static long failed_closes() noexcept;
 
  private:
+  herr_t release() noexcept;  // closes, forgets the id, returns the H5*close result
   hid_t id_ = H5I_INVALID_HID;
 };
 
@@ -50,8 +58,10 @@ inline std::ostream& operator<<(std::ostream& os, DType t) { return os << to_str
 template <class T>
 DType dtype_of();
 
-/// Attribute values: string, integer, real, and arrays of integers or reals.
-using AttrValue = std::variant<std::string, std::int64_t, double, std::vector<std::int64_t>, std::vector<double>>;
+/// Attribute values: string, integer, real, and arrays of integers, reals or strings (h5py writes a
+/// Python list of str as a 1-D array of variable-length strings).
+using AttrValue = std::variant<std::string, std::int64_t, double, std::vector<std::int64_t>, std::vector<double>,
+                               std::vector<std::string>>;
 
 enum class FileMode { read_only, read_write };
 
@@ -71,8 +81,11 @@ class H5File {
   H5File& operator=(H5File&&) noexcept;
   ~H5File();
 
-  /// Flushes, closes and (for atomic files) renames the temporary onto the final path.
+  /// Flushes, closes and (for atomic files) renames the temporary onto the final path. Every step is
+  /// checked: a failed flush or close (disk full, I/O error) is an Error naming the file, and an
+  /// atomic file's temporary is removed so the previous `path` stays untouched.
   void commit();
+  /// Writes everything cached to disk; a failure (disk full) is an Error naming the file.
   void flush();
   const std::filesystem::path& path() const noexcept { return path_; }
   hid_t id() const noexcept { return file_.get(); }
@@ -140,6 +153,7 @@ class H5File {
   double attr_real(const std::string& object, const std::string& name) const;
   std::vector<double> attr_reals(const std::string& object, const std::string& name) const;
   std::vector<std::int64_t> attr_ints(const std::string& object, const std::string& name) const;
+  std::vector<std::string> attr_strings(const std::string& object, const std::string& name) const;
 
  private:
   H5Id open_dataset(const std::string& dataset) const;
@@ -152,5 +166,10 @@ class H5File {
 
 /// Writes a small text file atomically (temporary + rename), e.g. XDMF or CSV.
 void write_text_atomically(const std::filesystem::path& path, const std::string& contents);
+
+/// The temporary name ".NAME.tmp-PID" beside `target` that an atomic write of `target` by this process
+/// uses. Temporaries of the same target left by processes that no longer run (killed writers) are
+/// removed first, so they do not pile up. `pid` 0 means this process.
+std::filesystem::path temporary_path(const std::filesystem::path& target, long pid = 0);
 
 }  // namespace neurops::io

@@ -44,12 +44,18 @@ class LocalCsr {
 
  private:
   void release() noexcept;
+  bool rows_sorted() const;
+  void sort_rows();  // own copies of the column and value arrays, sorted by column within each row
   Mat block_ = nullptr;
   PetscInt n_ = 0;
-  const PetscInt *ia_ = nullptr, *ja_ = nullptr;
+  const PetscInt *ia_ = nullptr, *ja_ = nullptr;  // what the kernels read: PETSc's arrays or the sorted copies
   const PetscScalar* a_ = nullptr;
+  const PetscInt* borrowed_ja_ = nullptr;  // PETSc's own arrays, returned by release()
+  const PetscScalar* borrowed_a_ = nullptr;
   std::vector<PetscInt> diag_;
   std::vector<PetscScalar> inv_diag_;
+  std::vector<PetscInt> sorted_ja_;  // used only when PETSc's rows are not sorted (e.g. a loaded file)
+  std::vector<PetscScalar> sorted_a_;
 };
 
 struct RelaxationSettings {
