@@ -32,6 +32,7 @@
 #include "neurops/nn/checkpoint.hpp"
 #include "neurops/nn/data.hpp"
 #include "neurops/operators/fno.hpp"
+#include "neurops/operators/model_io.hpp"
 #include "neurops/solvers/system_io.hpp"
 
 using namespace neurops;
@@ -360,11 +361,7 @@ Target fno_checkpoint(const fs::path& dir) {
   cfg.projection_channels = 8;
   cfg.seed = 5;
   auto saved = std::make_shared<operators::Fno<float>>(cfg);
-  const nn::ConfigWriter writer = [cfg](io::H5File& f, const std::string& g) { cfg.save(f, g); };
-  nn::CheckpointContents<float> c;
-  c.model = saved.get();
-  c.write_config = &writer;
-  nn::save_checkpoint(p, c);
+  save_model(p, *saved);  // the checkpoint layout: configuration, parameters, identity normalizers
   Target t{"checkpoint-fno", p, true, nullptr, {"/parameters", "format_version", "model_type", "/config"}};
   t.load_equals_original = [saved, cfg](const fs::path& v) {
     operators::FnoConfig other = cfg;
