@@ -361,7 +361,7 @@ Target fno_checkpoint(const fs::path& dir) {
   cfg.projection_channels = 8;
   cfg.seed = 5;
   auto saved = std::make_shared<operators::Fno<float>>(cfg);
-  save_model(p, *saved);  // the checkpoint layout: configuration, parameters, identity normalizers
+  neurops::save_model(p, *saved);  // the checkpoint layout: configuration, parameters, identity normalizers
   Target t{"checkpoint-fno", p, true, nullptr, {"/parameters", "format_version", "model_type", "/config"}};
   t.load_equals_original = [saved, cfg](const fs::path& v) {
     operators::FnoConfig other = cfg;
