@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
       model = (fs::path(out) / "model.h5").string();
       const auto r = solvers::train_dcdm(net, fs::path(out) / "data.h5", train, model);
       std::printf("trained in %s, best validation loss %.4e at epoch %lld; model: %s\n",
-                  format_duration(r.seconds).c_str(), r.best_validation_loss, (long long)r.best_epoch + 1, model.c_str());
+                  format_duration(r.seconds).c_str(), r.best_validation_loss, (long long)r.best_epoch, model.c_str());
     }
 
     // 3. DCDM against the baselines on every grid and right-hand side.

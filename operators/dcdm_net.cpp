@@ -7,6 +7,7 @@
 #include "neurops/io/hdf5.hpp"
 #include "neurops/nn/activation.hpp"
 #include "neurops/nn/checkpoint.hpp"
+#include "neurops/nn/init.hpp"
 
 namespace neurops::operators {
 
@@ -135,6 +136,13 @@ DcdmNet<T>::DcdmNet(DcdmNetConfig config) : config_(config), up_(3, 2, nn::Upsam
   add_residual_pairs(tail_, config_.post_convs / 2, c, rng);
   nn::ConvOptions head;  // Keras' Dense(1) on the channel axis: 1x1x1, with bias
   tail_.template emplace<nn::Conv<T>>(3, c, 1, std::vector<index_t>{1}, rng, head);
+  // Keras' defaults, as the reference: Glorot-uniform kernels, zero biases. PyTorch's uniform biases
+  // (up to 0.19 for the first layer) would swamp inputs of unit norm (entries ~ n^-3/2) with a
+  // constant field that the scale-invariant loss cannot use.
+  for (auto& p : this->named_parameters()) {
+    if (p.name.size() >= 4 && p.name.compare(p.name.size() - 4, 4, "bias") == 0) p.param->value.zero();
+    else nn::init::glorot_uniform(p.param->value, rng);
+  }
 }
 
 template <class T>

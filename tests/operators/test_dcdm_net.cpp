@@ -128,6 +128,8 @@ BOOST_AUTO_TEST_CASE(forward_follows_the_reference_graph_layer_by_layer) {
       net.eval();
       const index_t n = 6;
       Rng rng(3);
+      for (auto& p : net.named_parameters())  // biases start at zero: give them values to check too
+        if (p.name.find("bias") != std::string::npos) p.param->value = Tensor<double>::randn(p.param->value.shape(), rng);
       const auto x = Tensor<double>::randn({1, 1, n, n, n}, rng);
       const auto y = net.forward(x);
       const Field ref = reference_forward(net, Field(x.begin(), x.end()), n);

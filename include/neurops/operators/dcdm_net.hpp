@@ -19,6 +19,7 @@
 //   post_pairs times: u = relu(conv(relu(conv(u)))) + u
 //   q   = head(u)                                   linear 1x1x1, C -> 1 (Keras' Dense(1))
 // N=64 model: 4/6/4 convolutions after the first (97,457 parameters); N=128: 6/10/6 (152,881).
+// Initialisation as Keras' defaults: Glorot-uniform kernels, zero biases.
 // The network is fully convolutional: a model trained at one n applies at any grid with even sides.
 //
 // Modules and parameter names: "stem" (Sequential: conv, conv, relu, residual pairs, conv, relu),
