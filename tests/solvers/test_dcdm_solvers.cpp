@@ -2,6 +2,7 @@
 // divergence reason, and the errors for a missing DM, a 2-D DMDA, an odd grid and bad model files.
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -201,6 +202,50 @@ BOOST_AUTO_TEST_CASE(bad_grids_and_model_files_are_clear_errors) {
   // Bad precision value: PETSc's option list names the accepted values.
   set("-e6_ksp_dcdm_precision", "half");
   BOOST_TEST(!solve_error(p, "e6_").empty());
+}
+
+BOOST_AUTO_TEST_CASE(shipped_model_is_found_by_default_and_needs_fewer_iterations_than_cg) {
+  // A smooth right-hand side (the training data are smooth: the low modes carry 9x weight) on a grid
+  // other than the training grid; the same tolerance for both methods.
+  const std::string shipped = default_dcdm_model();
+  if (shipped.empty()) {
+    BOOST_TEST_MESSAGE("no shipped model (models/dcdm_poisson.h5): skipped");
+    return;
+  }
+  Problem p(16);
+  PetscInt lo = 0, hi = 0;
+  NEUROPS_PETSC(VecGetOwnershipRange(p.b, &lo, &hi));
+  PetscScalar* a = nullptr;
+  NEUROPS_PETSC(VecGetArray(p.b, &a));
+  for (PetscInt id = lo; id < hi; ++id) {  // one rank: natural = global order
+    const double x = (id % 16 + 0.5) / 16, y = (id / 16 % 16 + 0.5) / 16, z = (id / 256 + 0.5) / 16;
+    a[id - lo] = std::exp(-40 * ((x - 0.3) * (x - 0.3) + (y - 0.6) * (y - 0.6) + (z - 0.5) * (z - 0.5)));
+  }
+  NEUROPS_PETSC(VecRestoreArray(p.b, &a));
+  set("-s_ksp_type", "dcdm");  // no -s_ksp_dcdm_model: the shipped model
+  set("-g_ksp_type", "cg");
+  set("-g_pc_type", "none");
+  set("-g_ksp_norm_type", "unpreconditioned");
+  for (const char* pre : {"-s_", "-g_"}) {
+    set(std::string(pre) + "ksp_rtol", "1e-4");
+    set(std::string(pre) + "ksp_max_it", "200");
+  }
+  PetscKSP dcdm = make_ksp(p, "s_");
+  NEUROPS_PETSC(KSPSolve(dcdm, p.b, p.x));
+  PetscKSP cg = make_ksp(p, "g_");
+  NEUROPS_PETSC(KSPSolve(cg, p.b, p.x));
+  PetscInt its_dcdm = 0, its_cg = 0;
+  KSPConvergedReason reason;
+  NEUROPS_PETSC(KSPGetIterationNumber(dcdm, &its_dcdm));
+  NEUROPS_PETSC(KSPGetIterationNumber(cg, &its_cg));
+  NEUROPS_PETSC(KSPGetConvergedReason(dcdm, &reason));
+  BOOST_TEST_MESSAGE("shipped model " << shipped << ": DCDM " << its_dcdm << ", CG " << its_cg << " iterations");
+  BOOST_TEST(reason == KSP_CONVERGED_RTOL);
+  BOOST_TEST(its_dcdm < its_cg);
+  BOOST_TEST(ksp_dcdm_direction(dcdm).model_path() == shipped);
+  const auto file = io::H5File::open(shipped);  // the training settings travel with the model
+  for (const char* a : {"data_n", "data_modes", "train_samples", "epochs", "batch", "lr", "training_seconds"})
+    BOOST_TEST(file.has_attr("/", a), "attribute " << a);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
