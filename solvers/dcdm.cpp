@@ -1,6 +1,7 @@
 // DcdmDirection: the DCDM network applied to a DMDA residual (see dcdm.hpp).
 #include "neurops/solvers/dcdm.hpp"
 
+#include <dlfcn.h>
 #include <petscdmda.h>
 
 #include <cstdlib>
@@ -26,9 +27,19 @@ DcdmPrecision dcdm_precision_from_string(const std::string& name, const std::str
 
 std::string to_string(DcdmPrecision p) { return p == DcdmPrecision::single ? "single" : "double"; }
 
+namespace {
+/// <dir of libneurops.so>/../share/neurops/models: right wherever the installed tree was moved to.
+std::string models_beside_library() {
+  Dl_info info{};
+  if (!dladdr(reinterpret_cast<void*>(&default_dcdm_model), &info) || !info.dli_fname) return "";
+  return (std::filesystem::path(info.dli_fname).parent_path().parent_path() / "share/neurops/models").string();
+}
+}  // namespace
+
 std::string default_dcdm_model() {
   if (const char* env = std::getenv("NEUROPS_DCDM_MODEL"); env && *env) return env;
-  for (const std::string dir : {NEUROPS_MODELS_INSTALL_DIR, NEUROPS_MODELS_SOURCE_DIR}) {
+  for (const std::string& dir : {models_beside_library(), std::string(NEUROPS_MODELS_INSTALL_DIR),
+                                std::string(NEUROPS_MODELS_SOURCE_DIR)}) {
     if (dir.empty()) continue;
     const auto path = std::filesystem::path(dir) / "dcdm_poisson.h5";
     if (std::filesystem::exists(path)) return path.string();

@@ -28,9 +28,10 @@ enum class DcdmPrecision { single, dual };
 DcdmPrecision dcdm_precision_from_string(const std::string& name, const std::string& option);
 std::string to_string(DcdmPrecision p);
 
-/// The shipped model for the 7-point Dirichlet Poisson problem: $NEUROPS_DCDM_MODEL if set, else the
-/// installed copy (<prefix>/share/neurops/models), else the source tree's models/ folder. Returns
-/// "" when none exists.
+/// The shipped model for the 7-point Dirichlet Poisson problem: $NEUROPS_DCDM_MODEL if set, else
+/// share/neurops/models beside the loaded libneurops.so (an installed tree, wherever it was moved),
+/// else the configured install prefix's copy, else the source tree's models/ folder. Returns "" when
+/// none exists.
 std::string default_dcdm_model();
 
 class DcdmDirection {
