@@ -43,6 +43,7 @@
 #include "neurops/nn/transforms.hpp"
 
 // operators
+#include "neurops/operators/dcdm_net.hpp"
 #include "neurops/operators/deeponet.hpp"
 #include "neurops/operators/fno.hpp"
 #include "neurops/operators/mgno.hpp"
@@ -59,8 +60,11 @@
 
 // solvers
 #include "neurops/solvers/bandits.hpp"
+#include "neurops/solvers/dcdm.hpp"
+#include "neurops/solvers/dcdm_training.hpp"
 #include "neurops/solvers/linear_solver.hpp"
 #include "neurops/solvers/pc_sorbandit.hpp"
 #include "neurops/solvers/petsc_types.hpp"
+#include "neurops/solvers/solver_comparison.hpp"
 #include "neurops/solvers/sor.hpp"
 #include "neurops/solvers/system_io.hpp"

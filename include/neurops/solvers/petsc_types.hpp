@@ -5,8 +5,12 @@
 //
 // Types (one header each, named after the type):
 //   PC "sorbandit"   solvers/pc_sorbandit.hpp   SOR/SSOR with omega tuned online by a bandit learner
+//   KSP "dcdm"       solvers/ksp_dcdm.hpp       Deep Conjugate Direction Method (trained CNN directions)
+//   PC "dcdm"        solvers/pc_dcdm.hpp        the DCDM network as a nonlinear PC (for -ksp_type fcg)
 #include <petscksp.h>
 
+#include "neurops/solvers/ksp_dcdm.hpp"
+#include "neurops/solvers/pc_dcdm.hpp"
 #include "neurops/solvers/pc_sorbandit.hpp"
 
 namespace neurops::solvers {
