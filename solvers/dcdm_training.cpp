@@ -261,7 +261,6 @@ DcdmTrainResult train_dcdm(operators::DcdmNet<float>& net, const std::filesystem
   topt.eval_batch_size = c.batch;
   topt.verbose = c.verbose;
   nn::Adam<float> adam(net, {.lr = c.lr});
-  const operators::DcdmNetConfig config = net.config();
   nn::Trainer<float> trainer(net, adam, nullptr, loss, topt);
   trainer.set_metric(loss);  // the best epoch is the one with the lowest DCDM loss on held-out data
   if (!c.work_dir.empty() && std::filesystem::exists(c.work_dir / "checkpoint.h5"))
