@@ -621,16 +621,6 @@ void H5File::set_attr(const std::string& object, const std::string& name, const 
   H5Id obj = open_object(object);
   if (H5Aexists(obj, name.c_str()) > 0) H5Adelete(obj, name.c_str());
   H5Id attr;
-  if (const auto* s = std::get_if<std::string>(&value)) {
-    H5Id type(H5Tcopy(H5T_C_S1));
-    H5Tset_size(type, H5T_VARIABLE);
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    H5Id space(H5Screate(H5S_SCALAR));
-    attr = H5Id(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT));
-    const char* p = s->c_str();
-    NEUROPS_CHECK(attr.valid() && H5Awrite(attr, type, &p) >= 0, "cannot write attribute '" << name << "' on " << where(object));
-    return;
-  }
   auto write_array = [&](hid_t type, const void* data, std::size_t n, bool scalar) {
     hsize_t dim = n;
     H5Id space(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, nullptr));
@@ -638,20 +628,29 @@ void H5File::set_attr(const std::string& object, const std::string& name, const 
     NEUROPS_CHECK(attr.valid() && (n == 0 || H5Awrite(attr, type, data) >= 0),
                   "cannot write attribute '" << name << "' on " << where(object));
   };
-  if (const auto* i = std::get_if<std::int64_t>(&value)) write_array(H5T_NATIVE_INT64, i, 1, true);
+  // Strings are fixed-length (NUL-padded UTF-8), stored inside the checksummed object header.
+  // Variable-length strings live in HDF5's global heap, which has no checksum: the fuzz suite found
+  // corrupted global heaps that hang or crash HDF5 1.10 itself while reading the attribute.
+  auto write_strings = [&](const std::vector<std::string>& v, bool scalar) {
+    std::size_t width = 1;
+    for (const auto& e : v) width = std::max(width, e.size());
+    std::vector<char> buf(width * v.size(), '\0');
+    for (std::size_t i = 0; i < v.size(); ++i) std::copy(v[i].begin(), v[i].end(), buf.begin() + long(i * width));
+    H5Id type(H5Tcopy(H5T_C_S1));
+    NEUROPS_CHECK(type.valid() && H5Tset_size(type, width) >= 0 && H5Tset_strpad(type, H5T_STR_NULLPAD) >= 0 &&
+                      H5Tset_cset(type, H5T_CSET_UTF8) >= 0,
+                  "cannot write attribute '" << name << "' on " << where(object) << hdf5_reason());
+    write_array(type, buf.data(), v.size(), scalar);
+  };
+  if (const auto* str = std::get_if<std::string>(&value)) write_strings({*str}, true);
+  else if (const auto* i = std::get_if<std::int64_t>(&value)) write_array(H5T_NATIVE_INT64, i, 1, true);
   else if (const auto* d = std::get_if<double>(&value)) write_array(H5T_NATIVE_DOUBLE, d, 1, true);
   else if (const auto* vi = std::get_if<std::vector<std::int64_t>>(&value))
     write_array(H5T_NATIVE_INT64, vi->data(), vi->size(), false);
   else if (const auto* vd = std::get_if<std::vector<double>>(&value))
     write_array(H5T_NATIVE_DOUBLE, vd->data(), vd->size(), false);
-  else if (const auto* vs = std::get_if<std::vector<std::string>>(&value)) {
-    H5Id type(H5Tcopy(H5T_C_S1));  // variable-length UTF-8, as h5py writes a list of str
-    H5Tset_size(type, H5T_VARIABLE);
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    std::vector<const char*> p;
-    for (const auto& e : *vs) p.push_back(e.c_str());
-    write_array(type, p.data(), p.size(), false);
-  }
+  else if (const auto* vs = std::get_if<std::vector<std::string>>(&value))
+    write_strings(*vs, false);
 }
 
 bool H5File::has_attr(const std::string& object, const std::string& name) const {
