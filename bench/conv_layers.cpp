@@ -103,7 +103,7 @@ std::vector<double> parse_list(const std::string& s) {
 struct CheckCase {
   std::string name, layer;  // the layer kind tells the peer which torch function to apply
   std::map<std::string, std::int64_t> ints;
-  std::string text;         // padding mode, upsampling mode or activation
+  std::string text;  // padding mode, upsampling mode or activation
   Shape input;
 };
 
@@ -112,14 +112,16 @@ std::unique_ptr<Module<T>> make_check_layer(const CheckCase& c, Rng& rng) {
   const int dims = c.input.rank() - 2;
   auto at = [&](const char* k) { return c.ints.at(k); };
   if (c.layer == "conv")
-    return std::make_unique<Conv<T>>(dims, c.input[1], at("out_channels"), std::vector<index_t>{at("kernel")}, rng,
-                                     ConvOptions{{at("stride")}, {at("padding")}, padding_mode_from_string(c.text), true});
+    return std::make_unique<Conv<T>>(
+        dims, c.input[1], at("out_channels"), std::vector<index_t>{at("kernel")}, rng,
+        ConvOptions{{at("stride")}, {at("padding")}, padding_mode_from_string(c.text), true});
   if (c.layer == "conv_transpose")
     return std::make_unique<ConvTranspose<T>>(
         dims, c.input[1], at("out_channels"), std::vector<index_t>{at("kernel")}, rng,
         ConvTransposeOptions{{at("stride")}, {at("padding")}, {at("output_padding")}, true});
   if (c.layer == "upsample")
-    return std::make_unique<Upsample<T>>(dims, at("factor"), c.text == "nearest" ? UpsampleMode::Nearest : UpsampleMode::Linear);
+    return std::make_unique<Upsample<T>>(dims, at("factor"),
+                                         c.text == "nearest" ? UpsampleMode::Nearest : UpsampleMode::Linear);
   if (c.layer == "avgpool") return std::make_unique<AvgPool<T>>(dims, at("kernel"));
   auto randomize = [&](Module<T>& m) {  // affine parameters away from their (1, 0) initial values
     for (auto& p : m.named_parameters()) p.param->value = Tensor<T>::randn(p.param->value.shape(), rng, 1.0, 0.5);
@@ -147,21 +149,40 @@ std::unique_ptr<Module<T>> make_check_layer(const CheckCase& c, Rng& rng) {
 std::vector<CheckCase> check_cases() {
   std::vector<CheckCase> v;
   for (auto mode : {"zeros", "circular", "reflect", "replicate"})
-    v.push_back({std::string("conv2d_") + mode, "conv", {{"out_channels", 5}, {"kernel", 3}, {"stride", 1}, {"padding", 1}},
-                 mode, Shape({2, 3, 9, 10})});
-  v.push_back({"conv2d_k4_s2_circular", "conv", {{"out_channels", 4}, {"kernel", 4}, {"stride", 2}, {"padding", 2}},
-               "circular", Shape({2, 3, 9, 8})});
-  v.push_back({"conv3d_zeros", "conv", {{"out_channels", 4}, {"kernel", 3}, {"stride", 1}, {"padding", 1}}, "zeros",
+    v.push_back({std::string("conv2d_") + mode,
+                 "conv",
+                 {{"out_channels", 5}, {"kernel", 3}, {"stride", 1}, {"padding", 1}},
+                 mode,
+                 Shape({2, 3, 9, 10})});
+  v.push_back({"conv2d_k4_s2_circular",
+               "conv",
+               {{"out_channels", 4}, {"kernel", 4}, {"stride", 2}, {"padding", 2}},
+               "circular",
+               Shape({2, 3, 9, 8})});
+  v.push_back({"conv3d_zeros",
+               "conv",
+               {{"out_channels", 4}, {"kernel", 3}, {"stride", 1}, {"padding", 1}},
+               "zeros",
                Shape({2, 2, 6, 7, 5})});
-  v.push_back({"conv3d_s2_replicate", "conv", {{"out_channels", 3}, {"kernel", 3}, {"stride", 2}, {"padding", 1}},
-               "replicate", Shape({1, 2, 7, 6, 5})});
-  v.push_back({"conv1d_reflect", "conv", {{"out_channels", 2}, {"kernel", 5}, {"stride", 1}, {"padding", 2}}, "reflect",
+  v.push_back({"conv3d_s2_replicate",
+               "conv",
+               {{"out_channels", 3}, {"kernel", 3}, {"stride", 2}, {"padding", 1}},
+               "replicate",
+               Shape({1, 2, 7, 6, 5})});
+  v.push_back({"conv1d_reflect",
+               "conv",
+               {{"out_channels", 2}, {"kernel", 5}, {"stride", 1}, {"padding", 2}},
+               "reflect",
                Shape({3, 4, 11})});
-  v.push_back({"convT2d_k4_s2_p1", "conv_transpose",
-               {{"out_channels", 3}, {"kernel", 4}, {"stride", 2}, {"padding", 1}, {"output_padding", 0}}, "",
+  v.push_back({"convT2d_k4_s2_p1",
+               "conv_transpose",
+               {{"out_channels", 3}, {"kernel", 4}, {"stride", 2}, {"padding", 1}, {"output_padding", 0}},
+               "",
                Shape({2, 4, 5, 6})});
-  v.push_back({"convT3d_k3_s2_p1_op1", "conv_transpose",
-               {{"out_channels", 2}, {"kernel", 3}, {"stride", 2}, {"padding", 1}, {"output_padding", 1}}, "",
+  v.push_back({"convT3d_k3_s2_p1_op1",
+               "conv_transpose",
+               {{"out_channels", 2}, {"kernel", 3}, {"stride", 2}, {"padding", 1}, {"output_padding", 1}},
+               "",
                Shape({1, 3, 3, 4, 3})});
   v.push_back({"upsample2d_bilinear", "upsample", {{"factor", 2}}, "linear", Shape({2, 3, 5, 4})});
   v.push_back({"upsample3d_trilinear", "upsample", {{"factor", 3}}, "linear", Shape({1, 2, 3, 4, 2})});
@@ -218,8 +239,8 @@ double compare_with_torch(const CheckResults& ours, const fs::path& torch_file) 
       const auto theirs = f.read<double>("/" + name + "/" + key);
       NEUROPS_CHECK(theirs.shape() == mine.shape(), "cross-check " << name << "/" << key << ": PyTorch gives "
                                                                    << theirs.shape() << ", neurops " << mine.shape());
-      const double err = (mine.vec() - theirs.vec()).cwiseAbs().maxCoeff() /
-                         std::max(1e-300, theirs.vec().cwiseAbs().maxCoeff());
+      const double err =
+          (mine.vec() - theirs.vec()).cwiseAbs().maxCoeff() / std::max(1e-300, theirs.vec().cwiseAbs().maxCoeff());
       worst = std::max(worst, err);
       std::printf("  %s %.1e", key.c_str(), err);
     }
@@ -244,19 +265,20 @@ int main(int argc, char** argv) {
     const std::string dtype = opt.choice("dtype", "float", {"float", "double"}, "scalar type");
     const bool torch = opt.flag("torch", true, "also run the PyTorch peer");
     const std::string python = opt.string("python", "/usr/bin/python3", "interpreter with torch and h5py");
-    const std::string script = opt.string("script", (fs::path(__FILE__).parent_path() / "conv_layers.py").string(),
-                                          "the PyTorch peer script");
+    const std::string script =
+        opt.string("script", (fs::path(__FILE__).parent_path() / "conv_layers.py").string(), "the PyTorch peer script");
     const std::string work = opt.string("workdir", "conv_layers_work", "folder for the exchanged HDF5 files");
     if (opt.help_requested()) return 0;
     NEUROPS_CHECK(runs >= 1 && rounds >= 1 && threads >= 1,
                   "options -bench_runs, -bench_rounds and -bench_threads must be >= 1, found " << runs << ", " << rounds
-                                                                                             << " and " << threads);
+                                                                                               << " and " << threads);
     omp_set_num_threads(threads);
     fs::create_directories(work);
 
     // 2. Cross-check data and neurops' results for it.
     const fs::path check_in = fs::path(work) / "check_inputs.h5", check_out = fs::path(work) / "check_torch.h5";
-    const CheckResults ours = dtype == "float" ? write_check_inputs<float>(check_in) : write_check_inputs<double>(check_in);
+    const CheckResults ours =
+        dtype == "float" ? write_check_inputs<float>(check_in) : write_check_inputs<double>(check_in);
 
     // 3. Timings in alternating rounds (neurops, then PyTorch, same shapes, threads and dtype), so
     //    that both see the same background load on a shared machine; medians over all runs.
@@ -300,9 +322,11 @@ int main(int argc, char** argv) {
     }
 
     // 4. Results table.
-    std::printf("\n%s, %d threads, %d rounds x %d runs, median (and best) in ms\n", dtype.c_str(), threads, rounds, runs);
+    std::printf("\n%s, %d threads, %d rounds x %d runs, median (and best) in ms\n", dtype.c_str(), threads, rounds,
+                runs);
     std::printf("%-7s %8s %8s %8s %8s |", "case", "fwd", "bwd", "total", "best");
-    if (torch) std::printf(" %9s %9s %9s %9s | %s", "torch fwd", "torch bwd", "torch tot", "best", "speed-up: median (best)");
+    if (torch)
+      std::printf(" %9s %9s %9s %9s | %s", "torch fwd", "torch bwd", "torch tot", "best", "speed-up: median (best)");
     std::printf("\n");
     for (const auto& c : timing_cases(smoke)) {
       const Runs& a = mine[c.name];
@@ -313,14 +337,15 @@ int main(int argc, char** argv) {
         const Runs& b = peer[c.name];
         const auto bt = b.total();
         const double best_b = *std::min_element(bt.begin(), bt.end()), best_a = *std::min_element(at.begin(), at.end());
-        std::printf(" %9.2f %9.2f %9.2f %9.2f | %.2fx (%.2fx)", median(b.forward), median(b.backward), median(bt), best_b,
-                    median(bt) / median(at), best_b / best_a);
+        std::printf(" %9.2f %9.2f %9.2f %9.2f | %.2fx (%.2fx)", median(b.forward), median(b.backward), median(bt),
+                    best_b, median(bt) / median(at), best_b / best_a);
       }
       std::printf("\n");
     }
     if (torch) {
       const double tolerance = dtype == "float" ? 1e-5 : 1e-12;
-      NEUROPS_CHECK(worst <= tolerance, "neurops and PyTorch differ by " << worst << " (relative), more than " << tolerance);
+      NEUROPS_CHECK(worst <= tolerance,
+                    "neurops and PyTorch differ by " << worst << " (relative), more than " << tolerance);
     }
     return 0;
   } catch (const std::exception& e) {

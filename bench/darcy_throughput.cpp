@@ -27,9 +27,10 @@ double spawn(int ranks, const std::string& args) {
   exe[len] = 0;
   // A clean environment: the variables of this (singleton) MPI process would confuse the child's launcher.
   // Idle ranks yield the core: on 2 shared cores, busy-polling ranks wait on each other's time slices.
-  const std::string cmd = "env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp OMPI_ALLOW_RUN_AS_ROOT=1 "
-                          "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 mpiexec --mca mpi_yield_when_idle 1 -n " +
-                          std::to_string(ranks) + " --oversubscribe " + exe + " -bench_spawn 0 " + args;
+  const std::string cmd =
+      "env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp OMPI_ALLOW_RUN_AS_ROOT=1 "
+      "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 mpiexec --mca mpi_yield_when_idle 1 -n " +
+      std::to_string(ranks) + " --oversubscribe " + exe + " -bench_spawn 0 " + args;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return NAN;
   char line[512];

@@ -71,15 +71,16 @@ int main(int argc, char** argv) {
     const double ours_cart = median_ms(cartesian, runs);
     const double ours_rss = peak_rss_mb();
 
-    std::printf("DeepONet: [%lld, %lld, %lld] branch, [1, %lld, %lld] trunk, ReLU, batch %lld triples, float32, %d threads, "
-                "%lld parameters, median of %d runs\n",
-                (long long)sensors, (long long)width, (long long)width, (long long)width, (long long)width,
-                (long long)batch, threads, (long long)model.parameter_count(), runs);
+    std::printf(
+        "DeepONet: [%lld, %lld, %lld] branch, [1, %lld, %lld] trunk, ReLU, batch %lld triples, float32, %d threads, "
+        "%lld parameters, median of %d runs\n",
+        (long long)sensors, (long long)width, (long long)width, (long long)width, (long long)width, (long long)batch,
+        threads, (long long)model.parameter_count(), runs);
     std::map<std::string, double> torch;
     if (!arg_flag(argc, argv, "-no_torch")) {
       std::ostringstream a;
-      a << "--batch " << batch << " --sensors " << sensors << " --width " << width << " --runs " << runs << " --threads "
-        << threads;
+      a << "--batch " << batch << " --sensors " << sensors << " --width " << width << " --runs " << runs
+        << " --threads " << threads;
       torch = run_torch(std::filesystem::path(__FILE__).replace_extension(".py"), a.str(), threads);
     }
     print_row("train step [ms]", ours_train, torch, "torch_train_ms");
@@ -87,7 +88,8 @@ int main(int argc, char** argv) {
     std::printf("  %-22s neurops %10.2f   (%lld functions x 100 shared points)\n", "Cartesian infer. [ms]", ours_cart,
                 (long long)functions);
     if (torch.count("torch_peak_rss_mb"))
-      std::printf("  %-22s neurops %10.1f   pytorch %10.1f\n", "peak memory [MB]", ours_rss, torch["torch_peak_rss_mb"]);
+      std::printf("  %-22s neurops %10.1f   pytorch %10.1f\n", "peak memory [MB]", ours_rss,
+                  torch["torch_peak_rss_mb"]);
     else
       std::printf("  %-22s neurops %10.1f\n", "peak memory [MB]", ours_rss);
     return 0;

@@ -15,8 +15,8 @@
 #include <cstdio>
 #include <sstream>
 
-#include "torch_peer.hpp"
 #include "neurops/operators/fno.hpp"
+#include "torch_peer.hpp"
 
 using namespace neurops;
 
@@ -47,10 +47,11 @@ int main(int argc, char** argv) {
     const auto [ours_train, ours_infer] = time_field_model(fno, x, y, runs);
     const double ours_rss = peak_rss_mb();
 
-    std::printf("FNO-2D: width %lld, %lld modes, %lld layers, %lld^2, batch %lld, %lld->1 channels, float32, %d threads, "
-                "%lld parameters, median of %d runs\n",
-                (long long)width, (long long)modes, (long long)layers, (long long)grid, (long long)batch,
-                (long long)in_channels, threads, (long long)fno.parameter_count(), runs);
+    std::printf(
+        "FNO-2D: width %lld, %lld modes, %lld layers, %lld^2, batch %lld, %lld->1 channels, float32, %d threads, "
+        "%lld parameters, median of %d runs\n",
+        (long long)width, (long long)modes, (long long)layers, (long long)grid, (long long)batch,
+        (long long)in_channels, threads, (long long)fno.parameter_count(), runs);
     std::map<std::string, double> torch;
     if (!arg_flag(argc, argv, "-no_torch")) {
       std::ostringstream a;
@@ -61,7 +62,8 @@ int main(int argc, char** argv) {
     print_row("train step [ms]", ours_train, torch, "torch_train_ms");
     print_row("inference [ms]", ours_infer, torch, "torch_infer_ms");
     if (torch.count("torch_peak_rss_mb"))
-      std::printf("  %-22s neurops %10.1f   pytorch %10.1f\n", "peak memory [MB]", ours_rss, torch["torch_peak_rss_mb"]);
+      std::printf("  %-22s neurops %10.1f   pytorch %10.1f\n", "peak memory [MB]", ours_rss,
+                  torch["torch_peak_rss_mb"]);
     else
       std::printf("  %-22s neurops %10.1f\n", "peak memory [MB]", ours_rss);
     return 0;

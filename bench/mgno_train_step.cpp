@@ -55,15 +55,16 @@ int main(int argc, char** argv) {
     const auto [ours_train, ours_infer] = time_field_model(model, x, y, runs);
     const double ours_rss = peak_rss_mb();
 
-    std::printf("MgNO: width %lld, %lld layers, pre [%s] post [%s], %lld^2, batch %lld, float32, %d threads, "
-                "%lld parameters, median of %d runs\n",
-                (long long)width, (long long)layers, pre.c_str(), post.c_str(), (long long)grid, (long long)batch, threads,
-                (long long)model.parameter_count(), runs);
+    std::printf(
+        "MgNO: width %lld, %lld layers, pre [%s] post [%s], %lld^2, batch %lld, float32, %d threads, "
+        "%lld parameters, median of %d runs\n",
+        (long long)width, (long long)layers, pre.c_str(), post.c_str(), (long long)grid, (long long)batch, threads,
+        (long long)model.parameter_count(), runs);
     std::map<std::string, double> torch;
     if (!arg_flag(argc, argv, "-no_torch")) {
       std::ostringstream a;
-      a << "--batch " << batch << " --grid " << grid << " --width " << width << " --layers " << layers << " --pre " << pre
-        << " --post " << post << " --runs " << runs << " --threads " << threads;
+      a << "--batch " << batch << " --grid " << grid << " --width " << width << " --layers " << layers << " --pre "
+        << pre << " --post " << post << " --runs " << runs << " --threads " << threads;
       torch = run_torch(std::filesystem::path(__FILE__).replace_extension(".py"), a.str(), threads);
       if (torch.count("torch_parameters") && index_t(torch["torch_parameters"]) != model.parameter_count())
         std::printf("  WARNING: PyTorch model has %lld parameters\n", (long long)torch["torch_parameters"]);
@@ -71,7 +72,8 @@ int main(int argc, char** argv) {
     print_row("train step [ms]", ours_train, torch, "torch_train_ms");
     print_row("inference [ms]", ours_infer, torch, "torch_infer_ms");
     if (torch.count("torch_peak_rss_mb"))
-      std::printf("  %-22s neurops %10.1f   pytorch %10.1f\n", "peak memory [MB]", ours_rss, torch["torch_peak_rss_mb"]);
+      std::printf("  %-22s neurops %10.1f   pytorch %10.1f\n", "peak memory [MB]", ours_rss,
+                  torch["torch_peak_rss_mb"]);
     else
       std::printf("  %-22s neurops %10.1f\n", "peak memory [MB]", ours_rss);
     return 0;

@@ -76,8 +76,9 @@ int main(int argc, char** argv) {
     int repeats = int(opt.integer("repeats", 7, "timed runs per size (the median is reported)"));
     int steps = int(opt.integer("steps", 10, "steps per timed run"));
     const bool peer = opt.flag("peer", true, "also run the PyTorch peer");
-    const std::string script = opt.string(
-        "script", (std::filesystem::path(__FILE__).parent_path() / "navier_stokes_step.py").string(), "PyTorch peer script");
+    const std::string script =
+        opt.string("script", (std::filesystem::path(__FILE__).parent_path() / "navier_stokes_step.py").string(),
+                   "PyTorch peer script");
     if (opt.help_requested()) return 0;
     if (smoke) {
       sizes = {64};
@@ -90,8 +91,8 @@ int main(int argc, char** argv) {
     std::map<index_t, PeerResult> torch;
     if (peer) torch = run_peer(script, size_list, threads, repeats, steps);
 
-    std::printf("\nNavier-Stokes step, float64, %d threads, OMP_WAIT_POLICY=%s, median of %d runs x %d steps\n", threads,
-                std::getenv("OMP_WAIT_POLICY"), repeats, steps);
+    std::printf("\nNavier-Stokes step, float64, %d threads, OMP_WAIT_POLICY=%s, median of %d runs x %d steps\n",
+                threads, std::getenv("OMP_WAIT_POLICY"), repeats, steps);
     std::printf("%-8s %14s %14s %8s %20s %20s\n", "n", "neurops [ms]", "torch [ms]", "ratio", "checksum neurops",
                 "checksum torch");
     bool consistent = true;

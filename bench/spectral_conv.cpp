@@ -17,6 +17,7 @@
 // that way: OMP_WAIT_POLICY=passive build/bench/spectral_conv --runs 20
 #include <omp.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -26,7 +27,6 @@
 #include <sstream>
 #include <string>
 #include <tuple>
-#include <unistd.h>
 
 #include "neurops/core/progress.hpp"
 #include "neurops/nn/optim.hpp"
@@ -72,8 +72,8 @@ std::map<std::string, double> run_peer(const Config& c, const std::filesystem::p
   const std::filesystem::path script = std::filesystem::path(__FILE__).parent_path() / "spectral_conv.py";
   std::ostringstream cmd;
   cmd << "OMP_NUM_THREADS=" << c.threads << " /usr/bin/python3 " << script << " --batch " << c.batch << " --channels "
-      << c.channels << " --grid " << c.grid << " --modes " << c.modes << " --runs " << c.runs << " --threads " << c.threads
-      << " --adam-params " << c.adam_params << " --check " << check_dir << " 2>&1";
+      << c.channels << " --grid " << c.grid << " --modes " << c.modes << " --runs " << c.runs << " --threads "
+      << c.threads << " --adam-params " << c.adam_params << " --check " << check_dir << " 2>&1";
   std::map<std::string, double> values;
   FILE* pipe = popen(cmd.str().c_str(), "r");
   NEUROPS_CHECK(pipe, "cannot run " << cmd.str());
@@ -87,7 +87,8 @@ std::map<std::string, double> run_peer(const Config& c, const std::filesystem::p
     while (is >> key >> v) values[key] = v;
   }
   const int rc = pclose(pipe);
-  NEUROPS_CHECK(rc == 0 && values.count("torch_spectral_conv_ms"), "PyTorch peer failed (" << cmd.str() << "):\n" << all);
+  NEUROPS_CHECK(rc == 0 && values.count("torch_spectral_conv_ms"), "PyTorch peer failed (" << cmd.str() << "):\n"
+                                                                                           << all);
   return values;
 }
 
@@ -155,7 +156,12 @@ int main(int argc, char** argv) {
     for (auto [name, threading] : {std::pair{"OpenMP split", FftThreading::openmp_split},
                                    std::pair{"FFTW threads", FftThreading::fftw_threads}}) {
       set_fft_threading(threading);
-      const double t = median_ms([&]() { rfft.forward(x); rfft.backward(spectrum_grad); }, c.runs);
+      const double t = median_ms(
+          [&]() {
+            rfft.forward(x);
+            rfft.backward(spectrum_grad);
+          },
+          c.runs);
       std::printf("  neurops Rfft 2-D fwd+bwd, %-14s %8.2f ms\n", name, t);
     }
     set_fft_threading(FftThreading::openmp_split);
@@ -168,11 +174,10 @@ int main(int argc, char** argv) {
     // 3. PyTorch peer, with a cross-check of the forward pass on the same data.
     std::map<std::string, double> peer;
     if (c.torch && torch_available()) {
-      const auto dir = std::filesystem::temp_directory_path() / ("neurops_bench_spectral_" + std::to_string(::getpid()));
+      const auto dir =
+          std::filesystem::temp_directory_path() / ("neurops_bench_spectral_" + std::to_string(::getpid()));
       std::filesystem::create_directories(dir);
-      {
-        std::ofstream(dir / "sizes.txt") << c.batch << " " << c.channels << " " << c.grid << " " << c.modes << "\n";
-      }
+      { std::ofstream(dir / "sizes.txt") << c.batch << " " << c.channels << " " << c.grid << " " << c.modes << "\n"; }
       write_raw(dir / "x.bin", x);
       write_raw(dir / "weight0.bin", layer.weight(0).value);
       write_raw(dir / "weight1.bin", layer.weight(1).value);
@@ -202,8 +207,10 @@ int main(int argc, char** argv) {
     std::printf("(ratio = torch / neurops; > 1 means neurops is faster)\n");
     if (peer.count("check_relative_diff")) {
       const double rel = peer["check_relative_diff"];
-      std::printf("agreement with PyTorch autograd on the same input, weights and output gradient\n"
-                  "(forward, input gradient, both weight gradients): max |diff| / max |value| = %.2e\n", rel);
+      std::printf(
+          "agreement with PyTorch autograd on the same input, weights and output gradient\n"
+          "(forward, input gradient, both weight gradients): max |diff| / max |value| = %.2e\n",
+          rel);
       NEUROPS_CHECK(rel < 1e-4, "neurops and PyTorch disagree: relative difference " << rel);
     }
     return 0;

@@ -64,7 +64,8 @@ inline double peak_rss_mb() {
 }
 
 /// Runs `script` with the same thread count; returns its torch_* values (other lines go to stderr).
-inline std::map<std::string, double> run_torch(const std::filesystem::path& script, const std::string& args, int threads) {
+inline std::map<std::string, double> run_torch(const std::filesystem::path& script, const std::string& args,
+                                               int threads) {
   const std::string cmd = "OMP_NUM_THREADS=" + std::to_string(threads) + " MKL_NUM_THREADS=" + std::to_string(threads) +
                           " /usr/bin/python3 " + script.string() + " " + args + " 2>&1";
   std::map<std::string, double> out;
@@ -75,8 +76,10 @@ inline std::map<std::string, double> run_torch(const std::filesystem::path& scri
     std::istringstream is(line);
     std::string key;
     double v;
-    if (is >> key >> v && key.rfind("torch_", 0) == 0) out[key] = v;
-    else std::fputs(line, stderr);
+    if (is >> key >> v && key.rfind("torch_", 0) == 0)
+      out[key] = v;
+    else
+      std::fputs(line, stderr);
   }
   pclose(p);
   return out;

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "neurops/version.hpp"
 #include "neurops/io/hdf5.hpp"
 #include "neurops/io/png.hpp"
 #include "neurops/io/xdmf.hpp"
 #include "neurops/nn/data.hpp"
+#include "neurops/version.hpp"
 
 namespace neurops::examples {
 

@@ -52,7 +52,8 @@ std::vector<std::uint8_t> sphere(index_t n, double fraction) {
 }
 
 /// Right-hand side in natural order: "random" N(0,1) entries or a "smooth" Gaussian bump, zero in solids.
-PetscVec make_rhs(DM dm, index_t n, const std::string& kind, const std::vector<std::uint8_t>& solid, std::uint64_t seed) {
+PetscVec make_rhs(DM dm, index_t n, const std::string& kind, const std::vector<std::uint8_t>& solid,
+                  std::uint64_t seed) {
   PetscVec natural, b;
   NEUROPS_PETSC(DMDACreateNaturalVector(dm, natural.out()));
   NEUROPS_PETSC(DMCreateGlobalVector(dm, b.out()));
@@ -82,8 +83,8 @@ struct Case {
 };
 
 /// Step 3: every solver on one grid / right-hand side / domain.
-Case compare(index_t n, const std::string& rhs, double obstacle, const std::string& model, double rtol,
-             PetscInt max_it, bool baselines) {
+Case compare(index_t n, const std::string& rhs, double obstacle, const std::string& model, double rtol, PetscInt max_it,
+             bool baselines) {
   PetscDM dm = pde::dirichlet_grid_3d(PETSC_COMM_WORLD, n, n, n);
   const auto solid = sphere(n, obstacle);
   PetscMat A = pde::assemble_laplacian(dm, solid);
@@ -142,7 +143,8 @@ int main(int argc, char** argv) {
       nc.seed = seed;
       operators::DcdmNet<float> net(nc);
       std::printf("DCDM network: %lld parameters; training at %lld^3 on %lld samples, %lld epochs\n",
-                  (long long)net.parameter_count(), (long long)data.n, (long long)data.samples, (long long)train.epochs);
+                  (long long)net.parameter_count(), (long long)data.n, (long long)data.samples,
+                  (long long)train.epochs);
       model = (fs::path(out) / "model.h5").string();
       const auto r = solvers::train_dcdm(net, fs::path(out) / "data.h5", train, model);
       std::printf("trained in %s, best validation loss %.4e at epoch %lld; model: %s\n",

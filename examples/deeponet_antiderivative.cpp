@@ -31,8 +31,8 @@ namespace {
 using namespace neurops;
 
 struct Data {
-  nn::OperatorTriples<double> train;  // triples
-  nn::OperatorTriples<double> test;   // Cartesian: dense solutions on the shared grid
+  nn::OperatorTriples<double> train;     // triples
+  nn::OperatorTriples<double> test;      // Cartesian: dense solutions on the shared grid
   index_t grid_rows = 1, grid_cols = 1;  // shape of one dense solution (time x space, or 1 x m)
 };
 
@@ -105,7 +105,8 @@ struct Outcome {
 };
 
 template <class T>
-Outcome run(const operators::DeepOnetConfig& config, const Data& data, const operators::DeepOnetTrainingOptions& options) {
+Outcome run(const operators::DeepOnetConfig& config, const Data& data,
+            const operators::DeepOnetTrainingOptions& options) {
   operators::DeepOnet<T> model(config);
   const auto train = cast<T>(data.train), test = cast<T>(data.test);
   Outcome o;
@@ -135,32 +136,34 @@ int main(int argc, char** argv) {
   try {
     // 1. Options.
     Options opt("DeepONet (DeepXDE setup)", "deeponet_");
-    const std::string problem_name = opt.choice("problem", "antiderivative",
-                                                {"antiderivative", "ode", "pendulum", "diffusion_reaction"},
-                                                "operator to learn");
+    const std::string problem_name = opt.choice(
+        "problem", "antiderivative", {"antiderivative", "ode", "pendulum", "diffusion_reaction"}, "operator to learn");
     const auto problem = pde::parse_deeponet_problem(problem_name);
     const bool dr = problem == pde::DeepOnetProblem::diffusion_reaction;
     const index_t sensors = opt.integer("sensors", 100, "sensors m (also Nx for diffusion-reaction)");
-    const index_t n_train = opt.integer("train", dr ? 100 : 10000, "training functions (query points each: 1, or 100 for diffusion-reaction)");
+    const index_t n_train = opt.integer("train", dr ? 100 : 10000,
+                                        "training functions (query points each: 1, or 100 for diffusion-reaction)");
     const index_t n_test = opt.integer("test", dr ? 100 : 1000, "test functions (dense solutions)");
     const index_t width = opt.integer("width", 40, "hidden width and basis size p of both nets");
     const index_t depth = opt.integer("depth", 2, "layers per net ([m, 40, 40] is depth 2)");
     const std::int64_t iterations = opt.integer("iterations", dr ? 20000 : 50000, "Adam iterations");
     const index_t batch = opt.integer("batch", 0, "mini-batch size (0: full batch)");
     const double lr = opt.real("lr", 1e-3, "Adam learning rate");
-    const std::string activation = opt.choice("activation", "relu", {"relu", "gelu", "tanh"}, "activation of both nets");
+    const std::string activation =
+        opt.choice("activation", "relu", {"relu", "gelu", "tanh"}, "activation of both nets");
     const bool stacked = opt.flag("stacked", false, "stacked branch (p scalar nets)");
     const bool use_double = opt.flag("double", false, "train in float64 instead of float32");
     const std::int64_t display = opt.integer("display_every", 1000, "iterations between loss evaluations");
     const auto seed = static_cast<std::uint64_t>(opt.integer("seed", 0, "seed of data, weights and batches"));
-    const double target = opt.real("target_mse", 0.0, "test MSE to reach (0: none, the default); exit code 2 if missed");
+    const double target =
+        opt.real("target_mse", 0.0, "test MSE to reach (0: none, the default); exit code 2 if missed");
     const index_t save_samples = opt.integer("save_samples", 8, "test functions written to HDF5");
     const std::string out = opt.string("out", "deeponet_output", "output folder");
     if (opt.help_requested()) return 0;
-    NEUROPS_CHECK(n_train >= 1 && n_test >= 1, "options -deeponet_train/-deeponet_test: expected >= 1, found "
-                                                    << n_train << " and " << n_test);
-    NEUROPS_CHECK(width >= 1 && depth >= 1, "options -deeponet_width/-deeponet_depth: expected >= 1, found " << width
-                                                                                                        << " and " << depth);
+    NEUROPS_CHECK(n_train >= 1 && n_test >= 1,
+                  "options -deeponet_train/-deeponet_test: expected >= 1, found " << n_train << " and " << n_test);
+    NEUROPS_CHECK(width >= 1 && depth >= 1,
+                  "options -deeponet_width/-deeponet_depth: expected >= 1, found " << width << " and " << depth);
     std::filesystem::create_directories(out);
 
     // 2. Data.
@@ -187,7 +190,7 @@ int main(int argc, char** argv) {
     to.batch_size = batch;
     to.display_every = display;
     to.seed = seed;
-    to.output_dir = out;  // loss.csv, history.h5, checkpoint.h5 and best.h5 (neurops::load_model reads it)
+    to.output_dir = out;         // loss.csv, history.h5, checkpoint.h5 and best.h5 (neurops::load_model reads it)
     to.comm = PETSC_COMM_WORLD;  // under mpiexec the ranks share every batch
     const Outcome o = use_double ? run<double>(c, data, to) : run<float>(c, data, to);
 
@@ -223,7 +226,8 @@ int main(int argc, char** argv) {
     }
     auto reader = io::H5File::open(h5);
     const double dy = rows > 1 ? 1.0 / double(rows - 1) : 1.0, dx = 1.0 / double(cols - 1);
-    io::write_xdmf(std::filesystem::path(out) / (problem_name + ".xdmf"), h5, io::UniformGrid{{rows, cols}, {0, 0}, {dy, dx}},
+    io::write_xdmf(std::filesystem::path(out) / (problem_name + ".xdmf"), h5,
+                   io::UniformGrid{{rows, cols}, {0, 0}, {dy, dx}},
                    {io::xdmf_attribute(reader, "/solution", "solution", {0, 0}),
                     io::xdmf_attribute(reader, "/prediction", "prediction", {0, 0}),
                     io::xdmf_attribute(reader, "/error", "error", {0, 0})});

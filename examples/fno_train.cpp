@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
     const std::string input_name = data_opt.string("input_name", "/inputs", "dataset of input fields (N, C, grid...)");
     const std::string output_name = data_opt.string("output_name", "/outputs", "dataset of output fields");
     const index_t max_samples = data_opt.integer("samples", -1, "use the first N samples (-1: all)");
-    const index_t stride = data_opt.integer("train_stride", 1, "train on every s-th grid point (evaluate zero-shot at 1)");
+    const index_t stride =
+        data_opt.integer("train_stride", 1, "train on every s-th grid point (evaluate zero-shot at 1)");
     const double train_fraction = data_opt.real("train_fraction", 0.8, "fraction of samples for training");
     const double validation_fraction = data_opt.real("validation_fraction", 0.1, "fraction for validation");
     const std::string out = data_opt.string("out", "fno_output", "output folder");
@@ -63,9 +64,12 @@ int main(int argc, char** argv) {
     topt.batch_size = train_opt.integer("batch", 16, "global batch size");
     const double lr = train_opt.real("lr", 1e-3, "learning rate (peak rate with OneCycle)");
     const double weight_decay = train_opt.real("weight_decay", 1e-4, "AdamW weight decay");
-    const std::string schedule = train_opt.choice("scheduler", "onecycle", {"onecycle", "step", "cosine", "none"}, "learning-rate schedule");
-    const std::string loss_name = train_opt.choice("loss", "l2", {"l2", "h1", "mse"}, "training loss (relative L2, relative H1, MSE)");
-    topt.seed = static_cast<std::uint64_t>(train_opt.integer("seed", 0, "seed of the split, the batches and the weights"));
+    const std::string schedule =
+        train_opt.choice("scheduler", "onecycle", {"onecycle", "step", "cosine", "none"}, "learning-rate schedule");
+    const std::string loss_name =
+        train_opt.choice("loss", "l2", {"l2", "h1", "mse"}, "training loss (relative L2, relative H1, MSE)");
+    topt.seed =
+        static_cast<std::uint64_t>(train_opt.integer("seed", 0, "seed of the split, the batches and the weights"));
     topt.checkpoint_every = train_opt.integer("checkpoint_every", 1, "epochs between checkpoints");
     // Per-channel statistics work on any grid (zero-shot evaluation); pointwise ones only on the
     // training grid, as in the FNO reference.
@@ -76,7 +80,8 @@ int main(int argc, char** argv) {
     NEUROPS_CHECK(topt.batch_size >= 1, "option -train_batch: expected >= 1, found " << topt.batch_size);
     NEUROPS_CHECK(topt.epochs >= 1, "option -train_epochs: expected >= 1, found " << topt.epochs);
     NEUROPS_CHECK(resume || overwrite || !fs::exists(fs::path(out) / "checkpoint.h5"),
-                  "option -out: '" << out << "' already holds a training run (checkpoint.h5); continue it with -resume, "
+                  "option -out: '" << out
+                                   << "' already holds a training run (checkpoint.h5); continue it with -resume, "
                                    << "replace it with -overwrite, or choose another folder");
     const fs::path checkpoint = fs::path(out) / "checkpoint.h5";
     if (resume) {
@@ -123,7 +128,8 @@ int main(int argc, char** argv) {
     std::unique_ptr<nn::LrScheduler<float>> scheduler;
     if (schedule == "onecycle") {
       // OneCycle needs at least two steps.
-      scheduler = std::make_unique<nn::OneCycleLr<float>>(adam, lr, std::max<std::int64_t>(2, topt.epochs * steps_per_epoch));
+      scheduler =
+          std::make_unique<nn::OneCycleLr<float>>(adam, lr, std::max<std::int64_t>(2, topt.epochs * steps_per_epoch));
       topt.scheduler_per_batch = true;
     } else if (schedule == "step") {
       scheduler = std::make_unique<nn::StepLr<float>>(adam, std::max<std::int64_t>(topt.epochs / 4, 1), 0.5);
@@ -131,9 +137,12 @@ int main(int argc, char** argv) {
       scheduler = std::make_unique<nn::CosineAnnealingLr<float>>(adam, topt.epochs);
     }
     std::unique_ptr<nn::Loss<float>> loss;
-    if (loss_name == "l2") loss = std::make_unique<nn::LpLoss<float>>(config.dims);
-    else if (loss_name == "h1") loss = std::make_unique<nn::H1Loss<float>>(config.dims, std::vector<bool>(config.dims, false));
-    else loss = std::make_unique<nn::MseLoss<float>>();
+    if (loss_name == "l2")
+      loss = std::make_unique<nn::LpLoss<float>>(config.dims);
+    else if (loss_name == "h1")
+      loss = std::make_unique<nn::H1Loss<float>>(config.dims, std::vector<bool>(config.dims, false));
+    else
+      loss = std::make_unique<nn::MseLoss<float>>();
     nn::Trainer<float> trainer(model, adam, scheduler.get(), *loss, topt);
     if (resume) {
       trainer.resume(checkpoint);
@@ -144,8 +153,8 @@ int main(int argc, char** argv) {
     }
     if (root)
       std::printf("FNO-%dd: %lld parameters; %lld training samples on %s, %lld validation, %lld test\n", config.dims,
-                  (long long)model.parameter_count(), (long long)train.size(), train.inputs.shape().tail(2).str().c_str(),
-                  (long long)validation.size(), (long long)test.size());
+                  (long long)model.parameter_count(), (long long)train.size(),
+                  train.inputs.shape().tail(2).str().c_str(), (long long)validation.size(), (long long)test.size());
     trainer.fit(train, validation.size() ? &validation : nullptr);
     trainer.restore_best();
 
@@ -194,8 +203,10 @@ int main(int argc, char** argv) {
                         io::xdmf_attribute(reader, "/prediction", "prediction", {0, 0}),
                         io::xdmf_attribute(reader, "/error", "error", {0, 0})});
         const auto first = truth.sample(0);  // colour range of the sample shown
-        const double lo = *std::min_element(first.begin(), first.end()), hi = *std::max_element(first.begin(), first.end());
-        io::write_png(fs::path(out) / "truth.png", truth.sample(0).reshaped(truth.shape().tail(2)), {.vmin = lo, .vmax = hi});
+        const double lo = *std::min_element(first.begin(), first.end()),
+                     hi = *std::max_element(first.begin(), first.end());
+        io::write_png(fs::path(out) / "truth.png", truth.sample(0).reshaped(truth.shape().tail(2)),
+                      {.vmin = lo, .vmax = hi});
         io::write_png(fs::path(out) / "prediction.png", prediction.sample(0).reshaped(truth.shape().tail(2)),
                       {.vmin = lo, .vmax = hi});
         io::write_png(fs::path(out) / "error.png", error.sample(0).reshaped(truth.shape().tail(2)),
@@ -214,9 +225,10 @@ int main(int argc, char** argv) {
         std::printf("%-34s %.4e\n", ("zero-shot rel. L2 at " + test_full.inputs.shape().tail(2).str()).c_str(),
                     zero_shot_l2);
       std::printf("%-34s %s\n", "time", format_duration(wall.seconds()).c_str());
-      std::printf("%-34s %s/{checkpoint,best,history,predictions,test_data}.h5, loss.csv, predictions.xdmf, "
-                  "{truth,prediction,error}.png\n",
-                  "outputs", out.c_str());
+      std::printf(
+          "%-34s %s/{checkpoint,best,history,predictions,test_data}.h5, loss.csv, predictions.xdmf, "
+          "{truth,prediction,error}.png\n",
+          "outputs", out.c_str());
     }
     return 0;
   } catch (const std::exception& e) {

@@ -31,10 +31,10 @@
 #include <numeric>
 #include <sstream>
 
+#include "neurops/io/plot.hpp"
 #include "neurops/neurops.hpp"
 #include "neurops/pde/linear_systems.hpp"
 #include "neurops/solvers/bandits.hpp"
-#include "neurops/io/plot.hpp"
 #include "neurops/solvers/sor.hpp"
 
 using namespace neurops;

@@ -55,10 +55,10 @@ int main(int argc, char** argv) {
     const index_t save_samples = opt.integer("save_samples", 4, "test samples written to HDF5");
     const std::string out = opt.string("out", "mgno_darcy_output", "output folder");
     if (opt.help_requested()) return 0;
-    NEUROPS_CHECK(n_train >= 1 && n_test >= 1, "options -mgno_train/-mgno_test: expected >= 1, found " << n_train
-                                                                                                   << " and " << n_test);
-    NEUROPS_CHECK(epochs >= 1 && batch >= 1, "options -mgno_epochs/-mgno_batch: expected >= 1, found " << epochs << " and "
-                                                                                                     << batch);
+    NEUROPS_CHECK(n_train >= 1 && n_test >= 1,
+                  "options -mgno_train/-mgno_test: expected >= 1, found " << n_train << " and " << n_test);
+    NEUROPS_CHECK(epochs >= 1 && batch >= 1,
+                  "options -mgno_epochs/-mgno_batch: expected >= 1, found " << epochs << " and " << batch);
     const bool root = session.rank() == 0;
     std::filesystem::create_directories(out);
 
@@ -127,7 +127,8 @@ int main(int argc, char** argv) {
         run("FNO", fno, fno_lr);
       }
       if (!root) continue;
-      const auto h5 = examples::write_darcy_fields(out, "darcy_" + std::to_string(n), test, predictions, save_samples, seed);
+      const auto h5 =
+          examples::write_darcy_fields(out, "darcy_" + std::to_string(n), test, predictions, save_samples, seed);
       std::printf("fields: %s (+ .xdmf, .png)\n", h5.c_str());
     }
 
@@ -137,8 +138,8 @@ int main(int argc, char** argv) {
     csv << "model,grid,parameters,train_seconds,relative_l2,relative_h1\n";
     std::printf("\n%-6s %-9s %11s %12s %12s %12s\n", "model", "grid", "parameters", "train time", "rel. L2", "rel. H1");
     for (const auto& r : rows) {
-      std::printf("%-6s %4lld^2    %11lld %12s %12.4e %12.4e\n", r.model.c_str(), (long long)r.grid, (long long)r.params,
-                  format_duration(r.seconds).c_str(), r.l2, r.h1);
+      std::printf("%-6s %4lld^2    %11lld %12s %12.4e %12.4e\n", r.model.c_str(), (long long)r.grid,
+                  (long long)r.params, format_duration(r.seconds).c_str(), r.l2, r.h1);
       csv << r.model << "," << r.grid << "," << r.params << "," << r.seconds << "," << r.l2 << "," << r.h1 << "\n";
     }
     io::write_text_atomically(std::filesystem::path(out) / "results.csv", csv.str());

@@ -41,8 +41,8 @@ int main(int argc, char** argv) {
     const auto seed = static_cast<std::uint64_t>(opt.integer("seed", 1, "random seed"));
     const std::string out = opt.string("out", "demo_output", "output folder");
     if (opt.help_requested()) return 0;
-    NEUROPS_CHECK(n_train >= 1 && n_test >= 1, "options -demo_train/-demo_test: expected >= 1, found " << n_train << " and "
-                                                                                                   << n_test);
+    NEUROPS_CHECK(n_train >= 1 && n_test >= 1,
+                  "options -demo_train/-demo_test: expected >= 1, found " << n_train << " and " << n_test);
     NEUROPS_CHECK(epochs >= 1, "option -demo_epochs: expected >= 1, found " << epochs);
     operators::MgnoConfig config;
     config.width = width;

@@ -109,8 +109,8 @@ class SampleGenerator {
 template <class T>
 void copy_into(const Tensor<T>& sample, Tensor<double>& chunk, index_t row, index_t offset = 0) {
   const index_t per_row = chunk.shape().tail_numel(1);
-  NEUROPS_CHECK(offset + sample.numel() <= per_row, "sample of shape " << sample.shape() << " does not fit a row of "
-                                                                          << chunk.shape());
+  NEUROPS_CHECK(offset + sample.numel() <= per_row,
+                "sample of shape " << sample.shape() << " does not fit a row of " << chunk.shape());
   std::copy(sample.begin(), sample.end(), chunk.begin() + row * per_row + offset);
 }
 
@@ -138,20 +138,22 @@ class DarcyGenerator final : public SampleGenerator {
     NEUROPS_CHECK(tau_ > 0, "option -darcy_tau: expected an inverse length scale > 0, found " << tau_);
     NEUROPS_CHECK(alpha_ > 1, "option -darcy_alpha: expected alpha > 1 (a 2-D GRF needs it), found " << alpha_);
     NEUROPS_CHECK(rtol_ > 0, "option -darcy_rtol: expected a tolerance > 0, found " << rtol_);
-    NEUROPS_CHECK(high_ > 0 && low_ > 0, "options -darcy_high/-darcy_low: expected positive values, found "
-                                             << high_ << ", " << low_);
+    NEUROPS_CHECK(high_ > 0 && low_ > 0,
+                  "options -darcy_high/-darcy_low: expected positive values, found " << high_ << ", " << low_);
     grf_ = std::make_unique<pde::DirichletGrf>(n_, pde::GrfSpectrum{.alpha = alpha_, .tau = tau_});
     solver_ = std::make_unique<pde::DarcySolver>(
-        n_, pde::DarcySettings{.face_average = face_ == "harmonic" ? pde::FaceAverage::harmonic : pde::FaceAverage::arithmetic,
-                               .rtol = rtol_,
-                               .comm = PETSC_COMM_WORLD});
+        n_, pde::DarcySettings{
+                .face_average = face_ == "harmonic" ? pde::FaceAverage::harmonic : pde::FaceAverage::arithmetic,
+                .rtol = rtol_,
+                .comm = PETSC_COMM_WORLD});
     // Tolerances as the KSP will really use them (the options database may override the code default).
     params_.add("problem", std::string("darcy"));
     params_.add("equation", std::string("-div(a grad u) = 1 on (0,1)^2, u = 0 on the boundary"));
     params_.add("grid_shape", std::vector<std::int64_t>{n_, n_});
     params_.add("spacing", 1.0 / double(n_ - 1));
     params_.add("coefficient", coefficient_);
-    params_.add("grf", std::string("Dirichlet sine series, sigma^2 (pi^2 |k|^2 + tau^2)^(-alpha), sigma = tau^(alpha-1)"));
+    params_.add("grf",
+                std::string("Dirichlet sine series, sigma^2 (pi^2 |k|^2 + tau^2)^(-alpha), sigma = tau^(alpha-1)"));
     params_.add("grf_alpha", alpha_);
     params_.add("grf_tau", tau_);
     if (coefficient_ == "threshold") {
@@ -170,7 +172,8 @@ class DarcyGenerator final : public SampleGenerator {
   void generate(index_t index, index_t row, std::vector<Tensor<double>>& chunk) override {
     Rng rng = Rng::stream(seed_, std::uint64_t(index));
     const Tensor<double> g = grf_->sample(rng);
-    const Tensor<double> a = coefficient_ == "threshold" ? pde::threshold_coefficient(g, high_, low_) : pde::lognormal_coefficient(g);
+    const Tensor<double> a =
+        coefficient_ == "threshold" ? pde::threshold_coefficient(g, high_, low_) : pde::lognormal_coefficient(g);
     const Tensor<double> u = solver_->solve(a);
     copy_into(a, chunk[0], row);
     copy_into(u, chunk[1], row);
@@ -227,20 +230,22 @@ class NavierStokesGenerator final : public SampleGenerator {
     NEUROPS_CHECK(s_.viscosity > 0, "option -ns_viscosity: expected a viscosity > 0, found " << s_.viscosity);
     NEUROPS_CHECK(s_.dt > 0, "option -ns_dt: expected a time step > 0, found " << s_.dt);
     NEUROPS_CHECK(!times_.empty(), "option -ns_times: expected at least one snapshot time");
-    NEUROPS_CHECK(store_ >= 2 && store_ <= s_.n, "option -ns_store: expected 2 <= store <= ns_n = " << s_.n << ", found " << store_);
+    NEUROPS_CHECK(store_ >= 2 && store_ <= s_.n,
+                  "option -ns_store: expected 2 <= store <= ns_n = " << s_.n << ", found " << store_);
     store_full_ = store_full_ && store_ < s_.n;
     solver_ = std::make_unique<pde::NavierStokes2d>(s_);
     grf_ = std::make_unique<pde::PeriodicGrf>(s_.n, pde::GrfSpectrum{.alpha = alpha_, .tau = tau_});
     // Snapshot times are checked against dt before any work is done.
     for (std::size_t i = 0; i < times_.size(); ++i) {
       const double steps = std::round(times_[i] / s_.dt);
-      NEUROPS_CHECK(times_[i] > 0 && std::abs(steps * s_.dt - times_[i]) <= 1e-6 * s_.dt &&
-                        (i == 0 || times_[i] > times_[i - 1]),
-                    "option -ns_times: expected increasing positive multiples of dt = " << s_.dt << ", found " << times_[i]);
+      NEUROPS_CHECK(
+          times_[i] > 0 && std::abs(steps * s_.dt - times_[i]) <= 1e-6 * s_.dt && (i == 0 || times_[i] > times_[i - 1]),
+          "option -ns_times: expected increasing positive multiples of dt = " << s_.dt << ", found " << times_[i]);
     }
     params_.add("problem", std::string("navier_stokes"));
     params_.add("equation", std::string("w_t + u.grad w = nu Lap w + f on the unit torus, f = A(sin+cos)(2pi(x+y))"));
-    params_.add("scheme", std::string("pseudo-spectral, 2/3 dealiasing, Crank-Nicolson (viscosity) + Heun (advection)"));
+    params_.add("scheme",
+                std::string("pseudo-spectral, 2/3 dealiasing, Crank-Nicolson (viscosity) + Heun (advection)"));
     params_.add("solver_grid", std::vector<std::int64_t>{s_.n, s_.n});
     params_.add("grid_shape", std::vector<std::int64_t>{store_, store_});
     params_.add("spacing", 1.0 / double(store_));
@@ -257,7 +262,8 @@ class NavierStokesGenerator final : public SampleGenerator {
   }
   std::vector<DatasetSpec> datasets() const override {
     const index_t T = index_t(times_.size());
-    std::vector<DatasetSpec> d{{"inputs", {1, store_, store_}}, {"outputs", {T, store_, store_}}, {"diagnostics", {T, 3}}};
+    std::vector<DatasetSpec> d{
+        {"inputs", {1, store_, store_}}, {"outputs", {T, store_, store_}}, {"diagnostics", {T, 3}}};
     if (store_full_) {
       d.push_back({"inputs_full", {1, s_.n, s_.n}});
       d.push_back({"outputs_full", {T, s_.n, s_.n}});
@@ -324,8 +330,8 @@ class DeepOnetGenerator final : public SampleGenerator {
     s.length_scale = opt.real("length_scale", 0.2, "RBF-GRF length scale");
     s.grf_points = opt.integer("grf_points", 1000, "points of the Cholesky GRF sampler");
     s.T = opt.real("T", 1.0, "time interval of the ODEs");
-    s.query_points = opt.integer("queries", 0, "random query points per sample (0: 1 for ODEs, 100 for diffusion-reaction)",
-                                 0, 1 << 24);
+    s.query_points = opt.integer(
+        "queries", 0, "random query points per sample (0: 1 for ODEs, 100 for diffusion-reaction)", 0, 1 << 24);
     s.rk45.rtol = opt.real("rtol", 1e-8, "RK45 relative tolerance");
     s.rk45.atol = opt.real("atol", 1e-10, "RK45 absolute tolerance");
     s.diffusion = opt.real("diffusion", 0.01, "diffusion-reaction D");
@@ -343,7 +349,8 @@ class DeepOnetGenerator final : public SampleGenerator {
     const bool dr = problem == pde::DeepOnetProblem::diffusion_reaction;
     params_.add("problem", pde::to_string(problem));
     params_.add("sensors", std::int64_t(s.sensors));
-    params_.add("grf", std::string("RBF kernel exp(-|x-y|^2/(2 l^2)), Cholesky + jitter 1e-13, not-a-knot cubic spline"));
+    params_.add("grf",
+                std::string("RBF kernel exp(-|x-y|^2/(2 l^2)), Cholesky + jitter 1e-13, not-a-knot cubic spline"));
     params_.add("grf_length_scale", s.length_scale);
     params_.add("grf_points", std::int64_t(s.grf_points));
     params_.add("query_points", std::int64_t(data_->query_count()));
@@ -462,13 +469,13 @@ int main(int argc, char** argv) {
         "problem", "darcy", {"darcy", "navier_stokes", "antiderivative", "ode", "pendulum", "diffusion_reaction"},
         "data set to generate");
     const index_t samples = opt.integer("samples", 100, "total number of samples in the file", 1, kMaxSamples);
-    const auto seed = static_cast<std::uint64_t>(opt.integer("seed", 0, "random seed; sample i uses Rng::stream(seed, i)", 0,
-                                                             std::numeric_limits<std::int64_t>::max()));
+    const auto seed = static_cast<std::uint64_t>(opt.integer(
+        "seed", 0, "random seed; sample i uses Rng::stream(seed, i)", 0, std::numeric_limits<std::int64_t>::max()));
     const std::string out = opt.string("out", "", "output HDF5 file (default <problem>.h5)");
-    const index_t chunk = opt.integer("chunk", 0, "samples per appended chunk (0: about 1% of the total, at least 1)", 0,
-                                     kMaxSamples);
-    const index_t max_new = opt.integer("max_new_samples", -1, "stop after this many new samples (-1: no limit)", -1,
-                                       kMaxSamples);
+    const index_t chunk =
+        opt.integer("chunk", 0, "samples per appended chunk (0: about 1% of the total, at least 1)", 0, kMaxSamples);
+    const index_t max_new =
+        opt.integer("max_new_samples", -1, "stop after this many new samples (-1: no limit)", -1, kMaxSamples);
     const bool resume = opt.flag("resume", false, "continue an existing file where it stopped");
     const bool overwrite = opt.flag("overwrite", false, "replace an existing file");
     const bool preview = opt.flag("preview", true, "write <out>.xdmf and PNG previews of the first sample");
@@ -493,15 +500,16 @@ int main(int argc, char** argv) {
     Timer timer;
     const index_t completed = on_rank0(rank, [&]() -> std::int64_t {
       const bool exists = fs::exists(path);
-      NEUROPS_CHECK(!exists || resume || overwrite, "output file " << path << " exists; pass -resume to continue it or "
-                                                                   "-overwrite to replace it");
+      NEUROPS_CHECK(!exists || resume || overwrite, "output file " << path
+                                                                   << " exists; pass -resume to continue it or "
+                                                                      "-overwrite to replace it");
       if (exists && resume) {
         auto file = io::H5File::open(path, io::FileMode::read_write);
         const std::string stored = file.attr_string("/", "parameters");
         NEUROPS_CHECK(stored == gen->parameters().canonical() && file.attr_int("/", "seed") == std::int64_t(seed),
                       "cannot resume " << path << ": it was generated with other parameters\n  file:    " << stored
-                                       << " seed=" << file.attr_int("/", "seed") << "\n  options: "
-                                       << gen->parameters().canonical() << " seed=" << seed);
+                                       << " seed=" << file.attr_int("/", "seed")
+                                       << "\n  options: " << gen->parameters().canonical() << " seed=" << seed);
         const index_t done = file.attr_int("/", "completed");
         NEUROPS_CHECK(done >= 0 && done <= samples, "cannot resume " << path << ": its counter /completed says " << done
                                                                      << " samples, expected 0 to -samples " << samples);

@@ -67,7 +67,8 @@ class Step01 {
     nn::OneCycleLr<float> schedule(adam, 2e-3, std::max<index_t>(steps, 2));
     nn::H1Loss<float> loss(2, {false, false});  // non-periodic differences: Dirichlet data
     trainer_ = std::make_unique<nn::Trainer<float>>(
-        *model_, adam, &schedule, loss, nn::TrainerOptions{.epochs = epochs_, .batch_size = batch, .scheduler_per_batch = true});
+        *model_, adam, &schedule, loss,
+        nn::TrainerOptions{.epochs = epochs_, .batch_size = batch, .scheduler_per_batch = true});
     trainer_->set_normalizers(nn::Normalizer<float>::unit_gaussian(train_.inputs.view(), false),
                               nn::Normalizer<float>::unit_gaussian(train_.targets.view(), false));
     trainer_->fit(train_, nullptr);

@@ -63,8 +63,9 @@ class Step02 {
     const index_t batch = 8, steps = epochs_ * ((train_.size() + batch - 1) / batch);
     nn::OneCycleLr<float> schedule(adam, 2e-3, std::max<index_t>(steps, 2));
     nn::H1Loss<float> loss(2, {false, false});
-    nn::Trainer<float> trainer(model, adam, &schedule, loss,
-                               {.epochs = epochs, .batch_size = batch, .scheduler_per_batch = true, .output_dir = out_});
+    nn::Trainer<float> trainer(
+        model, adam, &schedule, loss,
+        {.epochs = epochs, .batch_size = batch, .scheduler_per_batch = true, .output_dir = out_});
     if (resume) {
       trainer.resume(fs::path(out_) / "checkpoint.h5");
       std::printf("resumed after epoch %lld (best so far: epoch %lld)\n", (long long)trainer.state().epoch,

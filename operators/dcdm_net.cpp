@@ -140,15 +140,16 @@ DcdmNet<T>::DcdmNet(DcdmNetConfig config) : config_(config), up_(3, 2, nn::Upsam
   // (up to 0.19 for the first layer) would swamp inputs of unit norm (entries ~ n^-3/2) with a
   // constant field that the scale-invariant loss cannot use.
   for (auto& p : this->named_parameters()) {
-    if (p.name.size() >= 4 && p.name.compare(p.name.size() - 4, 4, "bias") == 0) p.param->value.zero();
-    else nn::init::glorot_uniform(p.param->value, rng);
+    if (p.name.size() >= 4 && p.name.compare(p.name.size() - 4, 4, "bias") == 0)
+      p.param->value.zero();
+    else
+      nn::init::glorot_uniform(p.param->value, rng);
   }
 }
 
 template <class T>
 void DcdmNet<T>::check_input_shape(const Shape& s) {
-  NEUROPS_CHECK(s.rank() == 5 && s[1] == 1,
-                "DCDM network: expected input (N, 1, Z, Y, X), found " << s);
+  NEUROPS_CHECK(s.rank() == 5 && s[1] == 1, "DCDM network: expected input (N, 1, Z, Y, X), found " << s);
   NEUROPS_CHECK(s[2] % 2 == 0 && s[3] % 2 == 0 && s[4] % 2 == 0 && s[2] >= 2 && s[3] >= 2 && s[4] >= 2,
                 "DCDM network: the grid " << s[2] << " x " << s[3] << " x " << s[4]
                                           << " must have even sides >= 2 (one 2x2x2 pooling level)");

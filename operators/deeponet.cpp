@@ -10,10 +10,10 @@
 
 #include "neurops/core/progress.hpp"
 #include "neurops/io/hdf5.hpp"
-#include "neurops/nn/trainer.hpp"
 #include "neurops/nn/init.hpp"
 #include "neurops/nn/loss.hpp"
 #include "neurops/nn/optim.hpp"
+#include "neurops/nn/trainer.hpp"
 
 namespace neurops::operators {
 
@@ -32,8 +32,10 @@ template <class T>
 void glorot_normal_zero_bias(nn::Module<T>& net, Rng& rng) {
   for (auto& p : net.named_parameters()) {
     const std::string& n = p.name;
-    if (n.size() >= 4 && n.compare(n.size() - 4, 4, "bias") == 0) p.param->value.vec().setZero();
-    else nn::init::glorot_normal(p.param->value, rng);
+    if (n.size() >= 4 && n.compare(n.size() - 4, 4, "bias") == 0)
+      p.param->value.vec().setZero();
+    else
+      nn::init::glorot_normal(p.param->value, rng);
   }
 }
 
@@ -41,10 +43,14 @@ void glorot_normal_zero_bias(nn::Module<T>& net, Rng& rng) {
 
 std::string to_string(MultiOutputStrategy s) {
   switch (s) {
-    case MultiOutputStrategy::independent: return "independent";
-    case MultiOutputStrategy::split_both: return "split_both";
-    case MultiOutputStrategy::split_branch: return "split_branch";
-    case MultiOutputStrategy::split_trunk: return "split_trunk";
+    case MultiOutputStrategy::independent:
+      return "independent";
+    case MultiOutputStrategy::split_both:
+      return "split_both";
+    case MultiOutputStrategy::split_branch:
+      return "split_branch";
+    case MultiOutputStrategy::split_trunk:
+      return "split_trunk";
   }
   return "?";
 }
@@ -53,18 +59,21 @@ MultiOutputStrategy multi_output_strategy_from_string(const std::string& name) {
   for (auto s : {MultiOutputStrategy::independent, MultiOutputStrategy::split_both, MultiOutputStrategy::split_branch,
                  MultiOutputStrategy::split_trunk})
     if (to_string(s) == name) return s;
-  NEUROPS_THROW("unknown DeepONet multi-output strategy '" << name
-                                                           << "', expected independent, split_both, split_branch or split_trunk");
+  NEUROPS_THROW("unknown DeepONet multi-output strategy '"
+                << name << "', expected independent, split_both, split_branch or split_trunk");
 }
 
 // ---- configuration ------------------------------------------------------------------------------
 
 void DeepOnetConfig::validate() const {
-  NEUROPS_CHECK(branch_layers.size() >= 2, "DeepONet: branch_layers needs {sensors, ..., basis}, found " << list(branch_layers));
+  NEUROPS_CHECK(branch_layers.size() >= 2,
+                "DeepONet: branch_layers needs {sensors, ..., basis}, found " << list(branch_layers));
   NEUROPS_CHECK(trunk_layers.size() >= (pod ? 1u : 2u),
                 "DeepONet: trunk_layers needs {coordinates, ..., basis}, found " << list(trunk_layers));
-  for (index_t w : branch_layers) NEUROPS_CHECK(w >= 1, "DeepONet: branch_layers must be >= 1, found " << list(branch_layers));
-  for (index_t w : trunk_layers) NEUROPS_CHECK(w >= 1, "DeepONet: trunk_layers must be >= 1, found " << list(trunk_layers));
+  for (index_t w : branch_layers)
+    NEUROPS_CHECK(w >= 1, "DeepONet: branch_layers must be >= 1, found " << list(branch_layers));
+  for (index_t w : trunk_layers)
+    NEUROPS_CHECK(w >= 1, "DeepONet: trunk_layers must be >= 1, found " << list(trunk_layers));
   if (!pod)
     NEUROPS_CHECK(trunk_layers.back() == branch_layers.back(),
                   "DeepONet: branch and trunk must end in the same number of basis functions, found branch "
@@ -93,7 +102,8 @@ DeepOnetConfig DeepOnetConfig::load(const io::H5File& file, const std::string& g
   NEUROPS_CHECK(file.exists(group) && file.has_attr(group, "model"),
                 "'" << file.path().string() << "' has no model configuration at '" << group << "'");
   const std::string model = file.attr_string(group, "model");
-  NEUROPS_CHECK(model == "DeepONet", "'" << file.path().string() << "' holds a " << model << " model, expected DeepONet");
+  NEUROPS_CHECK(model == "DeepONet",
+                "'" << file.path().string() << "' holds a " << model << " model, expected DeepONet");
   DeepOnetConfig c;
   const auto b = file.attr_ints(group, "branch_layers"), t = file.attr_ints(group, "trunk_layers");
   c.branch_layers.assign(b.begin(), b.end());
@@ -112,7 +122,8 @@ DeepOnetConfig DeepOnetConfig::load(const io::H5File& file, const std::string& g
 
 void DeepOnetConfig::set_from_options(const std::string& prefix) {
   Options opt("DeepONet model", prefix);
-  const auto b = opt.integers("branch", {branch_layers.begin(), branch_layers.end()}, "branch widths {m, hidden..., p}");
+  const auto b =
+      opt.integers("branch", {branch_layers.begin(), branch_layers.end()}, "branch widths {m, hidden..., p}");
   branch_layers.assign(b.begin(), b.end());
   const auto t = opt.integers("trunk", {trunk_layers.begin(), trunk_layers.end()}, "trunk widths {d, hidden..., p}");
   trunk_layers.assign(t.begin(), t.end());
@@ -123,18 +134,18 @@ void DeepOnetConfig::set_from_options(const std::string& prefix) {
       opt.choice("trunk_activation", nn::to_string(trunk_activation), acts, "activation of the trunk net"));
   stacked = opt.flag("stacked", stacked, "p scalar branch nets instead of one");
   outputs = opt.integer("outputs", outputs, "output components K");
-  strategy = multi_output_strategy_from_string(
-      opt.choice("strategy", to_string(strategy), {"independent", "split_both", "split_branch", "split_trunk"},
-                 "multi-output strategy"));
+  strategy = multi_output_strategy_from_string(opt.choice("strategy", to_string(strategy),
+                                                          {"independent", "split_both", "split_branch", "split_trunk"},
+                                                          "multi-output strategy"));
   pod = opt.flag("pod", pod, "POD trunk (Cartesian data only)");
   seed = static_cast<std::uint64_t>(opt.integer("seed", static_cast<std::int64_t>(seed), "seed of the weights"));
   validate();
 }
 
 bool DeepOnetConfig::operator==(const DeepOnetConfig& o) const {
-  return branch_layers == o.branch_layers && trunk_layers == o.trunk_layers && branch_activation == o.branch_activation &&
-         trunk_activation == o.trunk_activation && stacked == o.stacked && outputs == o.outputs &&
-         strategy == o.strategy && pod == o.pod && pod_points == o.pod_points && seed == o.seed;
+  return branch_layers == o.branch_layers && trunk_layers == o.trunk_layers &&
+         branch_activation == o.branch_activation && trunk_activation == o.trunk_activation && stacked == o.stacked &&
+         outputs == o.outputs && strategy == o.strategy && pod == o.pod && pod_points == o.pod_points && seed == o.seed;
 }
 
 // ---- stacked branch -----------------------------------------------------------------------------
@@ -143,7 +154,7 @@ template <class T>
 StackedMlp<T>::StackedMlp(index_t stack, const std::vector<index_t>& widths, nn::ActivationKind activation, Rng& rng)
     : stack_(stack), widths_(widths), activation_(activation) {
   NEUROPS_CHECK(stack >= 1 && widths.size() >= 2, "StackedMLP: needs stack >= 1 and widths {in, ..., out}, found stack "
-                                                       << stack << " and widths " << list(widths));
+                                                      << stack << " and widths " << list(widths));
   for (std::size_t j = 0; j + 1 < widths.size(); ++j) {
     const index_t in = widths[j], out = widths[j + 1];
     nn::Parameter<T> w(Tensor<T>({stack, out, in})), b(Tensor<T>({stack, out}));
@@ -206,8 +217,9 @@ Tensor<T> StackedMlp<T>::backward(const Tensor<T>& dy) {
   this->require_cache(static_cast<index_t>(activations_.size()) == 2 * layers - 1);
   const index_t n = batch_;
   index_t out = widths_.back();
-  NEUROPS_CHECK(dy.rank() == 2 && dy.size(0) == n && dy.size(1) == stack_ * out,
-                "StackedMLP: gradient " << dy.shape() << " does not match the output (" << n << ", " << stack_ * out << ")");
+  NEUROPS_CHECK(
+      dy.rank() == 2 && dy.size(0) == n && dy.size(1) == stack_ * out,
+      "StackedMLP: gradient " << dy.shape() << " does not match the output (" << n << ", " << stack_ * out << ")");
   Tensor<T> g = Tensor<T>::uninitialized({stack_, n, out});
   for (index_t s = 0; s < stack_; ++s)
     g.matrix(stack_ * n, out).middleRows(s * n, n) = dy.matrix().middleCols(s * out, out);
@@ -263,8 +275,10 @@ DeepOnetConfig checked(DeepOnetConfig c) {
 template <class T>
 DeepOnet<T>::DeepOnet(DeepOnetConfig config) : config_(checked(std::move(config))) {
   const index_t p = config_.basis(), k = config_.outputs;
-  const bool split_b = config_.strategy == MultiOutputStrategy::split_both || config_.strategy == MultiOutputStrategy::split_branch;
-  const bool split_t = config_.strategy == MultiOutputStrategy::split_both || config_.strategy == MultiOutputStrategy::split_trunk;
+  const bool split_b =
+      config_.strategy == MultiOutputStrategy::split_both || config_.strategy == MultiOutputStrategy::split_branch;
+  const bool split_t =
+      config_.strategy == MultiOutputStrategy::split_both || config_.strategy == MultiOutputStrategy::split_trunk;
   const index_t branch_width = split_b ? k * p : p, trunk_width = split_t ? k * p : p;
   for (index_t i = 0; i < pairs(); ++i) {
     Rng rng = Rng::stream(config_.seed, static_cast<std::uint64_t>(2 * i + 1));
@@ -274,7 +288,8 @@ DeepOnet<T>::DeepOnet(DeepOnetConfig config) : config_(checked(std::move(config)
       branches_.push_back(std::make_unique<StackedMlp<T>>(branch_width, bw, config_.branch_activation, rng));
     } else {
       bw.back() = branch_width;
-      auto mlp = std::make_unique<nn::Sequential<T>>(nn::make_mlp<T>(bw, rng, {config_.branch_activation, false, true}));
+      auto mlp =
+          std::make_unique<nn::Sequential<T>>(nn::make_mlp<T>(bw, rng, {config_.branch_activation, false, true}));
       glorot_normal_zero_bias(*mlp, rng);
       branches_.push_back(std::move(mlp));
     }
@@ -310,12 +325,14 @@ std::size_t DeepOnet<T>::net(index_t k) const {
 }
 template <class T>
 index_t DeepOnet<T>::branch_offset(index_t k) const {
-  const bool split = config_.strategy == MultiOutputStrategy::split_both || config_.strategy == MultiOutputStrategy::split_branch;
+  const bool split =
+      config_.strategy == MultiOutputStrategy::split_both || config_.strategy == MultiOutputStrategy::split_branch;
   return split ? k * config_.basis() : 0;
 }
 template <class T>
 index_t DeepOnet<T>::trunk_offset(index_t k) const {
-  const bool split = config_.strategy == MultiOutputStrategy::split_both || config_.strategy == MultiOutputStrategy::split_trunk;
+  const bool split =
+      config_.strategy == MultiOutputStrategy::split_both || config_.strategy == MultiOutputStrategy::split_trunk;
   return split ? k * config_.basis() : 0;
 }
 
@@ -331,8 +348,8 @@ template <class T>
 void DeepOnet<T>::check_trunk(const Tensor<T>& trunk, const std::string& form) const {
   NEUROPS_CHECK(trunk.rank() == 2 && trunk.size(1) == config_.coordinates(),
                 type_name() << ": the query points (" << form << ") have " << (trunk.rank() == 2 ? trunk.size(1) : -1)
-                            << " coordinates (shape " << trunk.shape() << "), the model takes query points of dimension "
-                            << config_.coordinates());
+                            << " coordinates (shape " << trunk.shape()
+                            << "), the model takes query points of dimension " << config_.coordinates());
 }
 
 template <class T>
@@ -342,7 +359,8 @@ Tensor<T> DeepOnet<T>::run_branch(std::size_t i, const Tensor<T>& branch) {
 }
 template <class T>
 Tensor<T> DeepOnet<T>::run_trunk(std::size_t i, const Tensor<T>& trunk) {
-  return nn::with_module_path("trunk." + std::to_string(i), trunks_[i].type_name(), [&] { return trunks_[i].forward(trunk); });
+  return nn::with_module_path("trunk." + std::to_string(i), trunks_[i].type_name(),
+                              [&] { return trunks_[i].forward(trunk); });
 }
 
 template <class T>
@@ -352,8 +370,8 @@ Tensor<T> DeepOnet<T>::forward(const nn::Inputs<T>& inputs) {
   const Tensor<T>& trunk = inputs[1];
   trunk_shape_ = trunk.shape();
   if (trunk.rank() == 3) {
-    NEUROPS_CHECK(trunk.size(0) == 1, type_name() << ": query points shared by the batch are (1, P, d), found "
-                                                  << trunk.shape());
+    NEUROPS_CHECK(trunk.size(0) == 1,
+                  type_name() << ": query points shared by the batch are (1, P, d), found " << trunk.shape());
     return forward_cartesian(branch, Tensor<T>(trunk.reshaped({trunk.size(1), trunk.size(2)})));
   }
   return forward_triples(branch, trunk);
@@ -367,11 +385,13 @@ std::vector<Tensor<T>> DeepOnet<T>::backward(const Tensor<T>& dy) {
 
 template <class T>
 Tensor<T> DeepOnet<T>::forward_triples(const Tensor<T>& branch, const Tensor<T>& trunk) {
-  NEUROPS_CHECK(!config_.pod, "PODDeepONet: the POD basis lives on the training grid; give the query points as (1, P, d)");
+  NEUROPS_CHECK(!config_.pod,
+                "PODDeepONet: the POD basis lives on the training grid; give the query points as (1, P, d)");
   check_branch(branch);
   check_trunk(trunk, "triples");
-  NEUROPS_CHECK(trunk.size(0) == branch.size(0), type_name() << ": triples need one query point per branch row, found branch "
-                                                              << branch.shape() << " and trunk " << trunk.shape());
+  NEUROPS_CHECK(trunk.size(0) == branch.size(0), type_name()
+                                                     << ": triples need one query point per branch row, found branch "
+                                                     << branch.shape() << " and trunk " << trunk.shape());
   const index_t n = branch.size(0), K = config_.outputs, p = config_.basis();
   std::vector<Tensor<T>> bo(static_cast<std::size_t>(pairs())), to(static_cast<std::size_t>(pairs()));
   for (std::size_t i = 0; i < bo.size(); ++i) {
@@ -395,8 +415,8 @@ Tensor<T> DeepOnet<T>::forward_triples(const Tensor<T>& branch, const Tensor<T>&
 template <class T>
 std::vector<Tensor<T>> DeepOnet<T>::backward_triples(const Tensor<T>& dy) {
   const index_t n = branch_out_[0].size(0), K = config_.outputs, p = config_.basis();
-  NEUROPS_CHECK(dy.shape() == Shape({n, K}), type_name() << ": gradient " << dy.shape() << " does not match the output ("
-                                                          << n << ", " << K << ")");
+  NEUROPS_CHECK(dy.shape() == Shape({n, K}),
+                type_name() << ": gradient " << dy.shape() << " does not match the output (" << n << ", " << K << ")");
   std::vector<Tensor<T>> dbo, dto;
   for (std::size_t i = 0; i < branch_out_.size(); ++i) {
     dbo.emplace_back(branch_out_[i].shape());
@@ -437,10 +457,10 @@ Tensor<T> DeepOnet<T>::forward_cartesian(const Tensor<T>& branch, const Tensor<T
   for (std::size_t i = 0; i < bo.size(); ++i) bo[i] = run_branch(i, branch);
   Tensor<T> y = Tensor<T>::uninitialized(K == 1 ? Shape({n, P}) : Shape({n, P, K}));
   if (config_.pod) {
-    NEUROPS_CHECK(pod_basis_.value.size(0) > 0, "PODDeepONet: no POD basis yet: call set_pod_basis with training outputs");
+    NEUROPS_CHECK(pod_basis_.value.size(0) > 0,
+                  "PODDeepONet: no POD basis yet: call set_pod_basis with training outputs");
     NEUROPS_CHECK(P == pod_basis_.value.size(0), "PODDeepONet: " << P << " query points given, the POD basis has "
-                                                                 << pod_basis_.value.size(0)
-                                                                 << " (the training grid)");
+                                                                 << pod_basis_.value.size(0) << " (the training grid)");
     y.matrix(n, P).noalias() = (bo[0].matrix() * pod_basis_.value.matrix().transpose()) / T(p);
     y.matrix(n, P).rowwise() += pod_mean_.value.matrix(1, P).row(0);
   } else {
@@ -492,19 +512,23 @@ std::vector<Tensor<T>> DeepOnet<T>::backward_cartesian(const Tensor<T>& dy) {
   Mat gk(n, P);
   for (index_t k = 0; k < K; ++k) {
     const std::size_t i = net(k);
-    if (K == 1) gk = dy.matrix(n, P);
+    if (K == 1)
+      gk = dy.matrix(n, P);
     else
       for (index_t r = 0; r < n; ++r)
         for (index_t q = 0; q < P; ++q) gk(r, q) = dy.data()[(r * P + q) * K + k];
-    dbo[i].matrix().middleCols(branch_offset(k), p).noalias() += gk * trunk_out_[i].matrix().middleCols(trunk_offset(k), p);
+    dbo[i].matrix().middleCols(branch_offset(k), p).noalias() +=
+        gk * trunk_out_[i].matrix().middleCols(trunk_offset(k), p);
     dto[i].matrix().middleCols(trunk_offset(k), p).noalias() +=
         gk.transpose() * branch_out_[i].matrix().middleCols(branch_offset(k), p);
     bias_.grad[k] += gk.sum();
   }
   for (std::size_t i = 0; i < dbo.size(); ++i) {
     Tensor<T> gb = branches_[i].backward(dbo[i]), gt = trunks_[i].backward(dto[i]);
-    if (i == 0) out[0] = std::move(gb);
-    else out[0].vec() += gb.vec();
+    if (i == 0)
+      out[0] = std::move(gb);
+    else
+      out[0].vec() += gb.vec();
     out[1].vec() += gt.vec();  // (P, d) gradient in the (1, P, d) shape of the input
   }
   return out;
@@ -513,8 +537,9 @@ std::vector<Tensor<T>> DeepOnet<T>::backward_cartesian(const Tensor<T>& dy) {
 template <class T>
 double DeepOnet<T>::set_pod_basis(const Tensor<T>& training_outputs) {
   NEUROPS_CHECK(config_.pod, type_name() << ": set_pod_basis needs a configuration with pod = true");
-  NEUROPS_CHECK(training_outputs.rank() == 2 && training_outputs.size(0) >= 2,
-                "PODDeepONet: training outputs must be (N >= 2, P) on the shared grid, found " << training_outputs.shape());
+  NEUROPS_CHECK(
+      training_outputs.rank() == 2 && training_outputs.size(0) >= 2,
+      "PODDeepONet: training outputs must be (N >= 2, P) on the shared grid, found " << training_outputs.shape());
   const index_t n = training_outputs.size(0), P = training_outputs.size(1), p = config_.basis();
   NEUROPS_CHECK(p <= P, "PODDeepONet: " << p << " POD modes requested, the grid has only " << P << " points");
   using MatD = Eigen::MatrixXd;
@@ -524,8 +549,8 @@ double DeepOnet<T>::set_pod_basis(const Tensor<T>& training_outputs) {
   // Covariance of the outputs over the grid (P x P), as DeepXDE's POD: C = Y^T Y / (N - 1).
   const MatD cov = (centred.transpose() * centred) / double(n - 1);
   Eigen::SelfAdjointEigenSolver<MatD> eig(cov);
-  NEUROPS_CHECK(eig.info() == Eigen::Success, "PODDeepONet: eigendecomposition of the " << P << " x " << P
-                                                                                        << " covariance failed");
+  NEUROPS_CHECK(eig.info() == Eigen::Success,
+                "PODDeepONet: eigendecomposition of the " << P << " x " << P << " covariance failed");
   const Eigen::VectorXd values = eig.eigenvalues();  // ascending
   config_.pod_points = P;
   pod_basis_.reset({P, p});
@@ -580,8 +605,8 @@ Tensor<T> deeponet_predict(DeepOnet<T>& model, const nn::OperatorTriples<T>& dat
     for (index_t i = b; i < e; ++i) rows.push_back(i);
     const nn::Batch<T> batch = data.batch(rows);
     const Tensor<T> y = model.forward(nn::Inputs<T>(batch.inputs));
-    NEUROPS_CHECK(y.numel() == (e - b) * row, "DeepONet: prediction " << y.shape() << " does not match the data values "
-                                                                       << data.values.shape());
+    NEUROPS_CHECK(y.numel() == (e - b) * row,
+                  "DeepONet: prediction " << y.shape() << " does not match the data values " << data.values.shape());
     std::memcpy(out.data() + b * row, y.data(), sizeof(T) * static_cast<std::size_t>(y.numel()));
   }
   model.train(was_training);
@@ -645,9 +670,11 @@ template class StackedMlp<double>;
 template class DeepOnet<float>;
 template class DeepOnet<double>;
 template DeepOnetTrainingReport train_deeponet<float>(DeepOnet<float>&, const nn::OperatorTriples<float>&,
-                                                      const nn::OperatorTriples<float>&, const DeepOnetTrainingOptions&);
+                                                      const nn::OperatorTriples<float>&,
+                                                      const DeepOnetTrainingOptions&);
 template DeepOnetTrainingReport train_deeponet<double>(DeepOnet<double>&, const nn::OperatorTriples<double>&,
-                                                       const nn::OperatorTriples<double>&, const DeepOnetTrainingOptions&);
+                                                       const nn::OperatorTriples<double>&,
+                                                       const DeepOnetTrainingOptions&);
 template double deeponet_mse<float>(DeepOnet<float>&, const nn::OperatorTriples<float>&);
 template double deeponet_mse<double>(DeepOnet<double>&, const nn::OperatorTriples<double>&);
 template Tensor<float> deeponet_predict<float>(DeepOnet<float>&, const nn::OperatorTriples<float>&);

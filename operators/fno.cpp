@@ -25,11 +25,11 @@ nn::ConvOptions pointwise(bool bias = true) {
 
 void FnoConfig::validate() const {
   NEUROPS_CHECK(dims == 2 || dims == 3, "FNO: dims must be 2 or 3, found " << dims);
-  NEUROPS_CHECK(in_channels >= 1 && out_channels >= 1, "FNO: in_channels and out_channels must be >= 1, found "
-                                                           << in_channels << " and " << out_channels);
+  NEUROPS_CHECK(in_channels >= 1 && out_channels >= 1,
+                "FNO: in_channels and out_channels must be >= 1, found " << in_channels << " and " << out_channels);
   NEUROPS_CHECK(width >= 1 && layers >= 1 && projection_channels >= 1,
                 "FNO: width, layers and projection_channels must be >= 1, found " << width << ", " << layers << ", "
-                                                                                    << projection_channels);
+                                                                                  << projection_channels);
   for (index_t m : per_axis(modes, dims, "modes")) NEUROPS_CHECK(m >= 1, "FNO: modes must be >= 1, found " << m);
   NEUROPS_CHECK(domain_padding >= 0, "FNO: domain_padding must be >= 0, found " << domain_padding);
 }
@@ -78,7 +78,8 @@ void FnoConfig::set_from_options(const std::string& prefix) {
   in_channels = opt.integer("in_channels", in_channels, "channels of the input field");
   out_channels = opt.integer("out_channels", out_channels, "channels of the output field");
   width = opt.integer("width", width, "channels inside the Fourier blocks");
-  const auto m = opt.integers("modes", {modes.begin(), modes.end()}, "Fourier modes kept per axis (one or one per axis)");
+  const auto m =
+      opt.integers("modes", {modes.begin(), modes.end()}, "Fourier modes kept per axis (one or one per axis)");
   modes.assign(m.begin(), m.end());
   layers = opt.integer("layers", layers, "Fourier blocks");
   projection_channels = opt.integer("projection", projection_channels, "hidden channels of the projection");
@@ -101,13 +102,14 @@ bool FnoConfig::operator==(const FnoConfig& o) const {
 
 template <class T>
 Tensor<T> append_grid_coordinates(const Tensor<T>& x, int dims) {
-  NEUROPS_CHECK(x.rank() == dims + 2, "append_grid_coordinates: expected (N, C, " << dims << " spatial axes), found "
-                                                                              << x.shape());
+  NEUROPS_CHECK(x.rank() == dims + 2,
+                "append_grid_coordinates: expected (N, C, " << dims << " spatial axes), found " << x.shape());
   const index_t n = x.size(0), c = x.size(1), pts = x.shape().tail_numel(2);
   Tensor<T> out = Tensor<T>::uninitialized(x.shape().with(1, c + dims));
   const auto strides = x.shape().strides();
   for (index_t s = 0; s < n; ++s) {
-    std::memcpy(out.data() + s * (c + dims) * pts, x.data() + s * c * pts, sizeof(T) * static_cast<std::size_t>(c * pts));
+    std::memcpy(out.data() + s * (c + dims) * pts, x.data() + s * c * pts,
+                sizeof(T) * static_cast<std::size_t>(c * pts));
     for (int a = 0; a < dims; ++a) {
       T* dst = out.data() + (s * (c + dims) + c + a) * pts;
       const index_t ext = x.size(2 + a), stride = strides[static_cast<std::size_t>(2 + a)];
@@ -151,8 +153,8 @@ Tensor<T> pad_or_crop_end(const Tensor<T>& x, int dims, index_t pad) {
 // ---- Fourier block ------------------------------------------------------------------------------
 
 template <class T>
-FourierBlock<T>::FourierBlock(int dims, index_t width, const std::vector<index_t>& modes,
-                              nn::ActivationKind activation, bool activate, Rng& rng)
+FourierBlock<T>::FourierBlock(int dims, index_t width, const std::vector<index_t>& modes, nn::ActivationKind activation,
+                              bool activate, Rng& rng)
     : spectral_(width, width, modes, false, rng.next_u64()),
       skip_(dims, width, width, {1}, rng, pointwise()),
       activation_(activation),
@@ -254,7 +256,8 @@ Tensor<T> Fno<T>::backward_field(const Tensor<T>& dy) {
   Tensor<T> dx = Tensor<T>::uninitialized(input_shape_);
   const index_t n = input_shape_[0], c = config_.in_channels, pts = input_shape_.tail_numel(2);
   for (index_t s = 0; s < n; ++s)
-    std::memcpy(dx.data() + s * c * pts, g.data() + s * (c + config_.dims) * pts, sizeof(T) * static_cast<std::size_t>(c * pts));
+    std::memcpy(dx.data() + s * c * pts, g.data() + s * (c + config_.dims) * pts,
+                sizeof(T) * static_cast<std::size_t>(c * pts));
   return dx;
 }
 

@@ -41,8 +41,10 @@ std::string list(const std::vector<index_t>& v) {
 
 template <class T>
 void add_into(Tensor<T>& acc, const Tensor<T>& x) {
-  if (acc.empty()) acc = x;
-  else acc.vec() += x.vec();
+  if (acc.empty())
+    acc = x;
+  else
+    acc.vec() += x.vec();
 }
 
 }  // namespace
@@ -50,21 +52,22 @@ void add_into(Tensor<T>& acc, const Tensor<T>& x) {
 // ---- configuration ------------------------------------------------------------------------------
 
 void MgnoConfig::validate() const {
-  NEUROPS_CHECK(in_channels >= 1 && out_channels >= 1, "MgNO: in_channels and out_channels must be >= 1, found "
-                                                           << in_channels << " and " << out_channels);
+  NEUROPS_CHECK(in_channels >= 1 && out_channels >= 1,
+                "MgNO: in_channels and out_channels must be >= 1, found " << in_channels << " and " << out_channels);
   NEUROPS_CHECK(width >= 1 && layers >= 1, "MgNO: width and layers must be >= 1, found " << width << " and " << layers);
   NEUROPS_CHECK(!pre_smoothing.empty(), "MgNO: pre_smoothing needs one count per level, found none");
   NEUROPS_CHECK(post_smoothing.size() == pre_smoothing.size(),
                 "MgNO: pre_smoothing " << list(pre_smoothing) << " and post_smoothing " << list(post_smoothing)
                                        << " must have one value per level each");
   for (std::size_t l = 0; l < pre_smoothing.size(); ++l) {
-    NEUROPS_CHECK(pre_smoothing[l] >= 1, "MgNO: pre_smoothing on level " << l << " must be >= 1, found "
-                                                                         << list(pre_smoothing));
+    NEUROPS_CHECK(pre_smoothing[l] >= 1,
+                  "MgNO: pre_smoothing on level " << l << " must be >= 1, found " << list(pre_smoothing));
     NEUROPS_CHECK(post_smoothing[l] >= 0, "MgNO: post_smoothing must be >= 0, found " << list(post_smoothing));
   }
-  NEUROPS_CHECK(post_smoothing.back() == 0, "MgNO: the coarsest level has no post-smoothing (add its steps to "
-                                            "pre_smoothing), found post_smoothing "
-                                                << list(post_smoothing));
+  NEUROPS_CHECK(post_smoothing.back() == 0,
+                "MgNO: the coarsest level has no post-smoothing (add its steps to "
+                "pre_smoothing), found post_smoothing "
+                    << list(post_smoothing));
 }
 
 void MgnoConfig::check_grid(index_t ny, index_t nx) const {
@@ -119,10 +122,11 @@ void MgnoConfig::set_from_options(const std::string& prefix) {
   out_channels = opt.integer("out_channels", out_channels, "channels of the output field");
   width = opt.integer("width", width, "channels of u and f");
   layers = opt.integer("layers", layers, "V-cycle layers");
-  const auto pre = opt.integers("pre", {pre_smoothing.begin(), pre_smoothing.end()}, "pre-smoothing steps per level, finest first");
+  const auto pre =
+      opt.integers("pre", {pre_smoothing.begin(), pre_smoothing.end()}, "pre-smoothing steps per level, finest first");
   pre_smoothing.assign(pre.begin(), pre.end());
-  const auto post =
-      opt.integers("post", {post_smoothing.begin(), post_smoothing.end()}, "post-smoothing steps per level, finest first");
+  const auto post = opt.integers("post", {post_smoothing.begin(), post_smoothing.end()},
+                                 "post-smoothing steps per level, finest first");
   post_smoothing.assign(post.begin(), post.end());
   use_residual = opt.flag("use_residual", use_residual, "restrict f - A u instead of f");
   padding_mode = nn::padding_mode_from_string(opt.choice("padding", nn::to_string(padding_mode),
@@ -197,7 +201,8 @@ MgVCycle<T>::MgVCycle(const MgnoConfig& config, index_t f_channels, Rng& rng)
                  nn::Conv<T>(2, f, f, {3}, rng, restriction_conv(config.padding_mode)),
                  {},
                  nn::ConvTranspose<T>(2, u, u, {4}, rng, prolongation_conv())};
-      if (config.use_residual) t.residual_a.emplace_back(2, u, f, std::vector<index_t>{3}, rng, smoothing_conv(config.padding_mode));
+      if (config.use_residual)
+        t.residual_a.emplace_back(2, u, f, std::vector<index_t>{3}, rng, smoothing_conv(config.padding_mode));
       transfers_.push_back(std::move(t));
     }
   }
@@ -227,12 +232,14 @@ Tensor<T> MgVCycle<T>::forward(const Tensor<T>& f0) {
       u[l] = nn::with_module_path(tat + ".Pi", "Conv2d", [&] { return t.pi.forward(u[l - 1]); });
     }
     for (std::size_t i = 0; i < levels_[l].pre.size(); ++i)
-      nn::with_module_path(at + ".pre." + std::to_string(i), "MgSmoother", [&] { levels_[l].pre[i].apply(u[l], f[l]); });
+      nn::with_module_path(at + ".pre." + std::to_string(i), "MgSmoother",
+                           [&] { levels_[l].pre[i].apply(u[l], f[l]); });
     f_shapes_[l] = f[l].shape();
   }
   for (std::size_t j = levels - 1; j-- > 0;) {
     const std::string tat = "transfers." + std::to_string(j);
-    u[j].vec() += nn::with_module_path(tat + ".P", "ConvTranspose2d", [&] { return transfers_[j].p.forward(u[j + 1]); }).vec();
+    u[j].vec() +=
+        nn::with_module_path(tat + ".P", "ConvTranspose2d", [&] { return transfers_[j].p.forward(u[j + 1]); }).vec();
     for (std::size_t i = 0; i < levels_[j].post.size(); ++i)
       nn::with_module_path("levels." + std::to_string(j) + ".post." + std::to_string(i), "MgSmoother",
                            [&] { levels_[j].post[i].apply(u[j], f[j]); });
@@ -302,8 +309,7 @@ nn::ConvOptions pointwise(bool bias) {
 
 template <class T>
 Mgno<T>::Mgno(MgnoConfig config)
-    : config_(checked(std::move(config))),
-      head_([this] {
+    : config_(checked(std::move(config))), head_([this] {
         Rng rng = Rng::stream(config_.seed, 1000);
         return nn::Conv<T>(2, config_.width, config_.out_channels, {1}, rng, pointwise(false));
       }()) {

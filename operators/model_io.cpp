@@ -19,16 +19,16 @@ template <class T>
 void TrainedModel<T>::check_inputs(const nn::Inputs<T>& inputs) const {
   const std::string where = "'" + path_.string() + "' (" + type() + ")";
   const auto names = model_->input_names();
-  NEUROPS_CHECK(inputs.size() == names.size(), where << ": expected " << names.size() << " inputs (" << join(names)
-                                                     << "), found " << inputs.size());
+  NEUROPS_CHECK(inputs.size() == names.size(),
+                where << ": expected " << names.size() << " inputs (" << join(names) << "), found " << inputs.size());
   const Tensor<T>& x = inputs[0];
   const index_t channels = names.size() == 1 ? (x.rank() >= 3 ? x.size(1) : -1) : (x.rank() == 2 ? x.size(1) : -1);
   if (names.size() == 1) {
     NEUROPS_CHECK(x.rank() >= 3 && channels == in_channels(),
                   where << ": expected an input (N, " << in_channels() << ", grid...), found " << x.shape());
   } else {
-    NEUROPS_CHECK(channels == in_channels(), where << ": expected the " << names[0] << " input (N, " << in_channels()
-                                                   << "), found " << x.shape());
+    NEUROPS_CHECK(channels == in_channels(),
+                  where << ": expected the " << names[0] << " input (N, " << in_channels() << "), found " << x.shape());
   }
   // A pointwise normalizer holds statistics per grid point: the input must be on the training grid.
   if (input_.kind() == nn::Normalizer<T>::Kind::gaussian_pointwise) {

@@ -55,8 +55,9 @@ struct Registry {
   std::map<std::string, ModelType> types;
   Registry() {
     for (int d : {2, 3})
-      add(make_type<Fno, FnoConfig>("FNO" + std::to_string(d) + "d", "Fourier neural operator, " + std::to_string(d) + "-D",
-                                    "fno_", [d](FnoConfig& c) { c.dims = d; }));
+      add(make_type<Fno, FnoConfig>("FNO" + std::to_string(d) + "d",
+                                    "Fourier neural operator, " + std::to_string(d) + "-D", "fno_",
+                                    [d](FnoConfig& c) { c.dims = d; }));
     add(make_type<Mgno, MgnoConfig>("MgNO2d", "multigrid neural operator (V-cycle layers), 2-D", "mgno_"));
     add(make_type<DeepOnet, DeepOnetConfig>("DeepONet", "DeepONet (branch and trunk nets)", "deeponet_",
                                             [](DeepOnetConfig& c) { c.pod = false; }));
@@ -102,8 +103,10 @@ const ModelType& find_model_type(const std::string& name, const std::string& con
 template <class T>
 std::unique_ptr<nn::Model<T>> create_model(const std::string& name, const io::H5File& file, const std::string& group) {
   const ModelType& t = find_model_type(name, "'" + file.path().string() + "'");
-  if constexpr (std::is_same_v<T, float>) return t.from_config_f(file, group);
-  else return t.from_config_d(file, group);
+  if constexpr (std::is_same_v<T, float>)
+    return t.from_config_f(file, group);
+  else
+    return t.from_config_d(file, group);
 }
 
 template <class T>
@@ -119,8 +122,10 @@ std::unique_ptr<nn::Model<T>> create_model_from_options(const std::string& name,
   }
 }
 
-template std::unique_ptr<nn::Model<float>> create_model<float>(const std::string&, const io::H5File&, const std::string&);
-template std::unique_ptr<nn::Model<double>> create_model<double>(const std::string&, const io::H5File&, const std::string&);
+template std::unique_ptr<nn::Model<float>> create_model<float>(const std::string&, const io::H5File&,
+                                                               const std::string&);
+template std::unique_ptr<nn::Model<double>> create_model<double>(const std::string&, const io::H5File&,
+                                                                 const std::string&);
 template std::unique_ptr<nn::Model<float>> create_model_from_options<float>(const std::string&, const std::string&);
 template std::unique_ptr<nn::Model<double>> create_model_from_options<double>(const std::string&, const std::string&);
 

@@ -79,13 +79,15 @@ void DarcySolver::configure_ksp() {
   PetscInt max_it;
   NEUROPS_PETSC(KSPGetTolerances(m.ksp, &rtol, &atol, &dtol, &max_it));
   info_.rtol = rtol;
-  NEUROPS_CHECK(rtol > 0, "option -" << settings_.options_prefix << "ksp_rtol: expected a tolerance > 0, found " << rtol);
+  NEUROPS_CHECK(rtol > 0,
+                "option -" << settings_.options_prefix << "ksp_rtol: expected a tolerance > 0, found " << rtol);
   if (info_.pc_type == PCMG) {
     PetscInt levels = 1;
     NEUROPS_PETSC(PCMGGetLevels(pc, &levels));
     const index_t factor = index_t(1) << (levels - 1);
     NEUROPS_CHECK(levels >= 1 && (n - 1) % factor == 0 && (n - 1) / factor >= 2,
-                  "DarcySolver: geometric multigrid with " << levels << " levels (-" << settings_.options_prefix
+                  "DarcySolver: geometric multigrid with "
+                      << levels << " levels (-" << settings_.options_prefix
                       << "pc_mg_levels) cannot coarsen a grid of n = " << n << " nodes: n - 1 = " << n - 1
                       << " must be divisible by 2^(levels-1) = " << factor << " with at least 2 cells left");
     NEUROPS_PETSC(PCMGSetGalerkin(pc, PC_MG_GALERKIN_BOTH));
@@ -163,12 +165,12 @@ Tensor<double> DarcySolver::solve(const Tensor<double>& a, const Tensor<double>&
   info_.iterations = its;
   info_.residual_norm = rnorm;
   info_.reason = KSPConvergedReasons[reason];
-  NEUROPS_CHECK(reason > 0, "Darcy linear solve (" << info_.ksp_type << " + " << info_.pc_type << ", " << n_ << "x" << n_
-                                                   << " nodes) did not converge: KSP reason " << info_.reason << " ("
-                                                   << int(reason) << ") after " << its << " iterations, residual norm "
-                                                   << rnorm << "; change -" << settings_.options_prefix << "ksp_type/-"
-                                                   << settings_.options_prefix << "pc_type or raise -"
-                                                   << settings_.options_prefix << "ksp_max_it");
+  NEUROPS_CHECK(reason > 0, "Darcy linear solve ("
+                                << info_.ksp_type << " + " << info_.pc_type << ", " << n_ << "x" << n_
+                                << " nodes) did not converge: KSP reason " << info_.reason << " (" << int(reason)
+                                << ") after " << its << " iterations, residual norm " << rnorm << "; change -"
+                                << settings_.options_prefix << "ksp_type/-" << settings_.options_prefix
+                                << "pc_type or raise -" << settings_.options_prefix << "ksp_max_it");
 
   NEUROPS_PETSC(DMDAGlobalToNaturalBegin(m.da, m.x, INSERT_VALUES, m.natural));
   NEUROPS_PETSC(DMDAGlobalToNaturalEnd(m.da, m.x, INSERT_VALUES, m.natural));

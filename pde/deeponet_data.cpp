@@ -7,10 +7,14 @@ namespace neurops::pde {
 
 std::string to_string(DeepOnetProblem p) {
   switch (p) {
-    case DeepOnetProblem::antiderivative: return "antiderivative";
-    case DeepOnetProblem::ode: return "ode";
-    case DeepOnetProblem::pendulum: return "pendulum";
-    case DeepOnetProblem::diffusion_reaction: return "diffusion_reaction";
+    case DeepOnetProblem::antiderivative:
+      return "antiderivative";
+    case DeepOnetProblem::ode:
+      return "ode";
+    case DeepOnetProblem::pendulum:
+      return "pendulum";
+    case DeepOnetProblem::diffusion_reaction:
+      return "diffusion_reaction";
   }
   return "unknown";
 }
@@ -19,7 +23,8 @@ DeepOnetProblem parse_deeponet_problem(const std::string& name) {
   for (auto p : {DeepOnetProblem::antiderivative, DeepOnetProblem::ode, DeepOnetProblem::pendulum,
                  DeepOnetProblem::diffusion_reaction})
     if (to_string(p) == name) return p;
-  NEUROPS_THROW("DeepONet problem: expected antiderivative, ode, pendulum or diffusion_reaction, found '" << name << "'");
+  NEUROPS_THROW("DeepONet problem: expected antiderivative, ode, pendulum or diffusion_reaction, found '" << name
+                                                                                                          << "'");
 }
 
 int state_components(DeepOnetProblem p) { return p == DeepOnetProblem::pendulum ? 2 : 1; }
@@ -50,7 +55,8 @@ std::vector<double> solve_deeponet_ode(DeepOnetProblem problem, const std::funct
 
 Tensor<double> solve_diffusion_reaction(const std::function<double(double, double)>& source, double D, double k,
                                         index_t nx, index_t nt, double T) {
-  NEUROPS_CHECK(nx >= 3 && nt >= 2, "diffusion-reaction: expected nx >= 3 and nt >= 2, found nx = " << nx << ", nt = " << nt);
+  NEUROPS_CHECK(nx >= 3 && nt >= 2,
+                "diffusion-reaction: expected nx >= 3 and nt >= 2, found nx = " << nx << ", nt = " << nt);
   NEUROPS_CHECK(D > 0, "diffusion-reaction: expected a diffusion coefficient D > 0, found " << D);
   NEUROPS_CHECK(T > 0, "diffusion-reaction: expected T > 0, found " << T);
   const double h = 1.0 / double(nx - 1), dt = T / double(nt - 1);
@@ -92,12 +98,16 @@ DeepOnetData::DeepOnetData(DeepOnetProblem problem, DeepOnetDataSettings setting
       settings_(settings),
       queries_(settings.query_points > 0 ? settings.query_points
                                          : (problem == DeepOnetProblem::diffusion_reaction ? 100 : 1)),
-      grf_(settings.length_scale, settings.grf_points, problem == DeepOnetProblem::diffusion_reaction ? 1.0 : settings.T) {
+      grf_(settings.length_scale, settings.grf_points,
+           problem == DeepOnetProblem::diffusion_reaction ? 1.0 : settings.T) {
   NEUROPS_CHECK(settings.sensors >= 4, "DeepONet data: expected at least 4 sensors, found " << settings.sensors);
-  NEUROPS_CHECK(settings.rk45.rtol > 0, "DeepONet data: expected an RK45 relative tolerance > 0, found " << settings.rk45.rtol);
-  NEUROPS_CHECK(settings.rk45.atol > 0, "DeepONet data: expected an RK45 absolute tolerance > 0, found " << settings.rk45.atol);
+  NEUROPS_CHECK(settings.rk45.rtol > 0,
+                "DeepONet data: expected an RK45 relative tolerance > 0, found " << settings.rk45.rtol);
+  NEUROPS_CHECK(settings.rk45.atol > 0,
+                "DeepONet data: expected an RK45 absolute tolerance > 0, found " << settings.rk45.atol);
   if (problem == DeepOnetProblem::diffusion_reaction) {
-    NEUROPS_CHECK(settings.time_levels >= 2, "DeepONet data: expected at least 2 time levels, found " << settings.time_levels);
+    NEUROPS_CHECK(settings.time_levels >= 2,
+                  "DeepONet data: expected at least 2 time levels, found " << settings.time_levels);
     NEUROPS_CHECK(queries_ <= settings.sensors * settings.time_levels,
                   "DeepONet data: " << queries_ << " distinct query points requested from a grid of "
                                     << settings.sensors * settings.time_levels);

@@ -49,9 +49,9 @@ PeriodicGrf::PeriodicGrf(index_t n, GrfSpectrum spectrum) : n_(n), spectrum_(spe
   impl_->sqrt_eig[0] = 0.0;
   std::lock_guard<std::mutex> lock(detail::fftw_planner_mutex());
   detail::fftw_plan_threads(1);
-  impl_->backward = detail::FftwPlan(fftw_plan_dft_2d(int(n), int(n), detail::as_fftw(impl_->coeff.get()),
-                                                      detail::as_fftw(impl_->coeff.get()), FFTW_BACKWARD,
-                                                      FFTW_ESTIMATE));
+  impl_->backward =
+      detail::FftwPlan(fftw_plan_dft_2d(int(n), int(n), detail::as_fftw(impl_->coeff.get()),
+                                        detail::as_fftw(impl_->coeff.get()), FFTW_BACKWARD, FFTW_ESTIMATE));
 }
 
 PeriodicGrf::~PeriodicGrf() = default;
@@ -71,8 +71,8 @@ Tensor<double> PeriodicGrf::sample(Rng& rng) {
 }
 
 void PeriodicGrf::sample(Rng& rng, TensorView<double> out) {
-  NEUROPS_CHECK(out.numel() == n_ * n_, "PeriodicGrf::sample: expected an output of " << n_ * n_
-                                                                                      << " values, found shape " << out.shape());
+  NEUROPS_CHECK(out.numel() == n_ * n_,
+                "PeriodicGrf::sample: expected an output of " << n_ * n_ << " values, found shape " << out.shape());
   // Draw order as in the reference sampler: row-major over the grid, real part then imaginary part.
   const auto nn = static_cast<std::size_t>(n_ * n_);
   for (std::size_t p = 0; p < nn; ++p) {
@@ -127,8 +127,8 @@ Tensor<double> DirichletGrf::sample(Rng& rng) {
 }
 
 void DirichletGrf::sample(Rng& rng, TensorView<double> out) {
-  NEUROPS_CHECK(out.numel() == n_ * n_, "DirichletGrf::sample: expected an output of " << n_ * n_
-                                                                                       << " values, found shape " << out.shape());
+  NEUROPS_CHECK(out.numel() == n_ * n_,
+                "DirichletGrf::sample: expected an output of " << n_ * n_ << " values, found shape " << out.shape());
   const index_t m = n_ - 2;
   const auto mm = static_cast<std::size_t>(m * m);
   for (std::size_t p = 0; p < mm; ++p) impl_->in[p] = impl_->half_sqrt_eig[p] * rng.normal();
@@ -211,8 +211,9 @@ RbfGrf1d::RbfGrf1d(double length_scale, index_t points, double T, double jitter)
     for (index_t j = 0; j < points; ++j) K(i, j) = kernel(h * double(i), h * double(j));
   K.diagonal().array() += jitter;
   Eigen::LLT<Eigen::MatrixXd> llt(K);
-  NEUROPS_CHECK(llt.info() == Eigen::Success, "RbfGrf1d: the kernel matrix of " << points << " points with length scale "
-                                                  << length_scale << " is not positive definite with jitter " << jitter
+  NEUROPS_CHECK(llt.info() == Eigen::Success, "RbfGrf1d: the kernel matrix of "
+                                                  << points << " points with length scale " << length_scale
+                                                  << " is not positive definite with jitter " << jitter
                                                   << "; use a larger jitter or fewer points");
   cholesky_.resize(static_cast<std::size_t>(points * points));
   Eigen::Map<Eigen::MatrixXd>(cholesky_.data(), points, points) = llt.matrixL();

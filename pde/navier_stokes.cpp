@@ -29,9 +29,9 @@ struct NavierStokes2d::Impl {
   detail::ComplexBuffer spec4;
   detail::RealBuffer real4, product;
   // Per-mode factors.
-  std::vector<double> ikx, iky;             // 2 pi k for derivatives (0 at the Nyquist wavenumber)
-  std::vector<double> inv_lap, lap;         // 1/(4 pi^2 |k|^2) (0 at k = 0) and 4 pi^2 |k|^2
-  std::vector<double> dealias;              // 1 where the 2/3 rule keeps the mode
+  std::vector<double> ikx, iky;                      // 2 pi k for derivatives (0 at the Nyquist wavenumber)
+  std::vector<double> inv_lap, lap;                  // 1/(4 pi^2 |k|^2) (0 at k = 0) and 4 pi^2 |k|^2
+  std::vector<double> dealias;                       // 1 where the 2/3 rule keeps the mode
   std::vector<double> cn_explicit, cn_implicit_inv;  // (1 - dt nu L/2) and 1/(1 + dt nu L/2)
   detail::FftwPlan forward, backward4, backward1;
   detail::ComplexBuffer spec1;
@@ -57,8 +57,8 @@ double NavierStokes2d::Impl::advection(const cplx* w, cplx* out) {
       const double kx = ikx[std::size_t(i)];
       const cplx wn = w[p] * inv_nn;  // normalised so the c2r gives physical values
       const cplx psi = wn * inv_lap[p];
-      su[p] = cplx(-ky * psi.imag(), ky * psi.real());     // u = d psi / dy
-      sv[p] = cplx(kx * psi.imag(), -kx * psi.real());     // v = -d psi / dx
+      su[p] = cplx(-ky * psi.imag(), ky * psi.real());  // u = d psi / dy
+      sv[p] = cplx(kx * psi.imag(), -kx * psi.real());  // v = -d psi / dx
       swx[p] = cplx(-kx * wn.imag(), kx * wn.real());
       swy[p] = cplx(-ky * wn.imag(), ky * wn.real());
     }
@@ -84,8 +84,9 @@ double NavierStokes2d::Impl::advection(const cplx* w, cplx* out) {
 }
 
 NavierStokes2d::NavierStokes2d(const NavierStokesSettings& s) : settings_(s) {
-  NEUROPS_CHECK(s.n >= 8 && s.n % 2 == 0,
-                "NavierStokes2d: the 2/3-rule dealiasing and the real FFT need an even grid size >= 8, found n = " << s.n);
+  NEUROPS_CHECK(
+      s.n >= 8 && s.n % 2 == 0,
+      "NavierStokes2d: the 2/3-rule dealiasing and the real FFT need an even grid size >= 8, found n = " << s.n);
   NEUROPS_CHECK(s.viscosity > 0 && std::isfinite(s.viscosity),
                 "NavierStokes2d: expected a viscosity > 0, found " << s.viscosity);
   NEUROPS_CHECK(s.dt > 0 && std::isfinite(s.dt), "NavierStokes2d: expected a time step dt > 0, found " << s.dt);
@@ -139,8 +140,8 @@ NavierStokes2d::NavierStokes2d(const NavierStokesSettings& s) : settings_(s) {
         fftw_plan_dft_r2c_2d(int(n), int(n), m.product.get(), detail::as_fftw(m.product_hat.get()), flags));
     m.backward4 = detail::FftwPlan(fftw_plan_many_dft_c2r(2, dims, 4, detail::as_fftw(m.spec4.get()), nullptr, 1,
                                                           int(ns), m.real4.get(), nullptr, 1, int(nn), flags));
-    m.backward1 = detail::FftwPlan(
-        fftw_plan_dft_c2r_2d(int(n), int(n), detail::as_fftw(m.spec1.get()), m.real1.get(), flags));
+    m.backward1 =
+        detail::FftwPlan(fftw_plan_dft_c2r_2d(int(n), int(n), detail::as_fftw(m.spec1.get()), m.real1.get(), flags));
     NEUROPS_CHECK(m.forward.get() && m.backward4.get() && m.backward1.get(), "NavierStokes2d: FFTW planning failed");
   }
   // Forcing in spectral space, transformed once.
@@ -200,12 +201,12 @@ void NavierStokes2d::step() {
   const std::size_t ns = m.spectral_size();
   const double dt = settings_.dt;
   auto check_cfl = [&](double cfl, const char* stage) {
-    NEUROPS_CHECK(std::isfinite(cfl), "NavierStokes2d: the velocity became non-finite at t = " << time_ << " (" << stage
-                                                                                                << ")");
+    NEUROPS_CHECK(std::isfinite(cfl),
+                  "NavierStokes2d: the velocity became non-finite at t = " << time_ << " (" << stage << ")");
     NEUROPS_CHECK(cfl <= settings_.max_cfl,
                   "NavierStokes2d: time step dt = " << dt << " violates the CFL limit at t = " << time_ << " (" << stage
-                                                    << "): CFL number dt max(|u|+|v|)/h = " << cfl << " > max_cfl = "
-                                                    << settings_.max_cfl << "; reduce dt below "
+                                                    << "): CFL number dt max(|u|+|v|)/h = " << cfl
+                                                    << " > max_cfl = " << settings_.max_cfl << "; reduce dt below "
                                                     << dt * settings_.max_cfl / cfl);
   };
   check_cfl(m.advection(m.w_hat.get(), m.n0.get()), "predictor");
@@ -241,8 +242,8 @@ Tensor<double> NavierStokes2d::run(const std::vector<double>& times, index_t coa
   const index_t m = coarse_n > 0 ? coarse_n : settings_.n;
   Tensor<double> out({index_t(times.size()), m, m});
   for (std::size_t s = 0; s < times.size(); ++s) {
-    NEUROPS_CHECK(s == 0 || times[s] > times[s - 1], "NavierStokes2d::run: snapshot times must increase, found "
-                                                         << times[s - 1] << " then " << times[s]);
+    NEUROPS_CHECK(s == 0 || times[s] > times[s - 1],
+                  "NavierStokes2d::run: snapshot times must increase, found " << times[s - 1] << " then " << times[s]);
     run_to(times[s]);
     const Tensor<double> w = m == settings_.n ? vorticity() : coarsen(vorticity(), m, coarsening);
     std::copy(w.begin(), w.end(), out.begin() + index_t(s) * m * m);
@@ -295,8 +296,10 @@ Tensor<double> NavierStokes2d::coarsen(const Tensor<double>& field, index_t m, C
   {
     std::lock_guard<std::mutex> lock(detail::fftw_planner_mutex());
     detail::fftw_plan_threads(1);
-    fwd = detail::FftwPlan(fftw_plan_dft_r2c_2d(int(n), int(n), fine_real.get(), detail::as_fftw(fine_hat.get()), FFTW_ESTIMATE));
-    bwd = detail::FftwPlan(fftw_plan_dft_c2r_2d(int(m), int(m), detail::as_fftw(coarse_hat.get()), coarse_real.get(), FFTW_ESTIMATE));
+    fwd = detail::FftwPlan(
+        fftw_plan_dft_r2c_2d(int(n), int(n), fine_real.get(), detail::as_fftw(fine_hat.get()), FFTW_ESTIMATE));
+    bwd = detail::FftwPlan(
+        fftw_plan_dft_c2r_2d(int(m), int(m), detail::as_fftw(coarse_hat.get()), coarse_real.get(), FFTW_ESTIMATE));
   }
   std::copy(field.begin(), field.end(), fine_real.get());
   fwd.execute();

@@ -14,8 +14,7 @@ constexpr double a21 = 1.0 / 5;
 constexpr double a31 = 3.0 / 40, a32 = 9.0 / 40;
 constexpr double a41 = 44.0 / 45, a42 = -56.0 / 15, a43 = 32.0 / 9;
 constexpr double a51 = 19372.0 / 6561, a52 = -25360.0 / 2187, a53 = 64448.0 / 6561, a54 = -212.0 / 729;
-constexpr double a61 = 9017.0 / 3168, a62 = -355.0 / 33, a63 = 46732.0 / 5247, a64 = 49.0 / 176,
-                 a65 = -5103.0 / 18656;
+constexpr double a61 = 9017.0 / 3168, a62 = -355.0 / 33, a63 = 46732.0 / 5247, a64 = 49.0 / 176, a65 = -5103.0 / 18656;
 constexpr double b1 = 35.0 / 384, b3 = 500.0 / 1113, b4 = 125.0 / 192, b5 = -2187.0 / 6784, b6 = 11.0 / 84;
 // Difference between the fifth- and fourth-order weights (the error estimate), last entry for k7.
 constexpr double e1 = 71.0 / 57600, e3 = -71.0 / 16695, e4 = 71.0 / 1920, e5 = -17253.0 / 339200, e6 = 22.0 / 525,
@@ -30,8 +29,9 @@ std::vector<double> integrate_rk45(const OdeRhs& rhs, double t0, const std::vect
   NEUROPS_CHECK(s.fixed_step >= 0, "RK45: expected fixed_step >= 0, found " << s.fixed_step);
   NEUROPS_CHECK(!y0.empty(), "RK45: empty initial state");
   for (std::size_t i = 0; i < t_out.size(); ++i)
-    NEUROPS_CHECK(t_out[i] >= t0 && (i == 0 || t_out[i] >= t_out[i - 1]),
-                  "RK45: output times must be >= t0 = " << t0 << " and non-decreasing; found " << t_out[i] << " at " << i);
+    NEUROPS_CHECK(
+        t_out[i] >= t0 && (i == 0 || t_out[i] >= t_out[i - 1]),
+        "RK45: output times must be >= t0 = " << t0 << " and non-decreasing; found " << t_out[i] << " at " << i);
   const std::size_t n = y0.size();
   Rk45Stats st;
   std::vector<double> y = y0, ynew(n), k1(n), k2(n), k3(n), k4(n), k5(n), k6(n), k7(n), tmp(n), out;
@@ -73,8 +73,9 @@ std::vector<double> integrate_rk45(const OdeRhs& rhs, double t0, const std::vect
 
   for (double target : t_out) {
     while (t < target) {
-      NEUROPS_CHECK(st.accepted + st.rejected < s.max_steps,
-                    "RK45: more than max_steps = " << s.max_steps << " steps before t = " << target << " (at t = " << t << ")");
+      NEUROPS_CHECK(
+          st.accepted + st.rejected < s.max_steps,
+          "RK45: more than max_steps = " << s.max_steps << " steps before t = " << target << " (at t = " << t << ")");
       double step = std::min(h, target - t);
       const bool last = step >= target - t;
       if (last) step = target - t;
@@ -105,8 +106,7 @@ std::vector<double> integrate_rk45(const OdeRhs& rhs, double t0, const std::vect
       }
       double err = 0;
       for (std::size_t i = 0; i < n; ++i) {
-        const double e =
-            step * (e1 * k1[i] + e3 * k3[i] + e4 * k4[i] + e5 * k5[i] + e6 * k6[i] + e7 * k7[i]);
+        const double e = step * (e1 * k1[i] + e3 * k3[i] + e4 * k4[i] + e5 * k5[i] + e6 * k6[i] + e7 * k7[i]);
         const double sc = s.atol + s.rtol * std::max(std::abs(y[i]), std::abs(ynew[i]));
         err += (e / sc) * (e / sc);
       }

@@ -38,8 +38,8 @@ std::string models_beside_library() {
 
 std::string default_dcdm_model() {
   if (const char* env = std::getenv("NEUROPS_DCDM_MODEL"); env && *env) return env;
-  for (const std::string& dir : {models_beside_library(), std::string(NEUROPS_MODELS_INSTALL_DIR),
-                                std::string(NEUROPS_MODELS_SOURCE_DIR)}) {
+  for (const std::string& dir :
+       {models_beside_library(), std::string(NEUROPS_MODELS_INSTALL_DIR), std::string(NEUROPS_MODELS_SOURCE_DIR)}) {
     if (dir.empty()) continue;
     const auto path = std::filesystem::path(dir) / "dcdm_poisson.h5";
     if (std::filesystem::exists(path)) return path.string();
@@ -105,8 +105,10 @@ void DcdmDirection::run_network(const PetscScalar* in, PetscScalar* out, PetscRe
     const Tensor<T> y = net.forward(x);
     for (index_t i = 0; i < n; ++i) out[i] = static_cast<PetscScalar>(y[i]);
   };
-  if (f32_) run(*f32_, 0.0f);
-  else run(*f64_, 0.0);
+  if (f32_)
+    run(*f32_, 0.0f);
+  else
+    run(*f64_, 0.0);
 }
 
 void DcdmDirection::apply(Vec r, Vec q, PetscReal rnorm) {

@@ -41,7 +41,9 @@ std::vector<std::array<int, 3>> dcdm_select_modes(index_t n, index_t m) {
   const index_t total = n * n * n;
   std::vector<index_t> order(static_cast<std::size_t>(total));
   std::iota(order.begin(), order.end(), 0);
-  auto lambda = [&](index_t id) { return mu[std::size_t(id / (n * n))] + mu[std::size_t(id / n % n)] + mu[std::size_t(id % n)]; };
+  auto lambda = [&](index_t id) {
+    return mu[std::size_t(id / (n * n))] + mu[std::size_t(id / n % n)] + mu[std::size_t(id % n)];
+  };
   std::stable_sort(order.begin(), order.end(), [&](index_t a, index_t b) { return lambda(a) < lambda(b); });
   std::vector<double> sorted(order.size());
   for (std::size_t i = 0; i < order.size(); ++i) sorted[i] = lambda(order[i]);
@@ -56,8 +58,14 @@ std::vector<std::array<int, 3>> dcdm_select_modes(index_t n, index_t m) {
     if (r > 0 && t - sorted[std::size_t(r - 1)] < sorted[std::size_t(r)] - t) --r;
     index_t below = r, above = r;
     while (true) {  // nearest free rank, searching outwards
-      if (above < total && !taken[std::size_t(above)]) { r = above; break; }
-      if (below >= 0 && !taken[std::size_t(below)]) { r = below; break; }
+      if (above < total && !taken[std::size_t(above)]) {
+        r = above;
+        break;
+      }
+      if (below >= 0 && !taken[std::size_t(below)]) {
+        r = below;
+        break;
+      }
       ++above;
       --below;
     }
@@ -144,9 +152,11 @@ void generate_dcdm_box_data(const std::filesystem::path& file, const DcdmDataCon
   const index_t n = c.n;
   const bool resume = std::filesystem::exists(file);
   io::H5File f = resume ? io::H5File::open(file, io::FileMode::read_write) : io::H5File::create(file, false);
-  const std::vector<std::pair<std::string, double>> attrs = {
-      {"n", double(n)}, {"modes", double(c.resolved_modes())}, {"theta", double(c.resolved_theta())},
-      {"low_weight", c.low_weight}, {"seed", double(c.seed)}};
+  const std::vector<std::pair<std::string, double>> attrs = {{"n", double(n)},
+                                                             {"modes", double(c.resolved_modes())},
+                                                             {"theta", double(c.resolved_theta())},
+                                                             {"low_weight", c.low_weight},
+                                                             {"seed", double(c.seed)}};
   if (resume) {
     NEUROPS_CHECK(f.is_dataset("/b"), "'" << file.string() << "' exists but has no dataset /b to resume");
     for (const auto& [name, value] : attrs) check_attr(f, name, value);
@@ -241,10 +251,10 @@ template class DcdmLoss<double>;
 
 // ---- training recipe ------------------------------------------------------------------------------
 
-DcdmTrainResult train_dcdm(operators::DcdmNet<float>& net, const std::filesystem::path& data,
-                           const DcdmTrainConfig& c, const std::filesystem::path& model) {
-  NEUROPS_CHECK(c.epochs >= 1 && c.batch >= 1, "train_dcdm: epochs and batch must be >= 1, found " << c.epochs << " and "
-                                                                                                 << c.batch);
+DcdmTrainResult train_dcdm(operators::DcdmNet<float>& net, const std::filesystem::path& data, const DcdmTrainConfig& c,
+                           const std::filesystem::path& model) {
+  NEUROPS_CHECK(c.epochs >= 1 && c.batch >= 1,
+                "train_dcdm: epochs and batch must be >= 1, found " << c.epochs << " and " << c.batch);
   const auto full = nn::FieldDataset<float>::load(data, "/b", "/b");
   const index_t n = full.inputs.size(2);
   const auto split = nn::split_indices(full.size(), 1 - c.validation_fraction, c.validation_fraction, c.seed);

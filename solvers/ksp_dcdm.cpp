@@ -23,10 +23,10 @@ struct KspDcdm {
 KspDcdm* data_of(KSP ksp) { return static_cast<KspDcdm*>(ksp->data); }
 
 // Exceptions must not cross PETSc's C frames: convert them to a PETSc error with the message.
-#define DCDM_TRY(obj, body)                                                                                   \
-  try {                                                                                                       \
-    body                                                                                                      \
-  } catch (const std::exception& e) {                                                                         \
+#define DCDM_TRY(obj, body)                                                                                       \
+  try {                                                                                                           \
+    body                                                                                                          \
+  } catch (const std::exception& e) {                                                                             \
     SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(obj)), PETSC_ERR_USER_INPUT, "ksp dcdm: %s", e.what()); \
   }
 
@@ -98,9 +98,9 @@ PetscErrorCode solve(KSP ksp) {
   Mat A = nullptr;
   PetscCall(PCGetOperators(ksp->pc, &A, nullptr));
   Vec r = ksp->work[0], q = ksp->work[1];
-  Vec p[2] = {ksp->work[2], ksp->work[3]};    // p[0] older, p[1] newer direction
-  Vec ap[2] = {ksp->work[4], ksp->work[5]};   // A p
-  PetscScalar pap[2] = {1.0, 1.0};            // p.A p (1 while the direction is still zero)
+  Vec p[2] = {ksp->work[2], ksp->work[3]};   // p[0] older, p[1] newer direction
+  Vec ap[2] = {ksp->work[4], ksp->work[5]};  // A p
+  PetscScalar pap[2] = {1.0, 1.0};           // p.A p (1 while the direction is still zero)
   PetscCall(VecSet(p[0], 0.0));
   PetscCall(VecSet(p[1], 0.0));
   PetscCall(VecSet(ap[0], 0.0));

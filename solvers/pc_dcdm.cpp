@@ -20,10 +20,10 @@ struct PcDcdm {
 
 PcDcdm* data_of(PC pc) { return static_cast<PcDcdm*>(pc->data); }
 
-#define PCDCDM_TRY(obj, body)                                                                                \
-  try {                                                                                                      \
-    body                                                                                                     \
-  } catch (const std::exception& e) {                                                                        \
+#define PCDCDM_TRY(obj, body)                                                                                    \
+  try {                                                                                                          \
+    body                                                                                                         \
+  } catch (const std::exception& e) {                                                                            \
     SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(obj)), PETSC_ERR_USER_INPUT, "pc dcdm: %s", e.what()); \
   }
 

@@ -36,8 +36,8 @@ void check_csr(const fs::path& path, const char* rows_name, const char* cols_nam
                               << row_start(i) << " then " << row_start(i + 1) << ")");
     for (index_t k = row_start(i); k < row_start(i + 1); ++k) {
       const std::int64_t c = col_of(k);
-      NEUROPS_CHECK(c >= 0 && c < cols, where(path) << ": " << cols_name << " has column index " << c << " at entry " << k
-                                                    << " (row " << i << "), expected one in [0, " << cols << ")");
+      NEUROPS_CHECK(c >= 0 && c < cols, where(path) << ": " << cols_name << " has column index " << c << " at entry "
+                                                    << k << " (row " << i << "), expected one in [0, " << cols << ")");
       NEUROPS_CHECK(seen[static_cast<std::size_t>(c)] != i,
                     where(path) << ": row " << i << " holds column " << c << " twice (" << cols_name << ")");
       seen[static_cast<std::size_t>(c)] = i;
@@ -48,8 +48,8 @@ void check_csr(const fs::path& path, const char* rows_name, const char* cols_nam
 template <class Values>
 void check_finite(const fs::path& path, const char* name, index_t n, Values&& value) {
   for (index_t k = 0; k < n; ++k)
-    NEUROPS_CHECK(std::isfinite(value(k)),
-                  where(path) << ": " << name << " holds " << value(k) << " at entry " << k << ", expected finite values");
+    NEUROPS_CHECK(std::isfinite(value(k)), where(path) << ": " << name << " holds " << value(k) << " at entry " << k
+                                                       << ", expected finite values");
 }
 
 // Checks the CSR arrays before PETSc sees them: MatLoad trusts them and may read out of bounds.
@@ -80,8 +80,8 @@ void validate_hdf5_layout(const fs::path& path, PetscInt& rows, PetscInt& cols) 
   NEUROPS_CHECK(ir.rank() == 1 && data.rank() == 1 && data.numel() == nnz,
                 where(path) << ": /A/ir (shape " << ir.shape() << ") and /A/data (shape " << data.shape()
                             << ") must be 1-D arrays of the same length");
-  check_csr(path, "/A/jc", "/A/ir", nrows, ncols, nnz, [&](index_t i) { return jc[i]; },
-            [&](index_t k) { return ir[k]; });
+  check_csr(
+      path, "/A/jc", "/A/ir", nrows, ncols, nnz, [&](index_t i) { return jc[i]; }, [&](index_t k) { return ir[k]; });
   check_finite(path, "/A/data", nnz, [&](index_t k) { return data[k]; });
   const auto b = file.read<double>("/b");
   check_finite(path, "/b", b.numel(), [&](index_t k) { return b[k]; });
@@ -101,7 +101,8 @@ std::uint64_t fnv1a(std::istream& in, std::uint64_t bytes) {
   while (bytes > 0 && in) {
     const auto n = static_cast<std::streamsize>(std::min<std::uint64_t>(bytes, buf.size()));
     in.read(buf.data(), n);
-    for (std::streamsize i = 0; i < in.gcount(); ++i) h = (h ^ static_cast<unsigned char>(buf[std::size_t(i)])) * 1099511628211ull;
+    for (std::streamsize i = 0; i < in.gcount(); ++i)
+      h = (h ^ static_cast<unsigned char>(buf[std::size_t(i)])) * 1099511628211ull;
     bytes -= static_cast<std::uint64_t>(in.gcount());
   }
   return h;
@@ -133,9 +134,9 @@ class BinaryReader {
   /// `n` big-endian integers of PetscInt width, or doubles; a short file is an Error saying what was cut.
   template <class T>
   std::vector<T> read(std::uint64_t n, const std::string& what) {
-    NEUROPS_CHECK(n <= remaining() / sizeof(T), where(path_) << ": truncated: " << what << " needs " << n * sizeof(T)
-                                                             << " bytes at offset " << offset_ << ", found "
-                                                             << remaining());
+    NEUROPS_CHECK(n <= remaining() / sizeof(T), where(path_)
+                                                    << ": truncated: " << what << " needs " << n * sizeof(T)
+                                                    << " bytes at offset " << offset_ << ", found " << remaining());
     std::vector<T> v(static_cast<std::size_t>(n));
     in_.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(n * sizeof(T)));
     NEUROPS_CHECK(in_.good(), where(path_) << ": read error in " << what << " at offset " << offset_);
@@ -186,8 +187,10 @@ void validate_binary_layout(const fs::path& path) {
                                                         << ") first, found id " << mat_id);
   const auto header = in.read<PetscInt>(3, "the matrix header");
   const std::int64_t rows = header[0], cols = header[1], nnz = header[2];
-  NEUROPS_CHECK(rows >= 0 && rows == cols, where(path) << ": expected a square matrix, found " << rows << " x " << cols);
-  NEUROPS_CHECK(nnz >= 0, where(path) << ": " << nnz << " nonzeros (dense or corrupt header); expected a sparse AIJ matrix");
+  NEUROPS_CHECK(rows >= 0 && rows == cols, where(path)
+                                               << ": expected a square matrix, found " << rows << " x " << cols);
+  NEUROPS_CHECK(nnz >= 0,
+                where(path) << ": " << nnz << " nonzeros (dense or corrupt header); expected a sparse AIJ matrix");
   NEUROPS_CHECK(std::uint64_t(rows) <= in.size() && std::uint64_t(nnz) <= in.size(),
                 where(path) << ": header says " << rows << " rows and " << nnz << " nonzeros, more than the file's "
                             << in.size() << " bytes can hold");
@@ -195,28 +198,30 @@ void validate_binary_layout(const fs::path& path) {
   const std::uint64_t need = std::uint64_t(rows) * sizeof(PetscInt) + std::uint64_t(nnz) * (sizeof(PetscInt) + 8) +
                              2 * sizeof(PetscInt) + std::uint64_t(rows) * 8;
   const bool trailer = need + kTrailerBytes == in.remaining();
-  NEUROPS_CHECK(need == in.remaining() || trailer,
-                where(path) << ": a " << rows << " x " << cols << " matrix with " << nnz
-                            << " nonzeros and its vector take " << need << " bytes after the header (+"
-                            << kTrailerBytes << " for neurops' checksum), found " << in.remaining());
+  NEUROPS_CHECK(need == in.remaining() || trailer, where(path) << ": a " << rows << " x " << cols << " matrix with "
+                                                               << nnz << " nonzeros and its vector take " << need
+                                                               << " bytes after the header (+" << kTrailerBytes
+                                                               << " for neurops' checksum), found " << in.remaining());
   if (trailer) verify_trailer(path, in.size());
   const auto lengths = in.read<PetscInt>(std::uint64_t(rows), "the row lengths");
   std::vector<std::int64_t> start(static_cast<std::size_t>(rows) + 1, 0);
   for (std::int64_t i = 0; i < rows; ++i) {
     const std::int64_t len = lengths[static_cast<std::size_t>(i)];
-    NEUROPS_CHECK(len >= 0 && len <= cols, where(path) << ": row " << i << " has length " << len << ", expected 0 to "
-                                                       << cols);
+    NEUROPS_CHECK(len >= 0 && len <= cols, where(path)
+                                               << ": row " << i << " has length " << len << ", expected 0 to " << cols);
     start[static_cast<std::size_t>(i) + 1] = start[static_cast<std::size_t>(i)] + len;
   }
   const auto columns = in.read<PetscInt>(std::uint64_t(nnz), "the column indices");
-  check_csr(path, "the row lengths", "the column indices", rows, cols, nnz,
-            [&](index_t i) { return start[static_cast<std::size_t>(i)]; },
-            [&](index_t k) { return std::int64_t(columns[static_cast<std::size_t>(k)]); });
+  check_csr(
+      path, "the row lengths", "the column indices", rows, cols, nnz,
+      [&](index_t i) { return start[static_cast<std::size_t>(i)]; },
+      [&](index_t k) { return std::int64_t(columns[static_cast<std::size_t>(k)]); });
   const auto values = in.read<double>(std::uint64_t(nnz), "the matrix values");
   check_finite(path, "the matrix values", nnz, [&](index_t k) { return values[static_cast<std::size_t>(k)]; });
   const PetscInt vec_id = in.one<PetscInt>("the vector header");
-  NEUROPS_CHECK(vec_id == VEC_FILE_CLASSID, where(path) << ": expected the right-hand side (class id "
-                                                        << VEC_FILE_CLASSID << ") after the matrix, found id " << vec_id);
+  NEUROPS_CHECK(vec_id == VEC_FILE_CLASSID, where(path)
+                                                << ": expected the right-hand side (class id " << VEC_FILE_CLASSID
+                                                << ") after the matrix, found id " << vec_id);
   const std::int64_t n = in.one<PetscInt>("the vector header");
   NEUROPS_CHECK(n == rows, where(path) << ": right-hand side has " << n << " entries, expected " << rows);
   const auto b = in.read<double>(std::uint64_t(n), "the right-hand side");
@@ -227,8 +232,9 @@ void validate_binary_layout(const fs::path& path) {
 void write_binary_atomically(MPI_Comm comm, int rank, const fs::path& path, Mat A, Vec b) {
   long pid = rank == 0 ? static_cast<long>(::getpid()) : 0;
   MPI_Bcast(&pid, 1, MPI_LONG, 0, comm);  // one temporary name on every rank: PETSc writes it from rank 0
-  const fs::path tmp = rank == 0 ? io::temporary_path(path, pid) : path.parent_path() / ("." + path.filename().string() +
-                                                                                          ".tmp-" + std::to_string(pid));
+  const fs::path tmp = rank == 0
+                           ? io::temporary_path(path, pid)
+                           : path.parent_path() / ("." + path.filename().string() + ".tmp-" + std::to_string(pid));
   std::error_code ec;
   try {
     PetscViewerHandle viewer;
@@ -253,7 +259,8 @@ void write_binary_atomically(MPI_Comm comm, int rank, const fs::path& path, Mat 
     if (!failed && ec) fs::remove(tmp, ec), failed = 1;
   }
   MPI_Bcast(&failed, 1, MPI_INT, 0, comm);
-  NEUROPS_CHECK(failed != 2, "writing system file '" << path.string() << "' failed: no room for its checksum (disk full?)");
+  NEUROPS_CHECK(failed != 2,
+                "writing system file '" << path.string() << "' failed: no room for its checksum (disk full?)");
   NEUROPS_CHECK(!failed, "cannot move the finished system file onto '" << path.string() << "'");
 }
 }  // namespace

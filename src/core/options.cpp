@@ -84,16 +84,20 @@ std::int64_t Options::parse_integer(const std::string& name, const std::string& 
   const auto [end, ec] = std::from_chars(first, last, v);
   NEUROPS_CHECK(ec != std::errc::result_out_of_range,
                 "option " << key(name) << ": " << t << " is out of the 64-bit integer range");
-  NEUROPS_CHECK(ec == std::errc() && end == last, "option " << key(name) << ": expected an integer, found '" << t << "'");
+  NEUROPS_CHECK(ec == std::errc() && end == last,
+                "option " << key(name) << ": expected an integer, found '" << t << "'");
   return v;
 }
 
 void Options::check_range(const std::string& name, std::int64_t v, std::int64_t min, std::int64_t max) const {
   if (v >= min && v <= max) return;
   std::ostringstream range;
-  if (min == std::numeric_limits<std::int64_t>::min()) range << "at most " << max;
-  else if (max == std::numeric_limits<std::int64_t>::max()) range << "at least " << min;
-  else range << "between " << min << " and " << max;
+  if (min == std::numeric_limits<std::int64_t>::min())
+    range << "at most " << max;
+  else if (max == std::numeric_limits<std::int64_t>::max())
+    range << "at least " << min;
+  else
+    range << "between " << min << " and " << max;
   NEUROPS_THROW("option " << key(name) << ": expected " << range.str() << ", found " << v);
 }
 

@@ -11,7 +11,8 @@ std::string shape_pattern(const std::vector<index_t>& expected) {
 
 void check_shape(const Shape& shape, const std::vector<index_t>& expected, const std::string& what) {
   bool ok = shape.rank() == static_cast<int>(expected.size());
-  for (int i = 0; ok && i < shape.rank(); ++i) ok = expected[static_cast<std::size_t>(i)] < 0 || shape[i] == expected[static_cast<std::size_t>(i)];
+  for (int i = 0; ok && i < shape.rank(); ++i)
+    ok = expected[static_cast<std::size_t>(i)] < 0 || shape[i] == expected[static_cast<std::size_t>(i)];
   NEUROPS_CHECK(ok, what << ": expected shape " << shape_pattern(expected) << ", found " << shape);
 }
 

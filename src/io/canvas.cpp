@@ -68,7 +68,8 @@ void Canvas::text(int x, int y, const std::string& s, int size, Rgb c) {
       const auto& g = kGlyphs[p - kChars];
       for (int r = 0; r < 5; ++r)
         for (int col = 0; col < 3; ++col)
-          if (g[r] & (4 >> col)) rect(x + col * size, y + r * size, x + col * size + size - 1, y + r * size + size - 1, c);
+          if (g[r] & (4 >> col))
+            rect(x + col * size, y + r * size, x + col * size + size - 1, y + r * size + size - 1, c);
     }
     x += 4 * size;
   }

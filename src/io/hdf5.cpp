@@ -57,12 +57,18 @@ std::string hdf5_reason() {
 
 template <class T>
 hid_t native_type() {
-  if constexpr (std::is_same_v<T, float>) return H5T_NATIVE_FLOAT;
-  else if constexpr (std::is_same_v<T, double>) return H5T_NATIVE_DOUBLE;
-  else if constexpr (std::is_same_v<T, std::int32_t>) return H5T_NATIVE_INT32;
-  else if constexpr (std::is_same_v<T, std::int64_t>) return H5T_NATIVE_INT64;
-  else if constexpr (std::is_same_v<T, std::uint8_t>) return H5T_NATIVE_UINT8;
-  else static_assert(sizeof(T) == 0, "unsupported HDF5 element type");
+  if constexpr (std::is_same_v<T, float>)
+    return H5T_NATIVE_FLOAT;
+  else if constexpr (std::is_same_v<T, double>)
+    return H5T_NATIVE_DOUBLE;
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return H5T_NATIVE_INT32;
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return H5T_NATIVE_INT64;
+  else if constexpr (std::is_same_v<T, std::uint8_t>)
+    return H5T_NATIVE_UINT8;
+  else
+    static_assert(sizeof(T) == 0, "unsupported HDF5 element type");
 }
 
 std::vector<hsize_t> to_hsize(const Shape& s) {
@@ -73,7 +79,8 @@ std::vector<hsize_t> to_hsize(const Shape& s) {
 
 Shape space_shape(hid_t space) {
   const int rank = H5Sget_simple_extent_ndims(space);
-  NEUROPS_CHECK(rank >= 0 && rank <= kMaxRank, "HDF5 dataspace of rank " << rank << " (neurops supports 0-" << kMaxRank << ")");
+  NEUROPS_CHECK(rank >= 0 && rank <= kMaxRank,
+                "HDF5 dataspace of rank " << rank << " (neurops supports 0-" << kMaxRank << ")");
   std::vector<hsize_t> d(static_cast<std::size_t>(rank));
   H5Sget_simple_extent_dims(space, d.data(), nullptr);
   std::vector<index_t> dims(d.begin(), d.end());
@@ -180,14 +187,29 @@ herr_t H5Id::release() noexcept {
   if (id_ < 0) return 0;
   herr_t st = 0;
   switch (H5Iget_type(id_)) {
-    case H5I_FILE: st = H5Fclose(id_); break;
-    case H5I_GROUP: st = H5Gclose(id_); break;
-    case H5I_DATASET: st = H5Dclose(id_); break;
-    case H5I_DATASPACE: st = H5Sclose(id_); break;
-    case H5I_ATTR: st = H5Aclose(id_); break;
-    case H5I_DATATYPE: st = H5Tclose(id_); break;
-    case H5I_GENPROP_LST: st = H5Pclose(id_); break;
-    default: break;
+    case H5I_FILE:
+      st = H5Fclose(id_);
+      break;
+    case H5I_GROUP:
+      st = H5Gclose(id_);
+      break;
+    case H5I_DATASET:
+      st = H5Dclose(id_);
+      break;
+    case H5I_DATASPACE:
+      st = H5Sclose(id_);
+      break;
+    case H5I_ATTR:
+      st = H5Aclose(id_);
+      break;
+    case H5I_DATATYPE:
+      st = H5Tclose(id_);
+      break;
+    case H5I_GENPROP_LST:
+      st = H5Pclose(id_);
+      break;
+    default:
+      break;
   }
   id_ = H5I_INVALID_HID;
   return st;
@@ -208,8 +230,10 @@ void H5Id::reset() noexcept {
   // Paths that must not lose data close explicitly with close(), which throws.
   ++g_failed_closes;
   std::fprintf(stderr, "neurops: warning: closing HDF5 %s '%s' failed; its data may be incomplete%s\n",
-               type == H5I_FILE ? "file" : type == H5I_DATASET ? "dataset" : "object", name.c_str(),
-               hdf5_reason().c_str());
+               type == H5I_FILE      ? "file"
+               : type == H5I_DATASET ? "dataset"
+                                     : "object",
+               name.c_str(), hdf5_reason().c_str());
 }
 
 void H5Id::close(const std::string& what) {
@@ -221,22 +245,33 @@ long H5Id::failed_closes() noexcept { return g_failed_closes.load(); }
 
 std::string to_string(DType t) {
   switch (t) {
-    case DType::float32: return "float32";
-    case DType::float64: return "float64";
-    case DType::int32: return "int32";
-    case DType::int64: return "int64";
-    case DType::uint8: return "uint8";
-    default: return "a non-numeric type";
+    case DType::float32:
+      return "float32";
+    case DType::float64:
+      return "float64";
+    case DType::int32:
+      return "int32";
+    case DType::int64:
+      return "int64";
+    case DType::uint8:
+      return "uint8";
+    default:
+      return "a non-numeric type";
   }
 }
 
 template <class T>
 DType dtype_of() {
-  if constexpr (std::is_same_v<T, float>) return DType::float32;
-  else if constexpr (std::is_same_v<T, double>) return DType::float64;
-  else if constexpr (std::is_same_v<T, std::int32_t>) return DType::int32;
-  else if constexpr (std::is_same_v<T, std::int64_t>) return DType::int64;
-  else return DType::uint8;
+  if constexpr (std::is_same_v<T, float>)
+    return DType::float32;
+  else if constexpr (std::is_same_v<T, double>)
+    return DType::float64;
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return DType::int32;
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return DType::int64;
+  else
+    return DType::uint8;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,9 +283,10 @@ H5File H5File::open(const fs::path& path, FileMode mode) {
   std::error_code ec;
   NEUROPS_CHECK(fs::exists(path, ec), "HDF5 file '" << path.string() << "' does not exist");
   NEUROPS_CHECK(fs::is_regular_file(path, ec), "HDF5 file '" << path.string() << "' is not a regular file");
-  NEUROPS_CHECK(access(path.c_str(), mode == FileMode::read_only ? R_OK : (R_OK | W_OK)) == 0,
-                "HDF5 file '" << path.string() << "' is not " << (mode == FileMode::read_only ? "readable" : "writable"));
-  #if H5_VERSION_GE(1, 12, 0)
+  NEUROPS_CHECK(
+      access(path.c_str(), mode == FileMode::read_only ? R_OK : (R_OK | W_OK)) == 0,
+      "HDF5 file '" << path.string() << "' is not " << (mode == FileMode::read_only ? "readable" : "writable"));
+#if H5_VERSION_GE(1, 12, 0)
   const htri_t is_h5 = H5Fis_accessible(path.c_str(), H5P_DEFAULT);
 #else
   const htri_t is_h5 = H5Fis_hdf5(path.c_str());
@@ -329,8 +365,9 @@ H5File::~H5File() {
 
 void H5File::flush() {
   if (!file_.valid()) return;
-  NEUROPS_CHECK(H5Fflush(file_, H5F_SCOPE_GLOBAL) >= 0,
-                "writing HDF5 file '" << path_.string() << "' to disk failed (disk full or I/O error?)" << hdf5_reason());
+  NEUROPS_CHECK(
+      H5Fflush(file_, H5F_SCOPE_GLOBAL) >= 0,
+      "writing HDF5 file '" << path_.string() << "' to disk failed (disk full or I/O error?)" << hdf5_reason());
 }
 
 void H5File::commit() {
@@ -512,13 +549,12 @@ Tensor<T> H5File::read(const std::string& dataset, const std::vector<index_t>& e
 template <class T>
 void H5File::create_extendable(const std::string& dataset, const Shape& sample_shape, index_t chunk_samples) {
   NEUROPS_CHECK(file_.valid(), "HDF5 file '" << path_.string() << "' is not open");
-  NEUROPS_CHECK(sample_shape.rank() < kMaxRank, "dataset " << where(dataset) << ": sample rank " << sample_shape.rank()
-                                                           << " too large");
+  NEUROPS_CHECK(sample_shape.rank() < kMaxRank,
+                "dataset " << where(dataset) << ": sample rank " << sample_shape.rank() << " too large");
   NEUROPS_CHECK(!exists(dataset), "dataset " << where(dataset) << " already exists");
   std::vector<hsize_t> dims{0}, maxdims{H5S_UNLIMITED}, chunk{0};
   const index_t per_sample = std::max<index_t>(sample_shape.rank() ? sample_shape.numel() : 1, 1);
-  if (chunk_samples <= 0)
-    chunk_samples = std::max<index_t>(1, (index_t(1) << 20) / (per_sample * index_t(sizeof(T))));
+  if (chunk_samples <= 0) chunk_samples = std::max<index_t>(1, (index_t(1) << 20) / (per_sample * index_t(sizeof(T))));
   chunk[0] = static_cast<hsize_t>(chunk_samples);
   for (int i = 0; i < sample_shape.rank(); ++i) {
     dims.push_back(static_cast<hsize_t>(sample_shape[i]));
@@ -581,9 +617,9 @@ Tensor<T> H5File::read_rows(const std::string& dataset, index_t begin, index_t c
   H5Id ds = open_dataset(dataset);
   H5Id type(H5Dget_type(ds));
   const DType found = classify(type);
-  NEUROPS_CHECK(found != DType::other && is_real(found) == is_real(dtype_of<T>()),
-                "dataset " << where(dataset) << ": expected " << to_string(dtype_of<T>()) << " data, found "
-                           << to_string(found));
+  NEUROPS_CHECK(
+      found != DType::other && is_real(found) == is_real(dtype_of<T>()),
+      "dataset " << where(dataset) << ": expected " << to_string(dtype_of<T>()) << " data, found " << to_string(found));
   H5Id fspace(H5Dget_space(ds));
   const Shape cur = space_shape(fspace);
   NEUROPS_CHECK(cur.rank() >= 1 && begin >= 0 && count >= 0 && begin + count <= cur[0],
@@ -642,9 +678,12 @@ void H5File::set_attr(const std::string& object, const std::string& name, const 
                   "cannot write attribute '" << name << "' on " << where(object) << hdf5_reason());
     write_array(type, buf.data(), v.size(), scalar);
   };
-  if (const auto* str = std::get_if<std::string>(&value)) write_strings({*str}, true);
-  else if (const auto* i = std::get_if<std::int64_t>(&value)) write_array(H5T_NATIVE_INT64, i, 1, true);
-  else if (const auto* d = std::get_if<double>(&value)) write_array(H5T_NATIVE_DOUBLE, d, 1, true);
+  if (const auto* str = std::get_if<std::string>(&value))
+    write_strings({*str}, true);
+  else if (const auto* i = std::get_if<std::int64_t>(&value))
+    write_array(H5T_NATIVE_INT64, i, 1, true);
+  else if (const auto* d = std::get_if<double>(&value))
+    write_array(H5T_NATIVE_DOUBLE, d, 1, true);
   else if (const auto* vi = std::get_if<std::vector<std::int64_t>>(&value))
     write_array(H5T_NATIVE_INT64, vi->data(), vi->size(), false);
   else if (const auto* vd = std::get_if<std::vector<double>>(&value))
@@ -667,7 +706,8 @@ std::vector<std::string> H5File::attrs(const std::string& object) const {
   for (hsize_t i = 0; i < info.num_attrs; ++i) {
     const ssize_t len = H5Aget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
     std::string n(static_cast<std::size_t>(len), '\0');
-    H5Aget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, i, n.data(), static_cast<std::size_t>(len) + 1, H5P_DEFAULT);
+    H5Aget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, i, n.data(), static_cast<std::size_t>(len) + 1,
+                       H5P_DEFAULT);
     if (n != kChecksumAttribute) names.push_back(n);  // the library's own bookkeeping, not the user's
   }
   return names;
@@ -784,8 +824,8 @@ void write_text_atomically(const fs::path& path, const std::string& contents) {
   const fs::path tmp = temporary_path(path);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    NEUROPS_CHECK(out.good(), "cannot write '" << path.string() << "': directory '" << parent.string()
-                                               << "' is not writable");
+    NEUROPS_CHECK(out.good(),
+                  "cannot write '" << path.string() << "': directory '" << parent.string() << "' is not writable");
     out << contents;
     out.flush();
     if (!out.good()) {
@@ -821,14 +861,14 @@ fs::path temporary_path(const fs::path& target, long pid) {
   return parent / (prefix + std::to_string(pid ? pid : static_cast<long>(::getpid())));
 }
 
-#define NEUROPS_H5_INSTANTIATE(T)                                                                        \
-  template DType dtype_of<T>();                                                                          \
-  template void H5File::write<T>(const std::string&, TensorView<const T>, bool);                         \
-  template Tensor<T> H5File::read<T>(const std::string&) const;                                          \
-  template Tensor<T> H5File::read<T>(const std::string&, const std::vector<index_t>&) const;              \
-  template void H5File::create_extendable<T>(const std::string&, const Shape&, index_t);                 \
-  template void H5File::append<T>(const std::string&, TensorView<const T>);                              \
-  template void H5File::write_rows<T>(const std::string&, index_t, TensorView<const T>);                 \
+#define NEUROPS_H5_INSTANTIATE(T)                                                            \
+  template DType dtype_of<T>();                                                              \
+  template void H5File::write<T>(const std::string&, TensorView<const T>, bool);             \
+  template Tensor<T> H5File::read<T>(const std::string&) const;                              \
+  template Tensor<T> H5File::read<T>(const std::string&, const std::vector<index_t>&) const; \
+  template void H5File::create_extendable<T>(const std::string&, const Shape&, index_t);     \
+  template void H5File::append<T>(const std::string&, TensorView<const T>);                  \
+  template void H5File::write_rows<T>(const std::string&, index_t, TensorView<const T>);     \
   template Tensor<T> H5File::read_rows<T>(const std::string&, index_t, index_t) const;
 NEUROPS_H5_INSTANTIATE(float)
 NEUROPS_H5_INSTANTIATE(double)

@@ -40,7 +40,8 @@ std::array<std::uint8_t, 3> colormap_rgb(Colormap map, double t) {
   t = std::clamp(std::isfinite(t) ? t : 0.0, 0.0, 1.0);
   auto lerp = [](const double* a, const double* b, double f) {
     std::array<std::uint8_t, 3> c{};
-    for (int k = 0; k < 3; ++k) c[static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(std::lround(255 * (a[k] + f * (b[k] - a[k]))));
+    for (int k = 0; k < 3; ++k)
+      c[static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(std::lround(255 * (a[k] + f * (b[k] - a[k]))));
     return c;
   };
   if (map == Colormap::coolwarm) {
@@ -55,10 +56,12 @@ std::array<std::uint8_t, 3> colormap_rgb(Colormap map, double t) {
 
 template <class T>
 void write_png(const fs::path& path, TensorView<const T> field, const PngOptions& opt) {
-  NEUROPS_CHECK(field.rank() >= 2, "PNG preview '" << path.string() << "': expected a 2-D field, found shape " << field.shape());
+  NEUROPS_CHECK(field.rank() >= 2,
+                "PNG preview '" << path.string() << "': expected a 2-D field, found shape " << field.shape());
   for (int i = 0; i + 2 < field.rank(); ++i)
-    NEUROPS_CHECK(field.shape()[i] == 1,
-                  "PNG preview '" << path.string() << "': expected a 2-D field (leading extents 1), found shape " << field.shape());
+    NEUROPS_CHECK(field.shape()[i] == 1, "PNG preview '" << path.string()
+                                                         << "': expected a 2-D field (leading extents 1), found shape "
+                                                         << field.shape());
   const int H = static_cast<int>(field.size(-2)), W = static_cast<int>(field.size(-1));
   NEUROPS_CHECK(H > 0 && W > 0, "PNG preview '" << path.string() << "': empty field " << field.shape());
   double lo = opt.vmin, hi = opt.vmax;
@@ -85,7 +88,8 @@ void write_png(const fs::path& path, TensorView<const T> field, const PngOptions
   for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x) {
       const double v = double(field.data()[static_cast<index_t>(y) * W + x]);
-      const auto c = std::isfinite(v) ? colormap_rgb(opt.colormap, (v - lo) / range) : std::array<std::uint8_t, 3>{255, 0, 255};
+      const auto c =
+          std::isfinite(v) ? colormap_rgb(opt.colormap, (v - lo) / range) : std::array<std::uint8_t, 3>{255, 0, 255};
       for (int dy = 0; dy < s; ++dy)
         for (int dx = 0; dx < s; ++dx) img.set(x * s + dx, pad + (H - 1 - y) * s + dy, c);  // y up
     }
@@ -106,7 +110,8 @@ RgbImage read_png(const fs::path& path) {
   NEUROPS_CHECK(fp, "cannot open PNG '" << path.string() << "'");
   std::unique_ptr<FILE, int (*)(FILE*)> guard(fp, std::fclose);
   png_byte sig[8];
-  NEUROPS_CHECK(std::fread(sig, 1, 8, fp) == 8 && png_sig_cmp(sig, 0, 8) == 0, "'" << path.string() << "' is not a PNG file");
+  NEUROPS_CHECK(std::fread(sig, 1, 8, fp) == 8 && png_sig_cmp(sig, 0, 8) == 0,
+                "'" << path.string() << "' is not a PNG file");
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
   png_infop info = png_create_info_struct(png);
   RgbImage out;
@@ -126,7 +131,8 @@ RgbImage read_png(const fs::path& path) {
   out.height = static_cast<int>(png_get_image_height(png, info));
   out.rgb.resize(static_cast<std::size_t>(out.width) * out.height * 3);
   std::vector<png_bytep> rows(static_cast<std::size_t>(out.height));
-  for (int y = 0; y < out.height; ++y) rows[static_cast<std::size_t>(y)] = &out.rgb[static_cast<std::size_t>(y) * out.width * 3];
+  for (int y = 0; y < out.height; ++y)
+    rows[static_cast<std::size_t>(y)] = &out.rgb[static_cast<std::size_t>(y) * out.width * 3];
   png_read_image(png, rows.data());
   png_read_end(png, nullptr);
   png_destroy_read_struct(&png, &info, nullptr);

@@ -19,12 +19,18 @@ std::string join(const V& v) {
 
 std::pair<const char*, int> number_type(DType t) {
   switch (t) {
-    case DType::float32: return {"Float", 4};
-    case DType::float64: return {"Float", 8};
-    case DType::int32: return {"Int", 4};
-    case DType::int64: return {"Int", 8};
-    case DType::uint8: return {"UChar", 1};
-    default: NEUROPS_THROW("XDMF: dataset type is not numeric");
+    case DType::float32:
+      return {"Float", 4};
+    case DType::float64:
+      return {"Float", 8};
+    case DType::int32:
+      return {"Int", 4};
+    case DType::int64:
+      return {"Int", 8};
+    case DType::uint8:
+      return {"UChar", 1};
+    default:
+      NEUROPS_THROW("XDMF: dataset type is not numeric");
   }
 }
 
@@ -66,8 +72,8 @@ void grid_xml(std::ostringstream& os, const UniformGrid& g, const std::string& h
                                    << " does not match the grid " << Shape(g.dims));
     for (int i = 0; i < lead; ++i)
       NEUROPS_CHECK(a.index[static_cast<std::size_t>(i)] >= 0 && a.index[static_cast<std::size_t>(i)] < s[i],
-                    "XDMF field '" << a.name << "': index " << a.index[static_cast<std::size_t>(i)] << " out of range on axis "
-                                   << i << " of " << a.dataset << " " << s);
+                    "XDMF field '" << a.name << "': index " << a.index[static_cast<std::size_t>(i)]
+                                   << " out of range on axis " << i << " of " << a.dataset << " " << s);
     const auto [nt, prec] = number_type(a.dtype);
     const std::string data_ref = h5_ref + ":" + a.dataset;
     os << indent << "  <Attribute Name=\"" << a.name << "\" AttributeType=\"Scalar\" Center=\"Node\">\n";
@@ -79,7 +85,8 @@ void grid_xml(std::ostringstream& os, const UniformGrid& g, const std::string& h
       for (int i = 0; i < r; ++i) start.push_back(0);
       for (int i = 0; i < lead; ++i) count.push_back(1);
       for (auto d : g.dims) count.push_back(d);
-      os << indent << "    <DataItem ItemType=\"HyperSlab\" Type=\"HyperSlab\" Dimensions=\"" << join(g.dims) << "\">\n";
+      os << indent << "    <DataItem ItemType=\"HyperSlab\" Type=\"HyperSlab\" Dimensions=\"" << join(g.dims)
+         << "\">\n";
       os << indent << "      <DataItem Format=\"XML\" NumberType=\"Int\" Dimensions=\"3 " << s.rank() << "\">"
          << join(start) << " " << join(stride) << " " << join(count) << "</DataItem>\n";
       os << indent << "      <DataItem Format=\"HDF\" NumberType=\"" << nt << "\" Precision=\"" << prec

@@ -10,11 +10,16 @@ namespace neurops::nn {
 
 std::string to_string(ActivationKind kind) {
   switch (kind) {
-    case ActivationKind::Identity: return "identity";
-    case ActivationKind::ReLU: return "relu";
-    case ActivationKind::GELU: return "gelu";
-    case ActivationKind::Tanh: return "tanh";
-    case ActivationKind::Sin: return "sin";
+    case ActivationKind::Identity:
+      return "identity";
+    case ActivationKind::ReLU:
+      return "relu";
+    case ActivationKind::GELU:
+      return "gelu";
+    case ActivationKind::Tanh:
+      return "tanh";
+    case ActivationKind::Sin:
+      return "sin";
   }
   return "unknown";
 }
@@ -109,11 +114,16 @@ void activation_backward(ActivationKind kind, const T* x, const T* dy, T* dx, in
 template <class T>
 std::string Activation<T>::type_name() const {
   switch (kind_) {
-    case ActivationKind::Identity: return "Identity";
-    case ActivationKind::ReLU: return "ReLU";
-    case ActivationKind::GELU: return "GELU";
-    case ActivationKind::Tanh: return "Tanh";
-    case ActivationKind::Sin: return "Sin";
+    case ActivationKind::Identity:
+      return "Identity";
+    case ActivationKind::ReLU:
+      return "ReLU";
+    case ActivationKind::GELU:
+      return "GELU";
+    case ActivationKind::Tanh:
+      return "Tanh";
+    case ActivationKind::Sin:
+      return "Sin";
   }
   return "Activation";
 }
@@ -129,8 +139,8 @@ Tensor<T> Activation<T>::forward(const Tensor<T>& x) {
 template <class T>
 Tensor<T> Activation<T>::backward(const Tensor<T>& dy) {
   this->require_cache(!input_.empty());
-  NEUROPS_CHECK(dy.shape() == input_.shape(), type_name() << ": output gradient has shape " << dy.shape()
-                                                          << ", expected " << input_.shape());
+  NEUROPS_CHECK(dy.shape() == input_.shape(),
+                type_name() << ": output gradient has shape " << dy.shape() << ", expected " << input_.shape());
   Tensor<T> dx = Tensor<T>::uninitialized(dy.shape());
   activation_backward(kind_, input_.data(), dy.data(), dx.data(), dy.numel());
   return dx;

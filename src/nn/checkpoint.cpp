@@ -19,7 +19,8 @@ void save_rng(io::H5File& f, const std::string& group, const Rng::State& st) {
 Rng::State load_rng(const io::H5File& f, const std::string& group) {
   Rng::State st;
   const auto words = f.attr_ints(group, "rng_state");
-  NEUROPS_CHECK(words.size() == 4, "'" << f.path().string() << "': rng_state has " << words.size() << " words, expected 4");
+  NEUROPS_CHECK(words.size() == 4,
+                "'" << f.path().string() << "': rng_state has " << words.size() << " words, expected 4");
   for (int i = 0; i < 4; ++i) std::memcpy(&st.s[static_cast<std::size_t>(i)], &words[static_cast<std::size_t>(i)], 8);
   st.has_spare_normal = f.attr_int(group, "rng_has_spare_normal") != 0;
   st.spare_normal = f.attr_real(group, "rng_spare_normal");
@@ -30,11 +31,10 @@ void write_series(io::H5File& f, const std::string& name, const std::vector<doub
 }
 std::vector<double> read_series(const io::H5File& f, const std::string& name) {
   const auto t = f.read<double>(name);
-  NEUROPS_CHECK(t.rank() == 1, "'" << f.path().string() << "': " << name << " must be one-dimensional, found "
-                                   << t.shape());
+  NEUROPS_CHECK(t.rank() == 1,
+                "'" << f.path().string() << "': " << name << " must be one-dimensional, found " << t.shape());
   return {t.begin(), t.end()};
 }
-
 
 const char* const kSeries[] = {"steps", "train_loss", "train_metric", "validation_metric", "learning_rate", "seconds"};
 
@@ -88,9 +88,9 @@ TrainingState load_state(const io::H5File& f) {
                   file << ": /training/" << name << " has " << series_of(s, name)->size()
                        << " entries, /training/steps has " << s.steps.size() << "; expected one per evaluation point");
   for (std::size_t i = 0; i < s.steps.size(); ++i)
-    NEUROPS_CHECK(s.steps[i] >= 1 && s.steps[i] <= double(s.step) && (i == 0 || s.steps[i] > s.steps[i - 1]),
-                  file << ": /training/steps[" << i << "] = " << s.steps[i] << " is not increasing within [1, " << s.step
-                       << "]");
+    NEUROPS_CHECK(
+        s.steps[i] >= 1 && s.steps[i] <= double(s.step) && (i == 0 || s.steps[i] > s.steps[i - 1]),
+        file << ": /training/steps[" << i << "] = " << s.steps[i] << " is not increasing within [1, " << s.step << "]");
   return s;
 }
 
@@ -126,11 +126,13 @@ void save_checkpoint(const std::filesystem::path& path, const CheckpointContents
 
 std::int64_t checkpoint_format_version(const io::H5File& f) {
   const std::string file = "'" + f.path().string() + "'";
-  NEUROPS_CHECK(f.has_attr("/", "format_version"), file << " is not a neurops checkpoint (no format_version attribute)");
+  NEUROPS_CHECK(f.has_attr("/", "format_version"),
+                file << " is not a neurops checkpoint (no format_version attribute)");
   const auto version = f.attr_int("/", "format_version");
   NEUROPS_CHECK(version >= 1 && version <= kCheckpointFormatVersion,
                 file << ": checkpoint format version " << version << ", this build reads versions 1 to "
-                     << kCheckpointFormatVersion << (version > kCheckpointFormatVersion ? " (written by a newer neurops)" : ""));
+                     << kCheckpointFormatVersion
+                     << (version > kCheckpointFormatVersion ? " (written by a newer neurops)" : ""));
   return version;
 }
 

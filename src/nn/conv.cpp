@@ -16,10 +16,14 @@ namespace neurops::nn {
 
 std::string to_string(PaddingMode mode) {
   switch (mode) {
-    case PaddingMode::Zeros: return "zeros";
-    case PaddingMode::Circular: return "circular";
-    case PaddingMode::Reflect: return "reflect";
-    case PaddingMode::Replicate: return "replicate";
+    case PaddingMode::Zeros:
+      return "zeros";
+    case PaddingMode::Circular:
+      return "circular";
+    case PaddingMode::Reflect:
+      return "reflect";
+    case PaddingMode::Replicate:
+      return "replicate";
   }
   return "unknown";
 }
@@ -41,10 +45,11 @@ constexpr index_t kTileElements = index_t(1) << 17;
 
 }  // namespace
 
-std::vector<index_t> expand_per_axis(const std::string& layer, const std::string& option,
-                                     const std::vector<index_t>& v, int dims, index_t minimum) {
-  NEUROPS_CHECK(v.size() == 1 || static_cast<int>(v.size()) == dims,
-                layer << ": " << option << " needs 1 or " << dims << " values, found " << v.size() << " " << format_tuple(v));
+std::vector<index_t> expand_per_axis(const std::string& layer, const std::string& option, const std::vector<index_t>& v,
+                                     int dims, index_t minimum) {
+  NEUROPS_CHECK(v.size() == 1 || static_cast<int>(v.size()) == dims, layer << ": " << option << " needs 1 or " << dims
+                                                                           << " values, found " << v.size() << " "
+                                                                           << format_tuple(v));
   std::vector<index_t> out(static_cast<std::size_t>(dims), v[0]);
   if (v.size() > 1) out = v;
   for (index_t e : out)
@@ -66,16 +71,16 @@ ConvGeometry make_conv_geometry(const std::string& layer, const std::vector<inde
     g.stride[A] = stride[a];
     g.pad[A] = pad[a];
     g.padded[A] = g.in[A] + 2 * g.pad[A];
-    NEUROPS_CHECK(g.padded[A] >= g.kernel[A], layer << ": spatial axis " << a << " has extent " << g.in[A]
-                                                    << " (padded " << g.padded[A] << "), smaller than the kernel "
-                                                    << format_tuple(kernel) << "; input grid " << format_tuple(in_spatial)
-                                                    << " with padding " << format_tuple(pad));
+    NEUROPS_CHECK(g.padded[A] >= g.kernel[A],
+                  layer << ": spatial axis " << a << " has extent " << g.in[A] << " (padded " << g.padded[A]
+                        << "), smaller than the kernel " << format_tuple(kernel) << "; input grid "
+                        << format_tuple(in_spatial) << " with padding " << format_tuple(pad));
     NEUROPS_CHECK(mode != PaddingMode::Reflect || g.pad[A] < g.in[A],
                   layer << ": reflect padding " << g.pad[A] << " needs an extent > " << g.pad[A] << " on axis " << a
                         << ", found input grid " << format_tuple(in_spatial));
     NEUROPS_CHECK(mode != PaddingMode::Circular || g.pad[A] <= g.in[A],
-                  layer << ": circular padding " << g.pad[A] << " needs an extent >= " << g.pad[A] << " on axis "
-                        << a << ", found input grid " << format_tuple(in_spatial));
+                  layer << ": circular padding " << g.pad[A] << " needs an extent >= " << g.pad[A] << " on axis " << a
+                        << ", found input grid " << format_tuple(in_spatial));
     g.out[A] = (g.padded[A] - g.kernel[A]) / g.stride[A] + 1;
   }
   for (int A = 0; A < 3; ++A) {
@@ -86,10 +91,18 @@ ConvGeometry make_conv_geometry(const std::string& layer, const std::vector<inde
       index_t s = q - p;
       if (s < 0 || s >= n) {
         switch (mode) {
-          case PaddingMode::Zeros: s = -1; break;
-          case PaddingMode::Circular: s = ((s % n) + n) % n; break;
-          case PaddingMode::Reflect: s = s < 0 ? -s : 2 * (n - 1) - s; break;
-          case PaddingMode::Replicate: s = std::clamp<index_t>(s, 0, n - 1); break;
+          case PaddingMode::Zeros:
+            s = -1;
+            break;
+          case PaddingMode::Circular:
+            s = ((s % n) + n) % n;
+            break;
+          case PaddingMode::Reflect:
+            s = s < 0 ? -s : 2 * (n - 1) - s;
+            break;
+          case PaddingMode::Replicate:
+            s = std::clamp<index_t>(s, 0, n - 1);
+            break;
         }
       }
       src[static_cast<std::size_t>(q)] = s;
@@ -99,8 +112,8 @@ ConvGeometry make_conv_geometry(const std::string& layer, const std::vector<inde
     g.padded_volume *= g.padded[A];
     g.out_volume *= g.out[A];
   }
-  g.pointwise = g.kernel_volume == 1 && g.stride == std::array<index_t, 3>{1, 1, 1} &&
-                g.pad == std::array<index_t, 3>{0, 0, 0};
+  g.pointwise =
+      g.kernel_volume == 1 && g.stride == std::array<index_t, 3>{1, 1, 1} && g.pad == std::array<index_t, 3>{0, 0, 0};
   g.direct = !g.pointwise && g.stride == std::array<index_t, 3>{1, 1, 1};
   g.tile_axis = 2;
   for (int A = 0; A < 3; ++A)
@@ -159,9 +172,18 @@ std::vector<index_t> Conv<T>::output_spatial(const std::vector<index_t>& in_spat
 template <class T>
 Conv<T>::Conv(const Conv& o)
     : ModuleImpl<Conv<T>, T>(o),
-      dims_(o.dims_), in_channels_(o.in_channels_), out_channels_(o.out_channels_), kernel_(o.kernel_), stride_(o.stride_),
-      padding_(o.padding_), mode_(o.mode_), has_bias_(o.has_bias_), weight_(o.weight_), bias_(o.bias_),
-      geometry_shape_(o.geometry_shape_), cached_input_shape_(o.cached_input_shape_),
+      dims_(o.dims_),
+      in_channels_(o.in_channels_),
+      out_channels_(o.out_channels_),
+      kernel_(o.kernel_),
+      stride_(o.stride_),
+      padding_(o.padding_),
+      mode_(o.mode_),
+      has_bias_(o.has_bias_),
+      weight_(o.weight_),
+      bias_(o.bias_),
+      geometry_shape_(o.geometry_shape_),
+      cached_input_shape_(o.cached_input_shape_),
       state_(std::make_unique<detail::ConvState<T>>(*o.state_)) {}
 template <class T>
 Conv<T>& Conv<T>::operator=(const Conv& o) {
@@ -185,12 +207,11 @@ const detail::ConvGeometry& Conv<T>::geometry_for(const Shape& s) {
   std::vector<index_t> expected = {-1, in_channels_};
   expected.insert(expected.end(), static_cast<std::size_t>(dims_), -1);
   NEUROPS_CHECK(s.rank() == dims_ + 2 && s[1] == in_channels_,
-                type_name() << ": expected input " << shape_pattern(expected) << " (N, C_in, spatial...), found "
-                            << s);
+                type_name() << ": expected input " << shape_pattern(expected) << " (N, C_in, spatial...), found " << s);
   if (s != geometry_shape_) {
     const auto spatial = s.tail(2).dims();
     state_->geometry = detail::make_conv_geometry(type_name(), spatial, kernel_, stride_, padding_, mode_,
-                                           in_channels_ * weight_.value.shape().tail_numel(2));
+                                                  in_channels_ * weight_.value.shape().tail_numel(2));
     geometry_shape_ = s;
   }
   return state_->geometry;
@@ -214,7 +235,8 @@ Tensor<T> Conv<T>::forward(const Tensor<T>& x) {
   T* ydata = y.data();
   const bool parallel = batch * g.out_volume * cout * rows > detail::kParallelWork;
 #pragma omp parallel for schedule(static) if (parallel)
-  for (index_t i = 0; i < batch * cin; ++i) detail::pad_sample(g, xdata + i * g.in_volume, xpad + i * g.padded_volume, index_t(1));
+  for (index_t i = 0; i < batch * cin; ++i)
+    detail::pad_sample(g, xdata + i * g.in_volume, xpad + i * g.padded_volume, index_t(1));
   state_->work.cached = this->training();
   cached_input_shape_ = x.shape();
   if (g.direct) {
@@ -310,7 +332,8 @@ Tensor<T> Conv<T>::backward(const Tensor<T>& dy) {
   auto gW = weight_.grad.matrix(cout, rows);
   for (int t = 0; t < used_threads; ++t) {
     gW += EigenMatrixMap<const T>(state_->work.dweight[static_cast<std::size_t>(t)].data(), cout, rows);
-    if (has_bias_) bias_.grad.vec() += EigenVectorMap<const T>(state_->work.dbias[static_cast<std::size_t>(t)].data(), cout);
+    if (has_bias_)
+      bias_.grad.vec() += EigenVectorMap<const T>(state_->work.dbias[static_cast<std::size_t>(t)].data(), cout);
   }
   return dx;
 }
@@ -320,8 +343,8 @@ namespace {
 constexpr index_t kDirectChunk = 2048;
 
 struct DirectLayout {
-  index_t plane, row;            // padded-layout strides P1*P2 and P2
-  index_t needed;                // positions [0, needed) cover every valid output
+  index_t plane, row;  // padded-layout strides P1*P2 and P2
+  index_t needed;      // positions [0, needed) cover every valid output
   index_t rows_per_chunk, chunks;
   std::vector<index_t> offsets;  // offset(k) of every kernel tap, in weight order
 };
@@ -351,7 +374,8 @@ template <class T>
 void Conv<T>::forward_direct(const detail::ConvGeometry& g, index_t batch, T* y) {
   const index_t cin = in_channels_, cout = out_channels_, K = g.kernel_volume;
   // Valid outputs sit at q = i0*plane + i1*row + i2 with i < out; the last one ends the range.
-  const DirectLayout d = direct_layout(g, (g.out[0] - 1) * g.padded[1] * g.padded[2] + (g.out[1] - 1) * g.padded[2] + g.out[2]);
+  const DirectLayout d =
+      direct_layout(g, (g.out[0] - 1) * g.padded[1] * g.padded[2] + (g.out[1] - 1) * g.padded[2] + g.out[2]);
   detail::pack_direct_weights(weight_.value.data(), cout, cin, K, false, state_->work.packed);
   const index_t blocks = (cout + detail::kDirectOutBlock - 1) / detail::kDirectOutBlock;
   const index_t chunk_len = round_up_step<T>(d.rows_per_chunk * d.row);
@@ -394,7 +418,8 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
   T* dxpad = detail::ensure_capacity(state_->work.dpadded, batch * cin * g.padded_volume);
   detail::pack_direct_weights(weight_.value.data(), cin, cout, K, true, state_->work.packed);
   std::vector<index_t> flipped(static_cast<std::size_t>(K));
-  for (index_t k = 0; k < K; ++k) flipped[static_cast<std::size_t>(k)] = front - dx_layout.offsets[static_cast<std::size_t>(k)];
+  for (index_t k = 0; k < K; ++k)
+    flipped[static_cast<std::size_t>(k)] = front - dx_layout.offsets[static_cast<std::size_t>(k)];
   const index_t blocks = (cin + detail::kDirectOutBlock - 1) / detail::kDirectOutBlock;
   const index_t chunk_len = round_up_step<T>(dx_layout.rows_per_chunk * dx_layout.row);
   const int threads = omp_get_max_threads();
@@ -436,7 +461,8 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
       detail::direct_correlation(dyl + n * cout * stride + q0, stride, cout, flipped.data(), K, packed, blocks, buf,
                                  chunk_len, round_up_step<T>(len));
       for (index_t i = 0; i < cin; ++i)
-        std::memcpy(dxpad + (n * cin + i) * g.padded_volume + q0, buf + i * chunk_len, sizeof(T) * static_cast<std::size_t>(len));
+        std::memcpy(dxpad + (n * cin + i) * g.padded_volume + q0, buf + i * chunk_len,
+                    sizeof(T) * static_cast<std::size_t>(len));
     }
     // Weight gradient: dW[i][k][o] += sum_q dY[o, q] X[i, q + offset(k)], one partial sum per block of
     // positions (reduced below in block order, so the result does not depend on which thread ran what).
@@ -449,9 +475,9 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
       std::fill(part, part + dw_size, T(0));
       for (index_t n = group * samples_per_item; n < std::min(batch, (group + 1) * samples_per_item); ++n)
         for (index_t q0 = begin; q0 < end; q0 += kDirectChunk)
-          detail::direct_weight_gradient(dyl + n * cout * stride + front + q0, stride, cout,
-                                         xpad + n * cin * g.padded_volume + q0, g.padded_volume, cin,
-                                         dx_layout.offsets.data(), K, part, transposed, std::min(kDirectChunk, end - q0));
+          detail::direct_weight_gradient(
+              dyl + n * cout * stride + front + q0, stride, cout, xpad + n * cin * g.padded_volume + q0,
+              g.padded_volume, cin, dx_layout.offsets.data(), K, part, transposed, std::min(kDirectChunk, end - q0));
     }
 #pragma omp for schedule(static) nowait
     for (index_t i = 0; i < batch * cin; ++i)
@@ -460,7 +486,9 @@ void Conv<T>::backward_direct(const detail::ConvGeometry& g, index_t batch, cons
 #pragma omp for schedule(static)
       for (index_t o = 0; o < cout; ++o) {
         T sum = 0;
-        for (index_t n = 0; n < batch; ++n) sum += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(dy + (n * cout + o) * g.out_volume, g.out_volume).sum();
+        for (index_t n = 0; n < batch; ++n)
+          sum += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(dy + (n * cout + o) * g.out_volume, g.out_volume)
+                     .sum();
         bias_.grad[o] += sum;
       }
     }

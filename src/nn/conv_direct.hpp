@@ -123,8 +123,8 @@ constexpr index_t direct_padded_outputs(index_t n_out) {
 /// (input, tap) pairs rounded up to whole register blocks: the row count of the weight-gradient buffers.
 inline index_t direct_padded_pairs(index_t pairs) { return (pairs + 23) / 24 * 24; }
 
-/// dw[(i * n_shift + s) * direct_padded_outputs(n_out) + o] += sum_{j < len} dy[o * dy_stride + j] * x[i * x_stride + j + shifts[s]].
-/// The output gradient block is first transposed into `scratch` (len x padded outputs) so that the
+/// dw[(i * n_shift + s) * direct_padded_outputs(n_out) + o] += sum_{j < len} dy[o * dy_stride + j] * x[i * x_stride + j
+/// + shifts[s]]. The output gradient block is first transposed into `scratch` (len x padded outputs) so that the
 /// outputs are the vector lanes; the kernel then broadcasts input entries as the forward kernel does
 /// (one vector load and up to 24 broadcast FMAs per position), working through sub-ranges that keep
 /// the transposed block in L1. dw has direct_padded_pairs(n_in * n_shift) rows; the extra rows absorb

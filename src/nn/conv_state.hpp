@@ -41,11 +41,11 @@ ConvGeometry make_conv_geometry(const std::string& layer, const std::vector<inde
 template <class T>
 struct ConvWorkspace {
   std::vector<Tensor<T>> cols, dweight, dbias, transposed;  // one per OpenMP thread
-  Tensor<T> padded, dpadded;                    // (N, C, padded volume)
-  Tensor<T> shifted;                            // output gradient in the padded layout (direct path)
-  Tensor<T> dweight_blocks;                     // weight-gradient partial sums per block of positions
-  std::vector<T> packed;                        // weights packed for the direct kernel
-  bool cached = false;                          // `padded` holds the input of a training-mode forward
+  Tensor<T> padded, dpadded;                                // (N, C, padded volume)
+  Tensor<T> shifted;                                        // output gradient in the padded layout (direct path)
+  Tensor<T> dweight_blocks;                                 // weight-gradient partial sums per block of positions
+  std::vector<T> packed;                                    // weights packed for the direct kernel
+  bool cached = false;                                      // `padded` holds the input of a training-mode forward
   ConvWorkspace() = default;
   ConvWorkspace(const ConvWorkspace&) {}
   ConvWorkspace& operator=(const ConvWorkspace&) {
@@ -55,8 +55,8 @@ struct ConvWorkspace {
 };
 
 /// Expands per-axis options: {v} -> {v, v, v}[:dims], checks the count, names the layer and option.
-std::vector<index_t> expand_per_axis(const std::string& layer, const std::string& option,
-                                     const std::vector<index_t>& v, int dims, index_t minimum);
+std::vector<index_t> expand_per_axis(const std::string& layer, const std::string& option, const std::vector<index_t>& v,
+                                     int dims, index_t minimum);
 
 template <class T>
 struct ConvState {

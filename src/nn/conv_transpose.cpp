@@ -46,10 +46,9 @@ std::vector<index_t> ConvTranspose<T>::output_spatial(const std::vector<index_t>
   std::vector<index_t> out(in.size());
   for (std::size_t a = 0; a < in.size(); ++a) {
     out[a] = (in[a] - 1) * stride_[a] - 2 * padding_[a] + kernel_[a] + output_padding_[a];
-    NEUROPS_CHECK(in[a] >= 1 && out[a] >= 1, type_name() << ": input extent " << in[a] << " on axis " << a
-                                                         << " gives an empty output (kernel " << kernel_[a]
-                                                         << ", stride " << stride_[a] << ", padding " << padding_[a]
-                                                         << ")");
+    NEUROPS_CHECK(in[a] >= 1 && out[a] >= 1,
+                  type_name() << ": input extent " << in[a] << " on axis " << a << " gives an empty output (kernel "
+                              << kernel_[a] << ", stride " << stride_[a] << ", padding " << padding_[a] << ")");
   }
   return out;
 }
@@ -57,9 +56,18 @@ std::vector<index_t> ConvTranspose<T>::output_spatial(const std::vector<index_t>
 template <class T>
 ConvTranspose<T>::ConvTranspose(const ConvTranspose& o)
     : ModuleImpl<ConvTranspose<T>, T>(o),
-      dims_(o.dims_), in_channels_(o.in_channels_), out_channels_(o.out_channels_), kernel_(o.kernel_), stride_(o.stride_),
-      padding_(o.padding_), output_padding_(o.output_padding_), has_bias_(o.has_bias_), weight_(o.weight_),
-      bias_(o.bias_), geometry_shape_(o.geometry_shape_), input_(o.input_),
+      dims_(o.dims_),
+      in_channels_(o.in_channels_),
+      out_channels_(o.out_channels_),
+      kernel_(o.kernel_),
+      stride_(o.stride_),
+      padding_(o.padding_),
+      output_padding_(o.output_padding_),
+      has_bias_(o.has_bias_),
+      weight_(o.weight_),
+      bias_(o.bias_),
+      geometry_shape_(o.geometry_shape_),
+      input_(o.input_),
       state_(std::make_unique<detail::ConvState<T>>(*o.state_)) {}
 template <class T>
 ConvTranspose<T>& ConvTranspose<T>::operator=(const ConvTranspose& o) {
@@ -78,12 +86,12 @@ const detail::ConvGeometry& ConvTranspose<T>::geometry_for(const Shape& s) {
   std::vector<index_t> expected = {-1, in_channels_};
   expected.insert(expected.end(), static_cast<std::size_t>(dims_), -1);
   NEUROPS_CHECK(s.rank() == dims_ + 2 && s[1] == in_channels_,
-                type_name() << ": expected input " << shape_pattern(expected) << " (N, C_in, spatial...), found "
-                            << s);
+                type_name() << ": expected input " << shape_pattern(expected) << " (N, C_in, spatial...), found " << s);
   if (s != geometry_shape_) {
     const auto in = s.tail(2).dims();
-    state_->geometry = detail::make_conv_geometry(type_name(), output_spatial(in), kernel_, stride_, padding_,
-                                           PaddingMode::Zeros, out_channels_ * weight_.value.shape().tail_numel(2));
+    state_->geometry =
+        detail::make_conv_geometry(type_name(), output_spatial(in), kernel_, stride_, padding_, PaddingMode::Zeros,
+                                   out_channels_ * weight_.value.shape().tail_numel(2));
     for (int a = 0; a < dims_; ++a)
       NEUROPS_ASSERT(state_->geometry.out[3 - dims_ + a] == in[a], "adjoint geometry mismatch");
     geometry_shape_ = s;
@@ -194,7 +202,8 @@ Tensor<T> ConvTranspose<T>::backward(const Tensor<T>& dy) {
     });
   }
   auto gW = weight_.grad.matrix(cin, rows);
-  for (int t = 0; t < used_threads; ++t) gW += EigenMatrixMap<const T>(state_->work.dweight[static_cast<std::size_t>(t)].data(), cin, rows);
+  for (int t = 0; t < used_threads; ++t)
+    gW += EigenMatrixMap<const T>(state_->work.dweight[static_cast<std::size_t>(t)].data(), cin, rows);
   if (has_bias_) {
     for (index_t n = 0; n < batch; ++n)
       bias_.grad.vec() += EigenMatrixMap<const T>(dydata + n * cout * g.in_volume, cout, g.in_volume).rowwise().sum();

@@ -18,7 +18,8 @@ Tensor<T> gather_rows(TensorView<const T> data, const std::vector<index_t>& indi
   for (std::size_t i = 0; i < indices.size(); ++i) {
     const index_t r = indices[i];
     NEUROPS_CHECK(r >= 0 && r < data.size(0), "gather_rows: index " << r << " out of range for " << data.shape());
-    std::memcpy(out.data() + static_cast<index_t>(i) * row, data.data() + r * row, sizeof(T) * static_cast<std::size_t>(row));
+    std::memcpy(out.data() + static_cast<index_t>(i) * row, data.data() + r * row,
+                sizeof(T) * static_cast<std::size_t>(row));
   }
   return out;
 }
@@ -210,7 +211,8 @@ Split split_indices(index_t n, double train_fraction, double validation_fraction
   const auto n_val = static_cast<index_t>(std::floor(validation_fraction * double(n) + 1e-9));
   const index_t n_test = n - n_train - n_val;
   const double test_fraction = 1.0 - train_fraction - validation_fraction;
-  NEUROPS_CHECK(n_train > 0, "split of " << n << " samples: the training split is empty (fraction " << train_fraction << ")");
+  NEUROPS_CHECK(n_train > 0,
+                "split of " << n << " samples: the training split is empty (fraction " << train_fraction << ")");
   NEUROPS_CHECK(validation_fraction == 0 || n_val > 0,
                 "split of " << n << " samples: the validation split is empty (fraction " << validation_fraction << ")");
   NEUROPS_CHECK(test_fraction < 1e-9 || n_test > 0,
@@ -224,8 +226,12 @@ Split split_indices(index_t n, double train_fraction, double validation_fraction
 
 BatchSampler::BatchSampler(std::vector<index_t> indices, index_t batch_size, bool shuffle, std::uint64_t seed,
                            bool drop_last)
-    : indices_(std::move(indices)), order_(indices_), batch_size_(batch_size), shuffle_(shuffle),
-      drop_last_(drop_last), seed_(seed) {
+    : indices_(std::move(indices)),
+      order_(indices_),
+      batch_size_(batch_size),
+      shuffle_(shuffle),
+      drop_last_(drop_last),
+      seed_(seed) {
   NEUROPS_CHECK(batch_size > 0, "batch size must be positive, found " << batch_size);
   NEUROPS_CHECK(!indices_.empty(), "BatchSampler: no samples to draw batches from");
   set_epoch(0);
@@ -258,10 +264,10 @@ std::pair<index_t, index_t> rank_share(index_t n, int rank, int size) {
   return {begin, begin + base + (rank < extra ? 1 : 0)};
 }
 
-#define NEUROPS_DATA_INSTANTIATE(T)                                                             \
-  template Tensor<T> gather_rows<T>(TensorView<const T>, const std::vector<index_t>&);          \
-  template Tensor<T> subsample_grid<T>(TensorView<const T>, index_t);                           \
-  template struct FieldDataset<T>;                                                              \
+#define NEUROPS_DATA_INSTANTIATE(T)                                                    \
+  template Tensor<T> gather_rows<T>(TensorView<const T>, const std::vector<index_t>&); \
+  template Tensor<T> subsample_grid<T>(TensorView<const T>, index_t);                  \
+  template struct FieldDataset<T>;                                                     \
   template struct OperatorTriples<T>;
 NEUROPS_DATA_INSTANTIATE(float)
 NEUROPS_DATA_INSTANTIATE(double)

@@ -14,7 +14,8 @@ namespace neurops::nn {
 namespace {
 template <class T>
 std::unique_ptr<Loss<T>> make_loss(const std::string& name, int dims, bool periodic) {
-  if (name == "h1") return std::make_unique<H1Loss<T>>(dims, std::vector<bool>(static_cast<std::size_t>(dims), periodic));
+  if (name == "h1")
+    return std::make_unique<H1Loss<T>>(dims, std::vector<bool>(static_cast<std::size_t>(dims), periodic));
   NEUROPS_CHECK(name == "l2", "field training: loss '" << name << "' is unknown, expected h1 or l2");
   return std::make_unique<LpLoss<T>>(dims);
 }
@@ -25,8 +26,8 @@ FieldTrainingResult<T> train_field_operator(Model<T>& model, const FieldDataset<
                                             const std::type_identity_t<FieldDataset<T>>* validation,
                                             const FieldTrainingSettings& s) {
   train.validate("training data");
-  NEUROPS_CHECK(s.epochs >= 1 && s.batch_size >= 1, "field training: epochs and batch size must be >= 1, found "
-                                                        << s.epochs << " and " << s.batch_size);
+  NEUROPS_CHECK(s.epochs >= 1 && s.batch_size >= 1,
+                "field training: epochs and batch size must be >= 1, found " << s.epochs << " and " << s.batch_size);
   const int dims = train.inputs.rank() - 2;
   Adam<T> adam(model, {.lr = s.lr, .weight_decay = s.weight_decay});
   const index_t batches = (train.size() + s.batch_size - 1) / s.batch_size;
@@ -63,12 +64,14 @@ FieldErrors<T> evaluate_field_operator(TrainedModel<T>& model, const FieldDatase
   FieldErrors<T> e;
   e.predictions = model.predict(data.inputs);
   e.relative_l2 = LpLoss<T>(dims).evaluate(e.predictions, data.targets);
-  e.relative_h1 = H1Loss<T>(dims, std::vector<bool>(static_cast<std::size_t>(dims), periodic)).evaluate(e.predictions, data.targets);
+  e.relative_h1 = H1Loss<T>(dims, std::vector<bool>(static_cast<std::size_t>(dims), periodic))
+                      .evaluate(e.predictions, data.targets);
   return e;
 }
 
 template FieldTrainingResult<float> train_field_operator<float>(Model<float>&, const FieldDataset<float>&,
-                                                                const FieldDataset<float>*, const FieldTrainingSettings&);
+                                                                const FieldDataset<float>*,
+                                                                const FieldTrainingSettings&);
 template FieldTrainingResult<double> train_field_operator<double>(Model<double>&, const FieldDataset<double>&,
                                                                   const FieldDataset<double>*,
                                                                   const FieldTrainingSettings&);

@@ -21,7 +21,9 @@ std::vector<index_t> sample_indices(index_t n, int k, Rng& rng) {
   return idx;
 }
 
-double rel_error(double a, double n, double floor) { return std::abs(a - n) / (std::max(std::abs(a), std::abs(n)) + floor); }
+double rel_error(double a, double n, double floor) {
+  return std::abs(a - n) / (std::max(std::abs(a), std::abs(n)) + floor);
+}
 
 // Rounding noise of a central difference (f(x+h) - f(x-h)) / 2h: entries whose gradient is below it
 // cannot be checked to a relative accuracy, so it joins the error floor.
@@ -59,11 +61,12 @@ GradCheckResult check(ModuleBase<double>& m, std::vector<Tensor<double>> xs, Run
   m.zero_grad();
   run(xs);
   const std::vector<Tensor<double>> dxs = pull(w);
-  NEUROPS_CHECK(dxs.size() == xs.size(), m.type_name() << ": backward returned " << dxs.size() << " gradients for "
-                                                       << xs.size() << " inputs");
+  NEUROPS_CHECK(dxs.size() == xs.size(),
+                m.type_name() << ": backward returned " << dxs.size() << " gradients for " << xs.size() << " inputs");
   for (std::size_t k = 0; k < xs.size(); ++k)
-    NEUROPS_CHECK(dxs[k].shape() == xs[k].shape(), m.type_name() << ": backward returned " << dxs[k].shape()
-                                                                 << " for input " << k << " of shape " << xs[k].shape());
+    NEUROPS_CHECK(dxs[k].shape() == xs[k].shape(), m.type_name()
+                                                       << ": backward returned " << dxs[k].shape() << " for input " << k
+                                                       << " of shape " << xs[k].shape());
   auto params = m.named_parameters();
   std::vector<Tensor<double>> grads;
   for (auto& p : params) grads.push_back(p.param->grad);

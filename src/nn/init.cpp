@@ -16,9 +16,10 @@ double gain(const std::string& nl, double negative_slope) {
   if (nl == "relu") return std::sqrt(2.0);
   if (nl == "leaky_relu") return std::sqrt(2.0 / (1.0 + negative_slope * negative_slope));
   if (nl == "selu") return 0.75;
-  NEUROPS_THROW("initialiser gain: unknown nonlinearity '" << nl
-                                                           << "' (expected linear, identity, conv*, sigmoid, tanh, relu, "
-                                                              "leaky_relu or selu)");
+  NEUROPS_THROW("initialiser gain: unknown nonlinearity '"
+                << nl
+                << "' (expected linear, identity, conv*, sigmoid, tanh, relu, "
+                   "leaky_relu or selu)");
 }
 
 template <class T>
@@ -73,13 +74,13 @@ void torch_default(Tensor<T>& weight, Tensor<T>* bias, Rng& rng) {
   }
 }
 
-#define NEUROPS_INIT_INSTANTIATE(T)                                                               \
-  template void uniform<T>(Tensor<T>&, double, double, Rng&);                                     \
-  template void normal<T>(Tensor<T>&, double, double, Rng&);                                      \
-  template void glorot_uniform<T>(Tensor<T>&, Rng&, double);                                      \
-  template void glorot_normal<T>(Tensor<T>&, Rng&, double);                                       \
-  template void kaiming_uniform<T>(Tensor<T>&, Rng&, double, FanMode, const std::string&);        \
-  template void kaiming_normal<T>(Tensor<T>&, Rng&, double, FanMode, const std::string&);         \
+#define NEUROPS_INIT_INSTANTIATE(T)                                                        \
+  template void uniform<T>(Tensor<T>&, double, double, Rng&);                              \
+  template void normal<T>(Tensor<T>&, double, double, Rng&);                               \
+  template void glorot_uniform<T>(Tensor<T>&, Rng&, double);                               \
+  template void glorot_normal<T>(Tensor<T>&, Rng&, double);                                \
+  template void kaiming_uniform<T>(Tensor<T>&, Rng&, double, FanMode, const std::string&); \
+  template void kaiming_normal<T>(Tensor<T>&, Rng&, double, FanMode, const std::string&);  \
   template void torch_default<T>(Tensor<T>&, Tensor<T>*, Rng&);
 NEUROPS_INIT_INSTANTIATE(float)
 NEUROPS_INIT_INSTANTIATE(double)

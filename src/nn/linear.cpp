@@ -22,8 +22,7 @@ void Linear<T>::for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn
 
 template <class T>
 Tensor<T> Linear<T>::forward(const Tensor<T>& x) {
-  NEUROPS_CHECK(x.rank() >= 1 && x.size(-1) == in_, "Linear: expected input (..., " << in_ << "), found "
-                                                                                   << x.shape());
+  NEUROPS_CHECK(x.rank() >= 1 && x.size(-1) == in_, "Linear: expected input (..., " << in_ << "), found " << x.shape());
   const index_t rows = x.numel() / in_;
   Tensor<T> y = Tensor<T>::uninitialized(x.shape().with(-1, out_));
   auto Y = y.matrix(rows, out_);

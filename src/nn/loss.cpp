@@ -14,8 +14,9 @@ template <class T>
 index_t check_pair(const Tensor<T>& prediction, const Tensor<T>& target, int d, const std::string& loss) {
   NEUROPS_CHECK(prediction.shape() == target.shape(),
                 loss << ": prediction has shape " << prediction.shape() << ", target " << target.shape());
-  NEUROPS_CHECK(prediction.rank() >= d + 1 && prediction.numel() > 0,
-                loss << ": tensors of shape " << prediction.shape() << " need a batch axis and " << d << " spatial axes");
+  NEUROPS_CHECK(
+      prediction.rank() >= d + 1 && prediction.numel() > 0,
+      loss << ": tensors of shape " << prediction.shape() << " need a batch axis and " << d << " spatial axes");
   return prediction.size(0);
 }
 
@@ -59,7 +60,8 @@ template <class T>
 LpLoss<T>::LpLoss(int d, double p, bool relative, Reduction reduction, double domain_length)
     : d_(d), p_(p), relative_(relative), reduction_(reduction), length_(domain_length) {
   NEUROPS_CHECK(d >= 1 && p >= 1 && domain_length > 0,
-                "LpLoss: needs d >= 1, p >= 1 and a positive domain length; got d " << d << ", p " << p << ", L " << domain_length);
+                "LpLoss: needs d >= 1, p >= 1 and a positive domain length; got d " << d << ", p " << p << ", L "
+                                                                                    << domain_length);
 }
 
 template <class T>
@@ -85,14 +87,16 @@ double LpLoss<T>::evaluate(const Tensor<T>& prediction, const Tensor<T>& target,
     }
     const double ne = std::pow(se, 1.0 / p_);
     const double denom = relative_ ? std::pow(sy, 1.0 / p_) : 1.0 / quad;
-    NEUROPS_CHECK(!relative_ || denom > 0, name() << ": target sample " << b << " is zero; the relative norm is undefined");
+    NEUROPS_CHECK(!relative_ || denom > 0,
+                  name() << ": target sample " << b << " is zero; the relative norm is undefined");
     values[static_cast<std::size_t>(b)] = ne / denom;
     if (grad) {
       // d||e||_p / de_i = |e_i|^(p-1) sign(e_i) / ||e||_p^(p-1)
       T* g = grad->data() + b * S;
       for (index_t i = 0; i < S; ++i) {
         const double e = double(x[i]) - double(y[i]);
-        const double d = ne > 0 ? std::pow(std::abs(e), p_ - 1) * (e > 0 ? 1 : (e < 0 ? -1 : 0)) / std::pow(ne, p_ - 1) : 0.0;
+        const double d =
+            ne > 0 ? std::pow(std::abs(e), p_ - 1) * (e > 0 ? 1 : (e < 0 ? -1 : 0)) / std::pow(ne, p_ - 1) : 0.0;
         g[i] = static_cast<T>(f * d / denom);
       }
     }
@@ -167,11 +171,13 @@ double H1Loss<T>::evaluate(const Tensor<T>& prediction, const Tensor<T>& target,
     for (int j = 0; j < d_; ++j) {
       const int axis = shape.rank() - d_ + j;
       const index_t n = shape[axis], inner = shape.tail_numel(axis + 1), outer = S / (n * inner);
-      difference(u.data(), du.data(), outer, n, inner, h[static_cast<std::size_t>(j)], periodic_[static_cast<std::size_t>(j)], false);
+      difference(u.data(), du.data(), outer, n, inner, h[static_cast<std::size_t>(j)],
+                 periodic_[static_cast<std::size_t>(j)], false);
       for (double v : du) total += v * v;
       if (gradient) {
         std::fill(back.begin(), back.end(), 0.0);
-        difference(du.data(), back.data(), outer, n, inner, h[static_cast<std::size_t>(j)], periodic_[static_cast<std::size_t>(j)], true);
+        difference(du.data(), back.data(), outer, n, inner, h[static_cast<std::size_t>(j)],
+                   periodic_[static_cast<std::size_t>(j)], true);
         for (std::size_t i = 0; i < u.size(); ++i) (*gradient)[i] += 2 * back[i];
       }
     }
@@ -232,7 +238,8 @@ std::vector<double> SobolevLoss<T>::squared_norms(const Tensor<T>& field, Tensor
       const index_t ext = j == d_ - 1 ? h : n[static_cast<std::size_t>(j)];
       const index_t idx = rest % ext;
       rest /= ext;
-      const index_t k = (j == d_ - 1 || 2 * idx <= n[static_cast<std::size_t>(j)]) ? idx : idx - n[static_cast<std::size_t>(j)];
+      const index_t k =
+          (j == d_ - 1 || 2 * idx <= n[static_cast<std::size_t>(j)]) ? idx : idx - n[static_cast<std::size_t>(j)];
       k2 += double(k) * double(k);
       if (j == d_ - 1) mult[static_cast<std::size_t>(i)] = detail::hermitian_multiplicity(idx, n.back());
     }
@@ -247,7 +254,9 @@ std::vector<double> SobolevLoss<T>::squared_norms(const Tensor<T>& field, Tensor
   for (index_t r = 0; r < howmany; ++r)
     for (index_t i = 0; i < spec; ++i) {
       const std::size_t at = static_cast<std::size_t>(r * spec + i);
-      q[static_cast<std::size_t>(r / per_sample)] += c * mult[static_cast<std::size_t>(i)] * symbol[static_cast<std::size_t>(i)] * std::norm(std::complex<double>(E[at]));
+      q[static_cast<std::size_t>(r / per_sample)] += c * mult[static_cast<std::size_t>(i)] *
+                                                     symbol[static_cast<std::size_t>(i)] *
+                                                     std::norm(std::complex<double>(E[at]));
       E[at] *= static_cast<T>(symbol[static_cast<std::size_t>(i)]);
     }
   if (gradient_of_square) {
@@ -277,10 +286,13 @@ double SobolevLoss<T>::evaluate(const Tensor<T>& prediction, const Tensor<T>& ta
   if (relative_) {
     denom = norms(target);
     for (index_t b = 0; b < B; ++b)
-      NEUROPS_CHECK(denom[static_cast<std::size_t>(b)] > 0, name() << ": target sample " << b << " has zero norm; the relative norm is undefined");
+      NEUROPS_CHECK(denom[static_cast<std::size_t>(b)] > 0,
+                    name() << ": target sample " << b << " has zero norm; the relative norm is undefined");
   }
   std::vector<double> values(static_cast<std::size_t>(B));
-  for (index_t b = 0; b < B; ++b) values[static_cast<std::size_t>(b)] = std::sqrt(q[static_cast<std::size_t>(b)]) / denom[static_cast<std::size_t>(b)];
+  for (index_t b = 0; b < B; ++b)
+    values[static_cast<std::size_t>(b)] =
+        std::sqrt(q[static_cast<std::size_t>(b)]) / denom[static_cast<std::size_t>(b)];
   if (grad) {
     const index_t S = prediction.numel() / B;
     const double f = reduction_factor(B, reduction_);

@@ -39,7 +39,8 @@ Parameter<T>& ModuleBase<T>::parameter(const std::string& name) {
   std::string known;
   for (std::size_t i = 0; i < all.size() && i < 12; ++i) known += (i ? ", " : "") + all[i].name;
   if (all.size() > 12) known += ", ...";
-  NEUROPS_THROW(type_name() << " has no parameter '" << name << "' (it has: " << (known.empty() ? "none" : known) << ")");
+  NEUROPS_THROW(type_name() << " has no parameter '" << name << "' (it has: " << (known.empty() ? "none" : known)
+                            << ")");
 }
 
 template <class T>
@@ -165,8 +166,8 @@ template <class T>
 Tensor<T> Sequential<T>::backward(const Tensor<T>& dy) {
   if (layers_.empty()) return dy;
   const std::size_t last = layers_.size() - 1;
-  Tensor<T> g = with_module_path(std::to_string(last), layers_[last]->type_name(),
-                                 [&] { return layers_[last]->backward(dy); });
+  Tensor<T> g =
+      with_module_path(std::to_string(last), layers_[last]->type_name(), [&] { return layers_[last]->backward(dy); });
   for (std::size_t i = last; i-- > 0;)
     g = with_module_path(std::to_string(i), layers_[i]->type_name(), [&] { return layers_[i]->backward(g); });
   return g;
@@ -195,7 +196,7 @@ Tensor<T> Residual<T>::forward(const Tensor<T>& x) {
     y.vec() += s.vec();
   } else {
     NEUROPS_CHECK(x.shape() == y.shape(), "Residual: input " << x.shape() << " and inner output " << y.shape()
-                                                              << " differ; add a skip projection");
+                                                             << " differ; add a skip projection");
     y.vec() += x.vec();
   }
   return y;
@@ -203,8 +204,10 @@ Tensor<T> Residual<T>::forward(const Tensor<T>& x) {
 template <class T>
 Tensor<T> Residual<T>::backward(const Tensor<T>& dy) {
   Tensor<T> dx = with_module_path("inner", inner_->type_name(), [&] { return inner_->backward(dy); });
-  if (skip_) dx.vec() += with_module_path("skip", skip_->type_name(), [&] { return skip_->backward(dy); }).vec();
-  else dx.vec() += dy.vec();
+  if (skip_)
+    dx.vec() += with_module_path("skip", skip_->type_name(), [&] { return skip_->backward(dy); }).vec();
+  else
+    dx.vec() += dy.vec();
   return dx;
 }
 template <class T>

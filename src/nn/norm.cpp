@@ -54,7 +54,8 @@ void normalize_rows_backward(T* g_to_dx, const T* xhat, const T* inv_std, index_
 template <class T>
 LayerNorm<T>::LayerNorm(Over over, const Shape& shape, double eps, bool affine)
     : over_(over), shape_(shape), eps_(eps), affine_(affine) {
-  NEUROPS_CHECK(shape.rank() >= 1 && shape.numel() > 0, "LayerNorm: normalised shape must be non-empty, found " << shape);
+  NEUROPS_CHECK(shape.rank() >= 1 && shape.numel() > 0,
+                "LayerNorm: normalised shape must be non-empty, found " << shape);
   NEUROPS_CHECK(eps > 0, "LayerNorm: eps must be positive, found " << eps);
   if (affine_) {
     weight_ = Parameter<T>(Tensor<T>(shape, T(1)));
@@ -86,8 +87,9 @@ Tensor<T> LayerNorm<T>::forward(const Tensor<T>& x) {
   Tensor<T> y = Tensor<T>::uninitialized(x.shape());
   if (over_ == Over::Channels) {
     const index_t c = shape_[0];
-    NEUROPS_CHECK(x.rank() >= 2 && x.size(1) == c,
-                  "LayerNorm: expected input (N, " << c << ", spatial...) normalised over channels, found " << x.shape());
+    NEUROPS_CHECK(x.rank() >= 2 && x.size(1) == c, "LayerNorm: expected input (N, "
+                                                       << c << ", spatial...) normalised over channels, found "
+                                                       << x.shape());
     const index_t batch = x.size(0), points = x.shape().tail_numel(2);
     inv_std = Tensor<T>::uninitialized({batch, points});
 #pragma omp parallel for schedule(static) if (x.numel() > 16384)
@@ -110,8 +112,8 @@ Tensor<T> LayerNorm<T>::forward(const Tensor<T>& x) {
   } else {
     const int k = shape_.rank();
     NEUROPS_CHECK(x.rank() >= k && x.shape().tail(x.rank() - k) == shape_,
-                  "LayerNorm: expected input (..., " << shape_.str().substr(1) << " normalised over its trailing axes, found "
-                                                     << x.shape());
+                  "LayerNorm: expected input (..., " << shape_.str().substr(1)
+                                                     << " normalised over its trailing axes, found " << x.shape());
     const index_t m = shape_.numel(), rows = x.numel() / m;
     inv_std = Tensor<T>::uninitialized({rows});
     normalize_rows(x.data(), xhat.data(), inv_std.data(), rows, m, eps_);
@@ -150,7 +152,8 @@ Tensor<T> LayerNorm<T>::backward(const Tensor<T>& dy) {
       const Eigen::RowVectorXd mg = G.colwise().mean();
       const RowMatrix Hd = H.template cast<double>();
       const Eigen::RowVectorXd mgh = G.cwiseProduct(Hd).colwise().mean();
-      const Eigen::RowVectorXd rs = EigenMatrixMap<const T>(inv_std_.data() + n * points, 1, points).template cast<double>();
+      const Eigen::RowVectorXd rs =
+          EigenMatrixMap<const T>(inv_std_.data() + n * points, 1, points).template cast<double>();
       RowMatrix DX = (G.rowwise() - mg) - (Hd.array().rowwise() * mgh.array()).matrix();
       EigenMatrixMap<T>(dx.data() + n * c * points, c, points) =
           (DX.array().rowwise() * rs.array()).matrix().template cast<T>();

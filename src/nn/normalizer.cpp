@@ -78,9 +78,9 @@ void Normalizer<T>::apply(Tensor<T>& x, F&& f, const char* what) const {
   if (kind_ == Kind::identity) return;
   const bool per_channel = kind_ != Kind::gaussian_pointwise;
   if (per_channel) {
-    NEUROPS_CHECK(x.rank() >= 2 && x.size(1) == shift_.size(0),
-                  kind_name() << " normalizer " << what << ": fitted on " << shift_.size(0) << " channels, input is "
-                              << x.shape());
+    NEUROPS_CHECK(x.rank() >= 2 && x.size(1) == shift_.size(0), kind_name() << " normalizer " << what << ": fitted on "
+                                                                            << shift_.size(0) << " channels, input is "
+                                                                            << x.shape());
   } else {
     NEUROPS_CHECK(x.rank() >= 2 && x.shape().tail(1) == shift_.shape(),
                   kind_name() << " normalizer " << what << ": fitted on samples of shape " << shift_.shape()
@@ -100,24 +100,31 @@ void Normalizer<T>::apply(Tensor<T>& x, F&& f, const char* what) const {
 
 template <class T>
 void Normalizer<T>::encode(Tensor<T>& x) const {
-  apply(x, [](T v, T shift, T scale) { return (v - shift) / scale; }, "encode");
+  apply(
+      x, [](T v, T shift, T scale) { return (v - shift) / scale; }, "encode");
 }
 template <class T>
 void Normalizer<T>::decode(Tensor<T>& x) const {
-  apply(x, [](T v, T shift, T scale) { return v * scale + shift; }, "decode");
+  apply(
+      x, [](T v, T shift, T scale) { return v * scale + shift; }, "decode");
 }
 template <class T>
 void Normalizer<T>::decode_backward(Tensor<T>& g) const {
-  apply(g, [](T v, T, T scale) { return v * scale; }, "decode_backward");
+  apply(
+      g, [](T v, T, T scale) { return v * scale; }, "decode_backward");
 }
 
 template <class T>
 std::string Normalizer<T>::kind_name() const {
   switch (kind_) {
-    case Kind::gaussian_pointwise: return "unit_gaussian_pointwise";
-    case Kind::gaussian_channel: return "unit_gaussian_channel";
-    case Kind::min_max: return "min_max";
-    default: return "identity";
+    case Kind::gaussian_pointwise:
+      return "unit_gaussian_pointwise";
+    case Kind::gaussian_channel:
+      return "unit_gaussian_channel";
+    case Kind::min_max:
+      return "min_max";
+    default:
+      return "identity";
   }
 }
 
@@ -137,15 +144,19 @@ Normalizer<T> Normalizer<T>::load(const io::H5File& file, const std::string& gro
   const std::string kind = file.attr_string(group, "kind");
   Normalizer nz;
   if (kind == "identity") return nz;
-  if (kind == "unit_gaussian_pointwise") nz.kind_ = Kind::gaussian_pointwise;
-  else if (kind == "unit_gaussian_channel") nz.kind_ = Kind::gaussian_channel;
-  else if (kind == "min_max") nz.kind_ = Kind::min_max;
-  else NEUROPS_THROW("'" << file.path().string() << "': unknown normalizer kind '" << kind << "' at " << group);
+  if (kind == "unit_gaussian_pointwise")
+    nz.kind_ = Kind::gaussian_pointwise;
+  else if (kind == "unit_gaussian_channel")
+    nz.kind_ = Kind::gaussian_channel;
+  else if (kind == "min_max")
+    nz.kind_ = Kind::min_max;
+  else
+    NEUROPS_THROW("'" << file.path().string() << "': unknown normalizer kind '" << kind << "' at " << group);
   nz.shift_ = file.read<T>(group + "/shift");
   nz.scale_ = file.read<T>(group + "/scale");
-  NEUROPS_CHECK(nz.shift_.shape() == nz.scale_.shape(),
-                "'" << file.path().string() << "': normalizer " << group << " shift " << nz.shift_.shape() << " and scale "
-                    << nz.scale_.shape() << " differ");
+  NEUROPS_CHECK(nz.shift_.shape() == nz.scale_.shape(), "'" << file.path().string() << "': normalizer " << group
+                                                            << " shift " << nz.shift_.shape() << " and scale "
+                                                            << nz.scale_.shape() << " differ");
   return nz;
 }
 

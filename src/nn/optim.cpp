@@ -11,8 +11,8 @@ template <class T>
 Optimizer<T>::Optimizer(ModuleBase<T>& module, double lr, double weight_decay, double momentum,
                         const std::vector<ParamGroupSpec>& specs, std::vector<std::string> state_names)
     : params_(module.named_parameters()), state_names_(std::move(state_names)) {
-  NEUROPS_CHECK(lr >= 0 && weight_decay >= 0, "optimizer: learning rate " << lr << " and weight decay " << weight_decay
-                                                                          << " must be non-negative");
+  NEUROPS_CHECK(lr >= 0 && weight_decay >= 0,
+                "optimizer: learning rate " << lr << " and weight decay " << weight_decay << " must be non-negative");
   for (const auto& s : specs) {
     NEUROPS_CHECK(s.select, "optimizer: parameter group '" << s.label << "' has no selection predicate");
     groups_.push_back({s.label, s.lr.value_or(lr), s.weight_decay.value_or(weight_decay), momentum, {}});
@@ -42,8 +42,9 @@ void Optimizer<T>::step() {
     for (std::size_t i : g.members) {
       Parameter<T>& p = *params_[i].param;
       if (!p.trainable) continue;
-      NEUROPS_CHECK(p.grad.shape() == p.value.shape(), type_name() << ": parameter '" << params_[i].name << "' has value "
-                                                                   << p.value.shape() << " but gradient " << p.grad.shape());
+      NEUROPS_CHECK(p.grad.shape() == p.value.shape(), type_name()
+                                                           << ": parameter '" << params_[i].name << "' has value "
+                                                           << p.value.shape() << " but gradient " << p.grad.shape());
       update(g, p, state_[i], ++param_steps_[i]);
     }
   ++steps_;
@@ -97,7 +98,8 @@ void Optimizer<T>::load_state(const io::H5File& file, const std::string& group) 
     std::vector<Tensor<T>> buffers;
     for (const auto& name : state_names_) {
       const std::string ds = base + "/" + name;
-      NEUROPS_CHECK(file.is_dataset(ds), where << ": parameter '" << params_[i].name << "' lacks its " << name << " buffer");
+      NEUROPS_CHECK(file.is_dataset(ds),
+                    where << ": parameter '" << params_[i].name << "' lacks its " << name << " buffer");
       const Shape found = file.shape(ds);
       NEUROPS_CHECK(found == params_[i].param->value.shape(), where << ": " << name << " of '" << params_[i].name
                                                                     << "' has shape " << found << ", the parameter "
@@ -126,13 +128,12 @@ void Optimizer<T>::load_state(const io::H5File& file, const std::string& group) 
 
 template <class T>
 Sgd<T>::Sgd(ModuleBase<T>& module, SgdOptions o, const std::vector<ParamGroupSpec>& groups)
-    : Optimizer<T>(module, o.lr, o.weight_decay, o.momentum, groups, {"momentum_buffer"}),
-      options_(o) {
-  NEUROPS_CHECK(o.momentum >= 0 && o.dampening >= 0, "SGD: momentum " << o.momentum << " and dampening " << o.dampening
-                                                                      << " must be non-negative");
+    : Optimizer<T>(module, o.lr, o.weight_decay, o.momentum, groups, {"momentum_buffer"}), options_(o) {
+  NEUROPS_CHECK(o.momentum >= 0 && o.dampening >= 0,
+                "SGD: momentum " << o.momentum << " and dampening " << o.dampening << " must be non-negative");
   NEUROPS_CHECK(!o.nesterov || (o.momentum > 0 && o.dampening == 0),
-                "SGD: Nesterov momentum needs momentum > 0 and zero dampening (got momentum " << o.momentum
-                                                                                         << ", dampening " << o.dampening << ")");
+                "SGD: Nesterov momentum needs momentum > 0 and zero dampening (got momentum "
+                    << o.momentum << ", dampening " << o.dampening << ")");
 }
 
 template <class T>
@@ -164,8 +165,9 @@ Adam<T>::Adam(ModuleBase<T>& module, AdamOptions o, const std::vector<ParamGroup
     : Optimizer<T>(module, o.lr, o.weight_decay, o.beta1, groups, {"exp_avg", "exp_avg_sq"}),
       options_(o),
       decoupled_(decoupled) {
-  NEUROPS_CHECK(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1 && o.eps >= 0,
-                type_name() << ": betas (" << o.beta1 << ", " << o.beta2 << ") must lie in [0, 1), eps " << o.eps << " >= 0");
+  NEUROPS_CHECK(
+      o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1 && o.eps >= 0,
+      type_name() << ": betas (" << o.beta1 << ", " << o.beta2 << ") must lie in [0, 1), eps " << o.eps << " >= 0");
 }
 
 template <class T>

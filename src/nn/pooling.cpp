@@ -99,8 +99,8 @@ template Tensor<double> resample_separable<double>(const Tensor<double>&, const 
 namespace {
 void check_input(const std::string& layer, int dims, const Shape& s) {
   std::vector<index_t> expected(static_cast<std::size_t>(dims + 2), -1);
-  NEUROPS_CHECK(s.rank() == dims + 2, layer << ": expected input " << shape_pattern(expected)
-                                            << " (N, C, spatial...), found " << s);
+  NEUROPS_CHECK(s.rank() == dims + 2,
+                layer << ": expected input " << shape_pattern(expected) << " (N, C, spatial...), found " << s);
 }
 }  // namespace
 

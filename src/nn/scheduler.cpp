@@ -38,11 +38,11 @@ void LrScheduler<T>::load_state(const io::H5File& file, const std::string& group
   const std::string type = file.attr_string(group, "type");
   NEUROPS_CHECK(type == type_name(), where << ": state of a " << type << " scheduler, this one is " << type_name());
   const auto base = file.attr_reals(group, "base_lrs");
-  NEUROPS_CHECK(base.size() == base_lrs_.size(), where << ": state has " << base.size() << " parameter groups, the optimizer "
-                                                       << base_lrs_.size());
+  NEUROPS_CHECK(base.size() == base_lrs_.size(),
+                where << ": state has " << base.size() << " parameter groups, the optimizer " << base_lrs_.size());
   const std::int64_t last = file.attr_int(group, "last_epoch");
-  NEUROPS_CHECK(last >= 0 && last < (std::int64_t(1) << 40), where << ": last_epoch " << last
-                                                                   << " is outside [0, 2^40)");
+  NEUROPS_CHECK(last >= 0 && last < (std::int64_t(1) << 40),
+                where << ": last_epoch " << last << " is outside [0, 2^40)");
   for (double b : base)
     NEUROPS_CHECK(std::isfinite(b) && b >= 0, where << ": base learning rate " << b << " must be finite and >= 0");
   base_lrs_ = base;
@@ -78,7 +78,8 @@ CosineAnnealingLr<T>::CosineAnnealingLr(Optimizer<T>& optimizer, std::int64_t t_
 }
 template <class T>
 double CosineAnnealingLr<T>::lr_at(std::size_t g, std::int64_t e) const {
-  return eta_min_ + (this->base_lrs_.at(g) - eta_min_) * (1 + std::cos(std::numbers::pi * double(e) / double(t_max_))) / 2;
+  return eta_min_ +
+         (this->base_lrs_.at(g) - eta_min_) * (1 + std::cos(std::numbers::pi * double(e) / double(t_max_))) / 2;
 }
 
 template <class T>
@@ -88,7 +89,8 @@ OneCycleLr<T>::OneCycleLr(Optimizer<T>& optimizer, std::vector<double> max_lr, s
   NEUROPS_CHECK(total_steps >= 2, "OneCycleLR: total_steps " << total_steps << " must be >= 2");
   NEUROPS_CHECK(o.pct_start > 0 && o.pct_start < 1, "OneCycleLR: pct_start " << o.pct_start << " must lie in (0, 1)");
   NEUROPS_CHECK(max_lr_.size() == optimizer.group_count(), "OneCycleLR: " << max_lr_.size() << " max_lr values for "
-                                                                          << optimizer.group_count() << " parameter groups");
+                                                                          << optimizer.group_count()
+                                                                          << " parameter groups");
   const double n = double(total_steps);
   if (o.three_phase)
     phases_ = {{o.pct_start * n - 1, 0, 1, 1, 0}, {2 * o.pct_start * n - 2, 1, 0, 0, 1}, {n - 1, 0, 2, 1, 1}};
@@ -107,7 +109,8 @@ double OneCycleLr<T>::anneal(double start, double end, double pct) const {
 
 template <class T>
 std::pair<std::size_t, double> OneCycleLr<T>::locate(std::int64_t e) const {
-  NEUROPS_CHECK(e <= total_steps_, "OneCycleLR: stepped " << e << " times, the schedule has " << total_steps_ << " steps");
+  NEUROPS_CHECK(e <= total_steps_,
+                "OneCycleLR: stepped " << e << " times, the schedule has " << total_steps_ << " steps");
   double start = 0;
   for (std::size_t i = 0; i < phases_.size(); ++i) {
     const double end = phases_[i].end_step;
@@ -136,7 +139,8 @@ template <class T>
 void OneCycleLr<T>::apply() {
   LrScheduler<T>::apply();
   if (options_.cycle_momentum)
-    for (std::size_t g = 0; g < this->optimizer_.group_count(); ++g) this->optimizer_.set_momentum(g, momentum_at(this->last_epoch_));
+    for (std::size_t g = 0; g < this->optimizer_.group_count(); ++g)
+      this->optimizer_.set_momentum(g, momentum_at(this->last_epoch_));
 }
 
 template class LrScheduler<float>;

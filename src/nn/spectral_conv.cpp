@@ -13,12 +13,11 @@ namespace neurops::nn {
 
 namespace {
 
-
 /// Half-spectrum buffer of `rows` signals on grid g: [row][g_0]..[g_{d-2}][g_{d-1}/2+1].
 struct SpectrumLayout {
   std::vector<index_t> grid;
-  index_t half = 0;                 // g_{d-1}/2 + 1
-  index_t block = 0;                // complex entries per row
+  index_t half = 0;                  // g_{d-1}/2 + 1
+  index_t block = 0;                 // complex entries per row
   std::vector<std::int64_t> stride;  // stride of each axis inside a row (last axis: 1)
 
   explicit SpectrumLayout(const std::vector<index_t>& g) : grid(g) {
@@ -118,8 +117,9 @@ template <class T>
 SpectralConv<T>::SpectralConv(index_t in_channels, index_t out_channels, std::vector<index_t> modes, bool bias,
                               std::uint64_t seed)
     : in_(in_channels), out_(out_channels), modes_(std::move(modes)), has_bias_(bias) {
-  NEUROPS_CHECK(!modes_.empty() && modes_.size() <= 3,
-                "SpectralConv: modes " << format_tuple(modes_) << " give dimension " << modes_.size() << "; 1, 2 or 3 supported");
+  NEUROPS_CHECK(!modes_.empty() && modes_.size() <= 3, "SpectralConv: modes " << format_tuple(modes_)
+                                                                              << " give dimension " << modes_.size()
+                                                                              << "; 1, 2 or 3 supported");
   NEUROPS_CHECK(in_ >= 1 && out_ >= 1, type_name() << ": channels in " << in_ << ", out " << out_ << " must be >= 1");
   for (auto m : modes_) NEUROPS_CHECK(m >= 1, type_name() << ": modes " << format_tuple(modes_) << " must all be >= 1");
   std::vector<index_t> wshape{in_, out_};
@@ -163,8 +163,9 @@ void SpectralConv<T>::check_grid(const std::vector<index_t>& grid, const char* w
     const bool last = a == d - 1;
     const index_t need = last ? 2 * (modes_[a] - 1) : 2 * modes_[a];
     NEUROPS_CHECK(grid[a] >= std::max<index_t>(need, 1),
-                  type_name() << ": " << which << " grid " << format_tuple(grid) << " (shape " << shape << ") is too small for modes "
-                              << format_tuple(modes_) << ": axis " << a << " has " << grid[a] << " points, needs at least " << need
+                  type_name() << ": " << which << " grid " << format_tuple(grid) << " (shape " << shape
+                              << ") is too small for modes " << format_tuple(modes_) << ": axis " << a << " has "
+                              << grid[a] << " points, needs at least " << need
                               << (last ? " (2*(modes-1): the half spectrum has n/2+1 entries)" : " (2*modes)"));
   }
 }
@@ -205,7 +206,8 @@ void SpectralConv<T>::pack_weights() {
       for (index_t q0 = 0; q0 < M; q0 += tile)
         for (index_t q = q0; q < std::min(M, q0 + tile); ++q)
           for (index_t e = et * tile; e < e_end; ++e)
-            packed_[static_cast<std::size_t>((c * M + q) * io + e)] = Complex(w[(e * M + q) * 2], w[(e * M + q) * 2 + 1]);
+            packed_[static_cast<std::size_t>((c * M + q) * io + e)] =
+                Complex(w[(e * M + q) * 2], w[(e * M + q) * 2 + 1]);
     }
 }
 
@@ -230,14 +232,15 @@ Tensor<T> SpectralConv<T>::forward(const Tensor<T>& x) {
 
   // 1. Kept spectrum of the input, mode-major: x_hat[p][b][i].
   std::vector<Complex> x_hat(static_cast<std::size_t>(P * Rin));
-  for_signal_blocks<T>(Rin, Lin.block, Rin * G > kParallelWork, [&](index_t r0, index_t r1, Complex* spectra, index_t stride) {
-    for (index_t r = r0; r < r1; ++r) tin.forward(x.data() + r * G, spectra + (r - r0) * stride);
-    for (index_t p = 0; p < P; ++p) {
-      const Complex* from = spectra + off_in[static_cast<std::size_t>(p)];
-      Complex* to = x_hat.data() + p * Rin;
-      for (index_t r = r0; r < r1; ++r) to[r] = from[(r - r0) * stride];
-    }
-  });
+  for_signal_blocks<T>(Rin, Lin.block, Rin * G > kParallelWork,
+                       [&](index_t r0, index_t r1, Complex* spectra, index_t stride) {
+                         for (index_t r = r0; r < r1; ++r) tin.forward(x.data() + r * G, spectra + (r - r0) * stride);
+                         for (index_t p = 0; p < P; ++p) {
+                           const Complex* from = spectra + off_in[static_cast<std::size_t>(p)];
+                           Complex* to = x_hat.data() + p * Rin;
+                           for (index_t r = r0; r < r1; ++r) to[r] = from[(r - r0) * stride];
+                         }
+                       });
 
   // 2. Per-mode channel mixing: Y_p (B x out) = X_p (B x in) W_p (in x out).
   pack_weights();
@@ -255,20 +258,21 @@ Tensor<T> SpectralConv<T>::forward(const Tensor<T>& x) {
   out_dims.insert(out_dims.end(), o.begin(), o.end());
   Tensor<T> y = Tensor<T>::uninitialized(Shape(out_dims));
   const T scale = T(1) / static_cast<T>(N);
-  for_signal_blocks<T>(Rout, Lout.block, Rout * N > kParallelWork, [&](index_t r0, index_t r1, Complex* spectra, index_t stride) {
-    std::memset(static_cast<void*>(spectra), 0, sizeof(Complex) * static_cast<std::size_t>(stride * (r1 - r0)));
-    for (index_t p = 0; p < P; ++p) {
-      const Complex* from = y_hat.data() + p * Rout;
-      Complex* to = spectra + off_out[static_cast<std::size_t>(p)];
-      for (index_t r = r0; r < r1; ++r) to[(r - r0) * stride] = from[r];
-    }
-    for (index_t r = r0; r < r1; ++r) {
-      T* out = y.data() + r * N;
-      tout.inverse(spectra + (r - r0) * stride, out);
-      const T b = has_bias_ ? bias_.value[r % out_] : T(0);
-      for (index_t i = 0; i < N; ++i) out[i] = out[i] * scale + b;
-    }
-  });
+  for_signal_blocks<T>(
+      Rout, Lout.block, Rout * N > kParallelWork, [&](index_t r0, index_t r1, Complex* spectra, index_t stride) {
+        std::memset(static_cast<void*>(spectra), 0, sizeof(Complex) * static_cast<std::size_t>(stride * (r1 - r0)));
+        for (index_t p = 0; p < P; ++p) {
+          const Complex* from = y_hat.data() + p * Rout;
+          Complex* to = spectra + off_out[static_cast<std::size_t>(p)];
+          for (index_t r = r0; r < r1; ++r) to[(r - r0) * stride] = from[r];
+        }
+        for (index_t r = r0; r < r1; ++r) {
+          T* out = y.data() + r * N;
+          tout.inverse(spectra + (r - r0) * stride, out);
+          const T b = has_bias_ ? bias_.value[r % out_] : T(0);
+          for (index_t i = 0; i < N; ++i) out[i] = out[i] * scale + b;
+        }
+      });
 
   if (this->training()) {
     x_hat_ = std::move(x_hat);
@@ -307,15 +311,16 @@ Tensor<T> SpectralConv<T>::backward(const Tensor<T>& dy) {
 
   // 1. Adjoint of the inverse transform: (1/N) * multiplicity * rfftn(dy) at the kept modes.
   std::vector<Complex> gy(static_cast<std::size_t>(P * Rout));
-  for_signal_blocks<T>(Rout, Lout.block, Rout * N > kParallelWork, [&](index_t r0, index_t r1, Complex* spectra, index_t stride) {
-    for (index_t r = r0; r < r1; ++r) tout.forward(dy.data() + r * N, spectra + (r - r0) * stride);
-    for (index_t p = 0; p < P; ++p) {
-      const Complex* from = spectra + off_out[static_cast<std::size_t>(p)];
-      const T factor = out_factor[static_cast<std::size_t>(p)];
-      Complex* to = gy.data() + p * Rout;
-      for (index_t r = r0; r < r1; ++r) to[r] = factor * from[(r - r0) * stride];
-    }
-  });
+  for_signal_blocks<T>(Rout, Lout.block, Rout * N > kParallelWork,
+                       [&](index_t r0, index_t r1, Complex* spectra, index_t stride) {
+                         for (index_t r = r0; r < r1; ++r) tout.forward(dy.data() + r * N, spectra + (r - r0) * stride);
+                         for (index_t p = 0; p < P; ++p) {
+                           const Complex* from = spectra + off_out[static_cast<std::size_t>(p)];
+                           const T factor = out_factor[static_cast<std::size_t>(p)];
+                           Complex* to = gy.data() + p * Rout;
+                           for (index_t r = r0; r < r1; ++r) to[r] = factor * from[(r - r0) * stride];
+                         }
+                       });
 
   // 2. Mixing adjoint: dW_p += X_p^H dY_p, dX_p = dY_p W_p^H, with the weights the forward pass
   //    packed (and used).
@@ -360,16 +365,17 @@ Tensor<T> SpectralConv<T>::backward(const Tensor<T>& dy) {
   // 3. Adjoint of the forward rfftn: c2r of the gradient with entries standing for two conjugate
   //    modes halved (c2r counts them twice).
   Tensor<T> dx = Tensor<T>::uninitialized(input_shape_);
-  for_signal_blocks<T>(Rin, Lin.block, Rin * G > kParallelWork, [&](index_t r0, index_t r1, Complex* spectra, index_t stride) {
-    std::memset(static_cast<void*>(spectra), 0, sizeof(Complex) * static_cast<std::size_t>(stride * (r1 - r0)));
-    for (index_t p = 0; p < P; ++p) {
-      const Complex* from = gx.data() + p * Rin;
-      const T factor = in_factor[static_cast<std::size_t>(p)];
-      Complex* to = spectra + off_in[static_cast<std::size_t>(p)];
-      for (index_t r = r0; r < r1; ++r) to[(r - r0) * stride] = factor * from[r];
-    }
-    for (index_t r = r0; r < r1; ++r) tin.inverse(spectra + (r - r0) * stride, dx.data() + r * G);
-  });
+  for_signal_blocks<T>(
+      Rin, Lin.block, Rin * G > kParallelWork, [&](index_t r0, index_t r1, Complex* spectra, index_t stride) {
+        std::memset(static_cast<void*>(spectra), 0, sizeof(Complex) * static_cast<std::size_t>(stride * (r1 - r0)));
+        for (index_t p = 0; p < P; ++p) {
+          const Complex* from = gx.data() + p * Rin;
+          const T factor = in_factor[static_cast<std::size_t>(p)];
+          Complex* to = spectra + off_in[static_cast<std::size_t>(p)];
+          for (index_t r = r0; r < r1; ++r) to[(r - r0) * stride] = factor * from[r];
+        }
+        for (index_t r = r0; r < r1; ++r) tin.inverse(spectra + (r - r0) * stride, dx.data() + r * G);
+      });
   return dx;
 }
 

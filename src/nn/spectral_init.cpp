@@ -14,9 +14,11 @@ double vp_sigma_t1(index_t grid_points, index_t fan_in, index_t kept_modes, Spec
   return gain * std::sqrt(double(grid_points) / (double(fan_in) * double(kept_modes)));
 }
 
-double vp_sigma_fno(index_t grid_points, index_t fan_in, const std::vector<index_t>& modes, SpectralTransform transform) {
-  NEUROPS_CHECK(grid_points > 0 && fan_in > 0 && !modes.empty(),
-                "vp_sigma_fno: grid points " << grid_points << ", fan_in " << fan_in << " must be positive, modes non-empty");
+double vp_sigma_fno(index_t grid_points, index_t fan_in, const std::vector<index_t>& modes,
+                    SpectralTransform transform) {
+  NEUROPS_CHECK(grid_points > 0 && fan_in > 0 && !modes.empty(), "vp_sigma_fno: grid points "
+                                                                     << grid_points << ", fan_in " << fan_in
+                                                                     << " must be positive, modes non-empty");
   double m = 1;
   for (auto k : modes) m *= double(k);
   if (transform == SpectralTransform::dft) return std::sqrt(double(grid_points) / (double(fan_in) * (4 * m + 4)));

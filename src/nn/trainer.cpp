@@ -43,18 +43,20 @@ Trainer<T>::Trainer(Model<T>& model, Optimizer<T>& optimizer, LrScheduler<T>* sc
                     TrainerOptions options)
     : model_(model), optimizer_(optimizer), scheduler_(scheduler), loss_(loss), options_(std::move(options)) {
   NEUROPS_CHECK(options_.epochs >= 0, "trainer: epochs must be >= 0, found " << options_.epochs);
-  NEUROPS_CHECK(options_.batch_size >= 0, "trainer: batch size must be >= 1 (or 0 for the full batch), found "
-                                              << options_.batch_size);
+  NEUROPS_CHECK(options_.batch_size >= 0,
+                "trainer: batch size must be >= 1 (or 0 for the full batch), found " << options_.batch_size);
   NEUROPS_CHECK(options_.max_steps >= 0 && options_.validate_every >= 0,
                 "trainer: max_steps and validate_every must be >= 0, found " << options_.max_steps << " and "
                                                                              << options_.validate_every);
-  NEUROPS_CHECK(options_.eval_batch_size >= 1, "trainer: evaluation batch must be >= 1, found " << options_.eval_batch_size);
+  NEUROPS_CHECK(options_.eval_batch_size >= 1,
+                "trainer: evaluation batch must be >= 1, found " << options_.eval_batch_size);
   if (options_.comm != MPI_COMM_NULL) {
     MPI_Comm_rank(options_.comm, &rank_);
     MPI_Comm_size(options_.comm, &size_);
   }
-  NEUROPS_CHECK(options_.batch_size == 0 || options_.batch_size >= size_,
-                "trainer: global batch " << options_.batch_size << " is smaller than the " << size_ << " ranks sharing it");
+  NEUROPS_CHECK(
+      options_.batch_size == 0 || options_.batch_size >= size_,
+      "trainer: global batch " << options_.batch_size << " is smaller than the " << size_ << " ranks sharing it");
   if (size_ > 1) broadcast_parameters(model_, options_.comm);
   if (!options_.output_dir.empty() && rank_ == 0) fs::create_directories(options_.output_dir);
   state_.rng = Rng(options_.seed).state();
@@ -208,8 +210,8 @@ const TrainingState& Trainer<T>::fit(const Dataset<T>& train, const Dataset<T>* 
     if (talk && tty) {
       std::ostringstream st;
       st.precision(3);
-      st << "epoch " << epoch + 1 << " loss " << std::scientific << state_.pending_loss / state_.pending_samples << " lr "
-         << optimizer_.lr(0);
+      st << "epoch " << epoch + 1 << " loss " << std::scientific << state_.pending_loss / state_.pending_samples
+         << " lr " << optimizer_.lr(0);
       progress.update(state_.step - first, st.str());
     }
     const bool evaluate_now = options_.validate_every > 0
@@ -225,16 +227,17 @@ const TrainingState& Trainer<T>::fit(const Dataset<T>& train, const Dataset<T>* 
         const double eta = progress.elapsed() * (1 - done) / done;
         std::string line = "step " + std::to_string(state_.step) + "/" + std::to_string(total) + " (epoch " +
                            std::to_string(epoch + 1) + ")  train loss " + format_metric(state_.train_loss.back());
-        if (std::isfinite(state_.train_metric.back())) line += "  train metric " + format_metric(state_.train_metric.back());
+        if (std::isfinite(state_.train_metric.back()))
+          line += "  train metric " + format_metric(state_.train_metric.back());
         if (std::isfinite(state_.validation_metric.back()))
           line += "  validation metric " + format_metric(state_.validation_metric.back());
         line += "  ETA " + format_duration(eta);
         std::fprintf(stderr, "%s\n", line.c_str());
       }
     }
-    const bool checkpoint_now = (epoch_end && options_.checkpoint_every > 0 &&
-                                 state_.epoch % options_.checkpoint_every == 0) ||
-                                (state_.step == total && options_.checkpoint_every > 0);
+    const bool checkpoint_now =
+        (epoch_end && options_.checkpoint_every > 0 && state_.epoch % options_.checkpoint_every == 0) ||
+        (state_.step == total && options_.checkpoint_every > 0);
     if (!options_.output_dir.empty() && rank_ == 0 && (evaluate_now || checkpoint_now)) {
       write_logs();
       if (checkpoint_now) nn::save_checkpoint(options_.output_dir / "checkpoint.h5", contents());
@@ -304,10 +307,11 @@ void Trainer<T>::restore_best() {
   }
   if (state_.best_step < 0) return;  // nothing evaluated yet: the current parameters are all there is
   // A resumed run: the best parameters are in best.h5 beside the checkpoint it resumed from.
-  const fs::path best = !options_.output_dir.empty() ? options_.output_dir / "best.h5"
-                                                     : resumed_from_.parent_path() / "best.h5";
-  NEUROPS_CHECK(fs::exists(best), "trainer: the best step " << state_.best_step << " was recorded in an earlier run, but "
-                                                            << best.string() << " (its parameters) does not exist");
+  const fs::path best =
+      !options_.output_dir.empty() ? options_.output_dir / "best.h5" : resumed_from_.parent_path() / "best.h5";
+  NEUROPS_CHECK(fs::exists(best), "trainer: the best step " << state_.best_step
+                                                            << " was recorded in an earlier run, but " << best.string()
+                                                            << " (its parameters) does not exist");
   CheckpointContents<T> c;
   c.model = &model_;
   nn::load_checkpoint(best, c);

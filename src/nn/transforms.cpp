@@ -9,8 +9,8 @@
 #include <map>
 #include <mutex>
 
-#include "neurops/core/fftw.hpp"
 #include <tuple>
+#include "neurops/core/fftw.hpp"
 
 namespace neurops::nn {
 
@@ -159,8 +159,11 @@ struct Runner {
   const std::vector<FftDim>& loops;
 
   void* plan_for(const std::vector<FftDim>& chunk_loops, bool in_place, bool aligned, int threads) const {
-    PlanKey key{kind, std::is_same_v<T, float>, in_place, aligned, threads,
-                g_effort.load() == FftPlannerEffort::measure ? unsigned(FFTW_MEASURE) : unsigned(FFTW_ESTIMATE), {}};
+    PlanKey key{
+        kind,     std::is_same_v<T, float>,
+        in_place, aligned,
+        threads,  g_effort.load() == FftPlannerEffort::measure ? unsigned(FFTW_MEASURE) : unsigned(FFTW_ESTIMATE),
+        {}};
     for (const auto& d : dims) key.layout.insert(key.layout.end(), {d.n, d.is, d.os});
     key.layout.push_back(-1);
     for (const auto& d : chunk_loops) key.layout.insert(key.layout.end(), {d.n, d.is, d.os});
@@ -181,8 +184,12 @@ struct Runner {
       typename F::plan p = nullptr;
       using C = typename F::complex;
       switch (kind) {
-        case Kind::r2c: p = F::r2c(r, d.data(), hr, h.data(), static_cast<T*>(in), static_cast<C*>(out), flags); break;
-        case Kind::c2r: p = F::c2r(r, d.data(), hr, h.data(), static_cast<C*>(in), static_cast<T*>(out), flags); break;
+        case Kind::r2c:
+          p = F::r2c(r, d.data(), hr, h.data(), static_cast<T*>(in), static_cast<C*>(out), flags);
+          break;
+        case Kind::c2r:
+          p = F::c2r(r, d.data(), hr, h.data(), static_cast<C*>(in), static_cast<T*>(out), flags);
+          break;
         case Kind::c2c_forward:
         case Kind::c2c_backward:
           p = F::c2c(r, d.data(), hr, h.data(), static_cast<C*>(in), static_cast<C*>(out),
@@ -199,7 +206,8 @@ struct Runner {
       F::plan_with_nthreads(1);
       if (out != in) F::free(out);
       F::free(in);
-      NEUROPS_CHECK(p, "FFTW could not plan a transform (kind " << int(kind) << ", rank " << r << ", loops " << hr << ")");
+      NEUROPS_CHECK(p,
+                    "FFTW could not plan a transform (kind " << int(kind) << ", rank " << r << ", loops " << hr << ")");
       return static_cast<void*>(p);
     });
   }
@@ -209,7 +217,8 @@ struct Runner {
   void execute_one(const std::vector<FftDim>& chunk_loops, In* in, Out* out, int threads) const {
     using F = Fftw<T>;
     const bool aligned = F::alignment_of(real_ptr(in)) == 0 && F::alignment_of(real_ptr(out)) == 0;
-    auto plan = static_cast<typename F::plan>(plan_for(chunk_loops, static_cast<void*>(in) == static_cast<void*>(out), aligned, threads));
+    auto plan = static_cast<typename F::plan>(
+        plan_for(chunk_loops, static_cast<void*>(in) == static_cast<void*>(out), aligned, threads));
     using C = typename F::complex;
     if constexpr (std::is_same_v<In, T> && std::is_same_v<Out, T>)
       F::exec_r2r(plan, in, out);
@@ -275,12 +284,20 @@ void FftPlan<T>::execute(void* in, void* out) const {
   using C = typename F::complex;
   auto p = static_cast<typename F::plan>(plan_);
   switch (static_cast<Kind>(kind_)) {
-    case Kind::r2c: F::exec_r2c(p, static_cast<T*>(in), static_cast<C*>(out)); break;
-    case Kind::c2r: F::exec_c2r(p, static_cast<C*>(in), static_cast<T*>(out)); break;
+    case Kind::r2c:
+      F::exec_r2c(p, static_cast<T*>(in), static_cast<C*>(out));
+      break;
+    case Kind::c2r:
+      F::exec_c2r(p, static_cast<C*>(in), static_cast<T*>(out));
+      break;
     case Kind::c2c_forward:
-    case Kind::c2c_backward: F::exec_c2c(p, static_cast<C*>(in), static_cast<C*>(out)); break;
+    case Kind::c2c_backward:
+      F::exec_c2c(p, static_cast<C*>(in), static_cast<C*>(out));
+      break;
     case Kind::redft10:
-    case Kind::redft01: F::exec_r2r(p, static_cast<T*>(in), static_cast<T*>(out)); break;
+    case Kind::redft01:
+      F::exec_r2r(p, static_cast<T*>(in), static_cast<T*>(out));
+      break;
   }
 }
 
@@ -317,8 +334,7 @@ void Fft<T>::c2c(const std::vector<FftDim>& dims, const std::vector<FftDim>& loo
   Runner<T, Complex, Complex>{sign < 0 ? Kind::c2c_forward : Kind::c2c_backward, dims, loops}.run(in, out);
 }
 template <class T>
-void Fft<T>::dct(const std::vector<FftDim>& dims, const std::vector<FftDim>& loops, const T* in, T* out,
-                 bool inverse) {
+void Fft<T>::dct(const std::vector<FftDim>& dims, const std::vector<FftDim>& loops, const T* in, T* out, bool inverse) {
   Runner<T, T, T>{inverse ? Kind::redft01 : Kind::redft10, dims, loops}.run(const_cast<T*>(in), out);
 }
 
@@ -367,7 +383,8 @@ std::vector<T> separable_factors(const std::vector<index_t>& n, F&& f) {
   index_t stride = total;
   for (std::size_t a = 0; a < n.size(); ++a) {
     stride /= n[a];
-    for (index_t i = 0; i < total; ++i) out[static_cast<std::size_t>(i)] *= static_cast<T>(f((i / stride) % n[a], n[a]));
+    for (index_t i = 0; i < total; ++i)
+      out[static_cast<std::size_t>(i)] *= static_cast<T>(f((i / stride) % n[a], n[a]));
   }
   return out;
 }
@@ -394,9 +411,8 @@ Tensor<T> dct_ortho(const Tensor<T>& x, int axes, bool inverse) {
   } else {
     // REDFT01 gives X_0 + 2 sum X_k cos(...); the orthonormal DCT-III pre-scales entry 0 by 1/sqrt(n)
     // and the others by 1/sqrt(2n).
-    const auto f = separable_factors<T>(n, [](index_t k, index_t m) {
-      return k == 0 ? 1.0 / std::sqrt(double(m)) : 1.0 / std::sqrt(2.0 * double(m));
-    });
+    const auto f = separable_factors<T>(
+        n, [](index_t k, index_t m) { return k == 0 ? 1.0 / std::sqrt(double(m)) : 1.0 / std::sqrt(2.0 * double(m)); });
     Tensor<T> scaled = Tensor<T>::uninitialized(x.shape());
 #pragma omp parallel for if (howmany > 1 && x.numel() > (1 << 15))
     for (index_t b = 0; b < howmany; ++b)
@@ -420,8 +436,8 @@ Tensor<T> Dct<T>::forward(const Tensor<T>& x) {
 template <class T>
 Tensor<T> Dct<T>::backward(const Tensor<T>& dy) {
   this->require_cache(input_shape_.rank() > 0);
-  NEUROPS_CHECK(dy.shape() == input_shape_, type_name() << ": output gradient has shape " << dy.shape()
-                                                        << ", expected " << input_shape_);
+  NEUROPS_CHECK(dy.shape() == input_shape_,
+                type_name() << ": output gradient has shape " << dy.shape() << ", expected " << input_shape_);
   return dct_ortho(dy, axes_, !inverse_);  // orthonormal: the adjoint is the inverse
 }
 
@@ -453,7 +469,8 @@ Tensor<T> Rfft<T>::backward(const Tensor<T>& dy) {
   const index_t n_last = expect.back();
   expect.back() = n_last / 2 + 1;
   expect.push_back(2);
-  NEUROPS_CHECK(dy.shape() == Shape(expect), "Rfft: output gradient has shape " << dy.shape() << ", expected " << Shape(expect));
+  NEUROPS_CHECK(dy.shape() == Shape(expect),
+                "Rfft: output gradient has shape " << dy.shape() << ", expected " << Shape(expect));
   // Adjoint of the half-spectrum r2c: c2r of the gradient with the entries that stand for two
   // conjugate modes halved (c2r counts them twice).
   Tensor<T> g = dy;
@@ -483,8 +500,9 @@ Tensor<T> Irfft<T>::forward(const Tensor<T>& x) {
                                          << " axes, 2) with a trailing (re, im) axis");
   const index_t h = x.shape()[x.rank() - 2];
   const index_t n_last = last_size_ > 0 ? last_size_ : 2 * (h - 1);
-  NEUROPS_CHECK(n_last / 2 + 1 == h && n_last >= 1, "Irfft: output length " << n_last << " along the last axis needs "
-                                                                           << n_last / 2 + 1 << " half-spectrum entries, input has " << h);
+  NEUROPS_CHECK(n_last / 2 + 1 == h && n_last >= 1, "Irfft: output length "
+                                                        << n_last << " along the last axis needs " << n_last / 2 + 1
+                                                        << " half-spectrum entries, input has " << h);
   std::vector<index_t> out_dims = x.shape().dims();
   out_dims.pop_back();
   out_dims.back() = n_last;
@@ -503,8 +521,9 @@ template <class T>
 Tensor<T> Irfft<T>::backward(const Tensor<T>& dy) {
   this->require_cache(input_shape_.rank() > 0);
   const index_t h = input_shape_[input_shape_.rank() - 2];
-  NEUROPS_CHECK(dy.rank() == input_shape_.rank() - 1 && dy.shape()[dy.rank() - 1] / 2 + 1 == h,
-                "Irfft: output gradient has shape " << dy.shape() << ", which does not match the input " << input_shape_);
+  NEUROPS_CHECK(
+      dy.rank() == input_shape_.rank() - 1 && dy.shape()[dy.rank() - 1] / 2 + 1 == h,
+      "Irfft: output gradient has shape " << dy.shape() << ", which does not match the input " << input_shape_);
   const auto n = trailing(dy.shape(), axes_, "Irfft");
   const index_t grid = dy.shape().tail_numel(dy.rank() - axes_);
   Tensor<T> dx = Tensor<T>::uninitialized(input_shape_);

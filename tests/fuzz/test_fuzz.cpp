@@ -214,8 +214,10 @@ void structural_variants(const Target& t, Tally& tally) {
       for (int axis = 0; axis < s.rank(); ++axis)
         if (s[axis] > 1)
           edits.push_back({"shrink axis " + std::to_string(axis) + " of " + d, [d, s, axis](io::H5File& g) {
-                             if (g.dtype(d) == io::DType::int64) shrink<std::int64_t>(g, d, s, axis);
-                             else shrink<double>(g, d, s, axis);
+                             if (g.dtype(d) == io::DType::int64)
+                               shrink<std::int64_t>(g, d, s, axis);
+                             else
+                               shrink<double>(g, d, s, axis);
                            }});
       edits.push_back({"int32 " + d, [d, s](io::H5File& g) { g.write(d, Tensor<std::int32_t>(s, 1), true); }});
       edits.push_back({"uint8 " + d, [d, s](io::H5File& g) { g.write(d, Tensor<std::uint8_t>(s, 1), true); }});
@@ -223,13 +225,16 @@ void structural_variants(const Target& t, Tally& tally) {
     for (const auto& o : objects(f))
       for (const auto& a : f.attrs(o)) {
         const std::string where = o + "@" + a;
-        edits.push_back({"remove attribute " + where, [o, a](io::H5File& g) { H5Adelete_by_name(g.id(), o.c_str(), a.c_str(), H5P_DEFAULT); }});
-        edits.push_back({"string attribute " + where, [o, a](io::H5File& g) { g.set_attr(o, a, std::string("garbage")); }});
+        edits.push_back({"remove attribute " + where,
+                         [o, a](io::H5File& g) { H5Adelete_by_name(g.id(), o.c_str(), a.c_str(), H5P_DEFAULT); }});
+        edits.push_back(
+            {"string attribute " + where, [o, a](io::H5File& g) { g.set_attr(o, a, std::string("garbage")); }});
         edits.push_back({"NaN attribute " + where, [o, a](io::H5File& g) { g.set_attr(o, a, std::nan("")); }});
         // A number where text was: another type. (A number changed into another plausible number is a
         // valid edit, not a corruption: no reader can tell, so it is not among the variants.)
         if (std::holds_alternative<std::string>(f.attr(o, a)))
-          edits.push_back({"integer attribute " + where, [o, a](io::H5File& g) { g.set_attr(o, a, std::int64_t(-7)); }});
+          edits.push_back(
+              {"integer attribute " + where, [o, a](io::H5File& g) { g.set_attr(o, a, std::int64_t(-7)); }});
       }
   }
   for (const auto& [what, edit] : edits) {
@@ -338,7 +343,10 @@ Target linear_system(const fs::path& dir, const std::string& name) {
   small_system(*A, *b);
   solvers::write_system(p, *A, *b, 0.25);
   const bool hdf5 = p.extension() == ".h5";
-  Target t{hdf5 ? "system-hdf5" : "system-binary", p, hdf5, nullptr,
+  Target t{hdf5 ? "system-hdf5" : "system-binary",
+           p,
+           hdf5,
+           nullptr,
            {"/A/jc", "/A/ir", "/A/data", "/b", "MATLAB_sparse", "context", "matrix", "vector", "right-hand side"}};
   t.load_equals_original = [A, b, hdf5](const fs::path& v) {
     auto sys = solvers::read_system(PETSC_COMM_SELF, v);
@@ -415,10 +423,11 @@ BOOST_AUTO_TEST_CASE(corrupted_files_give_clean_errors_or_correct_data) {
   }
   std::printf("%-16s %9ld %13ld %17ld %8ld %11ld %8ld\n", "total", total.variants, total.clean_errors,
               total.accepted_correct, total.garbage, total.other_exceptions, total.unnamed);
-  std::printf("crashes 0 (this line is reached), silent garbage %ld, errors naming neither file nor dataset %ld "
-              "of %ld (%.1f%%)\n",
-              total.garbage, total.unnamed, total.clean_errors,
-              total.clean_errors ? 100.0 * double(total.unnamed) / double(total.clean_errors) : 0.0);
+  std::printf(
+      "crashes 0 (this line is reached), silent garbage %ld, errors naming neither file nor dataset %ld "
+      "of %ld (%.1f%%)\n",
+      total.garbage, total.unnamed, total.clean_errors,
+      total.clean_errors ? 100.0 * double(total.unnamed) / double(total.clean_errors) : 0.0);
   for (const auto& e : total.examples) std::printf("  %s\n", e.c_str());
   std::fflush(stdout);
   BOOST_TEST(total.garbage == 0);

@@ -20,7 +20,8 @@ void expect_error(F&& f, std::initializer_list<std::string> must_name) {
   } catch (const Error& e) {
     const std::string m = e.what();
     BOOST_TEST_MESSAGE(m);
-    for (const auto& s : must_name) BOOST_TEST(m.find(s) != std::string::npos, "'" << m << "' should name '" << s << "'");
+    for (const auto& s : must_name)
+      BOOST_TEST(m.find(s) != std::string::npos, "'" << m << "' should name '" << s << "'");
   }
 }
 fs::path good_file() {

@@ -109,9 +109,9 @@ BOOST_AUTO_TEST_CASE(append_and_extend) {
   auto f = H5File::open(path, FileMode::read_write);
   const auto rows = f.read_rows<float>("/inputs", 2, 3);
   BOOST_TEST(rows.shape() == Shape({3, 2, 4, 4}));
-  BOOST_TEST(rows(0, 0, 0, 0) == 1000.0f);  // first sample of the second chunk
+  BOOST_TEST(rows(0, 0, 0, 0) == 1000.0f);                // first sample of the second chunk
   BOOST_TEST(rows(2, 1, 3, 3) == float(2000 + 16 + 15));  // row 4 = first sample of the third chunk
-  f.resize_rows("/inputs", 5);  // drop unfinished samples
+  f.resize_rows("/inputs", 5);                            // drop unfinished samples
   BOOST_TEST(f.shape("/inputs")[0] == 5);
   Tensor<float> late({1, 2, 4, 4}, 7.0f);
   f.write_rows("/inputs", 6, late);  // leaves a gap that gets filled later

@@ -112,7 +112,7 @@ BOOST_AUTO_TEST_CASE(stale_temporaries_of_dead_writers_are_removed) {
   const fs::path dir = fresh_dir("stale");
   const fs::path target = dir / "data.h5";
   const std::string dead = ".data.h5.tmp-" + std::to_string(dead_pid());
-  const std::string alive = ".data.h5.tmp-1";  // pid 1 runs: its temporary may be in use
+  const std::string alive = ".data.h5.tmp-1";                               // pid 1 runs: its temporary may be in use
   const std::string other = ".other.h5.tmp-" + std::to_string(dead_pid());  // another target: not ours
   for (const auto& n : {dead, alive, other}) write_bytes(dir / n, "partial");
   {
@@ -180,7 +180,9 @@ BOOST_AUTO_TEST_CASE(string_array_attributes_written_by_h5py_are_read_whole) {
   const fs::path p = dir / "strings.h5";
   const std::string script =
       "import h5py, numpy as np\n"
-      "with h5py.File('" + p.string() + "', 'w') as f:\n"
+      "with h5py.File('" +
+      p.string() +
+      "', 'w') as f:\n"
       "    f.attrs['names'] = ['inputs', 'outputs', 'a much longer third name']\n"
       "    f.attrs['fixed'] = np.array([b'ab', b'cdefg'], dtype='S5')\n"
       "    f.attrs['one'] = 'single'\n"
@@ -192,8 +194,8 @@ BOOST_AUTO_TEST_CASE(string_array_attributes_written_by_h5py_are_read_whole) {
   }
   BOOST_TEST_REQUIRE(std::system(("/usr/bin/python3 " + (dir / "write.py").string()).c_str()) == 0);
   const auto f = H5File::open(p);
-  BOOST_TEST((f.attr_strings("/", "names") ==
-              std::vector<std::string>{"inputs", "outputs", "a much longer third name"}));
+  BOOST_TEST(
+      (f.attr_strings("/", "names") == std::vector<std::string>{"inputs", "outputs", "a much longer third name"}));
   BOOST_TEST((f.attr_strings("/", "fixed") == std::vector<std::string>{"ab", "cdefg"}));
   BOOST_TEST(f.attr_string("/", "one") == "single");
   BOOST_TEST(f.attr_strings("/", "empty").empty());

@@ -64,9 +64,10 @@ BOOST_AUTO_TEST_CASE(xdmf_names_datasets_and_dimensions) {
   BOOST_TEST(x.find("Dimensions=\"4 2 16 32\"") != std::string::npos);
   BOOST_TEST(x.find("3 1 0 0 1 1 1 1 1 1 16 32") != std::string::npos);  // start, stride, count
   BOOST_TEST(x.find("Precision=\"8\" Dimensions=\"16 32\">fields.h5:/a") != std::string::npos);
-  BOOST_CHECK_THROW(write_xdmf("io_scratch/bad.xdmf", h5, UniformGrid{{16, 31}}, {xdmf_attribute(r, "/a", "a")}), Error);
-  BOOST_CHECK_THROW(write_xdmf("io_scratch/bad.xdmf", h5, UniformGrid{{16, 32}}, {xdmf_attribute(r, "/u", "u", {4, 0})}),
+  BOOST_CHECK_THROW(write_xdmf("io_scratch/bad.xdmf", h5, UniformGrid{{16, 31}}, {xdmf_attribute(r, "/a", "a")}),
                     Error);
+  BOOST_CHECK_THROW(
+      write_xdmf("io_scratch/bad.xdmf", h5, UniformGrid{{16, 32}}, {xdmf_attribute(r, "/u", "u", {4, 0})}), Error);
 }
 
 BOOST_AUTO_TEST_CASE(xdmf_time_series_3d) {

@@ -10,10 +10,14 @@ namespace neurops::test {
 inline index_t reference_source(index_t s, index_t n, nn::PaddingMode mode) {
   if (s >= 0 && s < n) return s;
   switch (mode) {
-    case nn::PaddingMode::Zeros: return -1;
-    case nn::PaddingMode::Circular: return (s + n * 8) % n;
-    case nn::PaddingMode::Reflect: return s < 0 ? -s : 2 * n - 2 - s;
-    case nn::PaddingMode::Replicate: return s < 0 ? 0 : n - 1;
+    case nn::PaddingMode::Zeros:
+      return -1;
+    case nn::PaddingMode::Circular:
+      return (s + n * 8) % n;
+    case nn::PaddingMode::Reflect:
+      return s < 0 ? -s : 2 * n - 2 - s;
+    case nn::PaddingMode::Replicate:
+      return s < 0 ? 0 : n - 1;
   }
   return -1;
 }

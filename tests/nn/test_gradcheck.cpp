@@ -45,7 +45,8 @@ std::vector<Case> conv_cases() {
             if (k == 1 && mode != PaddingMode::Zeros && s == 1) continue;  // no padding: same as zeros
             const index_t p = k == 1 ? s - 1 : k / 2;
             std::ostringstream name;
-            name << "Conv" << d << "d k" << k << " s" << s << " p" << p << " " << to_string(mode) << (bias ? "" : " nobias");
+            name << "Conv" << d << "d k" << k << " s" << s << " p" << p << " " << to_string(mode)
+                 << (bias ? "" : " nobias");
             v.push_back({name.str(),
                          [=](Rng& rng) {
                            return std::make_unique<Conv<double>>(d, 2, 3, std::vector<index_t>{k}, rng,
@@ -71,11 +72,12 @@ std::vector<Case> transpose_cases() {
         for (bool bias : {true, false}) {
           const index_t p = k / 2 > 0 ? 1 : 0, op = s - 1;
           std::ostringstream name;
-          name << "ConvTranspose" << d << "d k" << k << " s" << s << " p" << p << " op" << op << (bias ? "" : " nobias");
+          name << "ConvTranspose" << d << "d k" << k << " s" << s << " p" << p << " op" << op
+               << (bias ? "" : " nobias");
           v.push_back({name.str(),
                        [=](Rng& rng) {
-                         return std::make_unique<ConvTranspose<double>>(
-                             d, 2, 3, std::vector<index_t>{k}, rng, ConvTransposeOptions{{s}, {p}, {op}, bias});
+                         return std::make_unique<ConvTranspose<double>>(d, 2, 3, std::vector<index_t>{k}, rng,
+                                                                        ConvTransposeOptions{{s}, {p}, {op}, bias});
                        },
                        grid(2, 2, d, d == 3 ? 3 : 5)});
         }
@@ -86,8 +88,10 @@ std::vector<Case> other_cases() {
   std::vector<Case> v;
   for (int d : {1, 2, 3}) {
     const std::string D = std::to_string(d) + "d";
-    v.push_back({"AvgPool" + D + " k2", [=](Rng&) { return std::make_unique<AvgPool<double>>(d, 2); }, grid(2, 2, d, 4)});
-    v.push_back({"AvgPool" + D + " k3", [=](Rng&) { return std::make_unique<AvgPool<double>>(d, 3); }, grid(1, 2, d, 7)});
+    v.push_back(
+        {"AvgPool" + D + " k2", [=](Rng&) { return std::make_unique<AvgPool<double>>(d, 2); }, grid(2, 2, d, 4)});
+    v.push_back(
+        {"AvgPool" + D + " k3", [=](Rng&) { return std::make_unique<AvgPool<double>>(d, 3); }, grid(1, 2, d, 7)});
     for (index_t f : {2, 3}) {
       v.push_back({"UpsampleNearest" + D + " x" + std::to_string(f),
                    [=](Rng&) { return std::make_unique<Upsample<double>>(d, f, UpsampleMode::Nearest); },
@@ -120,15 +124,16 @@ std::vector<Case> other_cases() {
                  return ln;
                },
                Shape({2, 4, 3, 4})});
-  v.push_back({"LayerNorm over channels, no affine",
-               [](Rng&) { return std::make_unique<LayerNorm<double>>(LayerNorm<double>::over_channels(5, 1e-5, false)); },
-               Shape({3, 5, 4})});
+  v.push_back(
+      {"LayerNorm over channels, no affine",
+       [](Rng&) { return std::make_unique<LayerNorm<double>>(LayerNorm<double>::over_channels(5, 1e-5, false)); },
+       Shape({3, 5, 4})});
   v.push_back({"Linear", [](Rng& rng) { return std::make_unique<Linear<double>>(5, 4, rng); }, Shape({2, 3, 5})});
-  v.push_back({"Linear nobias", [](Rng& rng) { return std::make_unique<Linear<double>>(5, 4, rng, false); },
-               Shape({7, 5})});
+  v.push_back(
+      {"Linear nobias", [](Rng& rng) { return std::make_unique<Linear<double>>(5, 4, rng, false); }, Shape({7, 5})});
   for (auto k : {ActivationKind::Identity, ActivationKind::GELU, ActivationKind::Tanh, ActivationKind::Sin}) {
-    v.push_back({"Activation " + to_string(k), [=](Rng&) { return std::make_unique<Activation<double>>(k); },
-                 Shape({3, 8})});
+    v.push_back(
+        {"Activation " + to_string(k), [=](Rng&) { return std::make_unique<Activation<double>>(k); }, Shape({3, 8})});
     v.push_back({"MLP " + to_string(k) + " activate_last",
                  [=](Rng& rng) {
                    return std::make_unique<Sequential<double>>(

@@ -30,7 +30,7 @@ void check_variance(const Moments& m, double expected_var) {
   BOOST_TEST(std::abs(m.var / expected_var - 1) < 0.03, "variance " << m.var << ", expected " << expected_var);
 }
 const Shape kConvWeight{64, 48, 3, 3, 3};  // fan_in 1296, fan_out 1728, 82944 draws
-const Shape kBig{256, 128, 3, 3};           // fan_in 1152, fan_out 2304, 294912 draws
+const Shape kBig{256, 128, 3, 3};          // fan_in 1152, fan_out 2304, 294912 draws
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(initialisers)

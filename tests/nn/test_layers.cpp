@@ -71,8 +71,8 @@ struct ConvCase {
   bool bias;
 };
 std::ostream& operator<<(std::ostream& os, const ConvCase& c) {
-  return os << "Conv" << c.dims << "d k" << c.kernel << " s" << c.stride << " p" << c.padding << " " << to_string(c.mode)
-            << (c.bias ? " bias" : " no-bias");
+  return os << "Conv" << c.dims << "d k" << c.kernel << " s" << c.stride << " p" << c.padding << " "
+            << to_string(c.mode) << (c.bias ? " bias" : " no-bias");
 }
 std::vector<ConvCase> conv_cases() {
   std::vector<ConvCase> v;
@@ -122,24 +122,24 @@ BOOST_DATA_TEST_CASE(conv_matches_direct_loop, bdata::make(conv_cases()), c) {
   Conv<double> conv(c.dims, 3, 2, {c.kernel}, rng, opt);
   Conv<float> convf(c.dims, 3, 2, {c.kernel}, rng, opt);
   const auto x = Tensor<double>::randn(spatial_shape(2, 3, c.dims, 5), rng);
-  const auto ref = test::naive_conv(x, conv.weight().value, c.bias ? &conv.bias().value : nullptr,
-                                    std::vector<index_t>(c.dims, c.stride), std::vector<index_t>(c.dims, c.padding),
-                                    c.mode);
+  const auto ref =
+      test::naive_conv(x, conv.weight().value, c.bias ? &conv.bias().value : nullptr,
+                       std::vector<index_t>(c.dims, c.stride), std::vector<index_t>(c.dims, c.padding), c.mode);
   BOOST_TEST(rel_diff(conv.forward(x), ref) < 1e-13);
   check_float_matches_double(conv, convf, x.shape(), 77);
 }
 
 BOOST_DATA_TEST_CASE(conv_transpose_matches_direct_loop_and_is_the_adjoint, bdata::make(transpose_cases()), c) {
   Rng rng(20 + c.dims);
-  ConvTransposeOptions opt{.stride = {c.stride}, .padding = {c.padding}, .output_padding = {c.output_padding},
-                           .bias = c.bias};
+  ConvTransposeOptions opt{
+      .stride = {c.stride}, .padding = {c.padding}, .output_padding = {c.output_padding}, .bias = c.bias};
   ConvTranspose<double> up(c.dims, 3, 2, {c.kernel}, rng, opt);
   ConvTranspose<float> upf(c.dims, 3, 2, {c.kernel}, rng, opt);
   const auto x = Tensor<double>::randn(spatial_shape(2, 3, c.dims, 4), rng);
   const std::vector<index_t> s(c.dims, c.stride), p(c.dims, c.padding), op(c.dims, c.output_padding);
   const auto y = up.forward(x);
-  BOOST_TEST(rel_diff(y, test::naive_conv_transpose(x, up.weight().value, c.bias ? &up.bias().value : nullptr, s, p, op)) <
-             1e-13);
+  BOOST_TEST(rel_diff(y, test::naive_conv_transpose(x, up.weight().value, c.bias ? &up.bias().value : nullptr, s, p,
+                                                    op)) < 1e-13);
   // <ConvT x, v> = <x, Conv v> for the Conv with the same weight (C_out = 3, C_in = 2), no bias.
   Conv<double> down(c.dims, 2, 3, {c.kernel}, rng, {.stride = s, .padding = p, .bias = false});
   down.weight().value = up.weight().value;
@@ -241,7 +241,8 @@ BOOST_AUTO_TEST_CASE(average_pooling) {
       for (index_t i = 0; i < 3; ++i)
         for (index_t j = 0; j < 3; ++j) {
           const double avg = (x(n, c, 2 * i, 2 * j) + x(n, c, 2 * i + 1, 2 * j) + x(n, c, 2 * i, 2 * j + 1) +
-                              x(n, c, 2 * i + 1, 2 * j + 1)) / 4;
+                              x(n, c, 2 * i + 1, 2 * j + 1)) /
+                             4;
           BOOST_TEST(std::abs(y(n, c, i, j) - avg) < 1e-15);
         }
   AvgPool<double> pd(3, 2);
@@ -273,7 +274,8 @@ BOOST_AUTO_TEST_CASE(norm_statistics_and_equivalences) {
   const auto y_last = ln_last.forward(last);
   for (index_t n = 0; n < 2; ++n)
     for (index_t c = 0; c < 4; ++c)
-      for (index_t p = 0; p < 15; ++p) BOOST_TEST(std::abs(y_last[(n * 15 + p) * 4 + c] - y[(n * 4 + c) * 15 + p]) < 1e-13);
+      for (index_t p = 0; p < 15; ++p)
+        BOOST_TEST(std::abs(y_last[(n * 15 + p) * 4 + c] - y[(n * 4 + c) * 15 + p]) < 1e-13);
   // GroupNorm with one group equals LayerNorm over the trailing (C, H, W); with C groups, instance norm.
   const auto g1 = GroupNorm<double>(1, 4).forward(x);
   const auto lt = LayerNorm<double>::over_trailing(Shape({4, 3, 5})).forward(x);
@@ -369,18 +371,20 @@ BOOST_AUTO_TEST_CASE(identities_on_large_grids) {
                                                       : Shape({1, 3, 22, 21, 23});
         const auto x = Tensor<double>::randn(s, rng);
         const auto y = conv.forward(x);
-        const auto ref = test::naive_conv(x, conv.weight().value, &conv.bias().value, std::vector<index_t>(dims, stride),
-                                          std::vector<index_t>(dims, 1), mode);
+        const auto ref = test::naive_conv(x, conv.weight().value, &conv.bias().value,
+                                          std::vector<index_t>(dims, stride), std::vector<index_t>(dims, 1), mode);
         BOOST_TEST(rel_diff(y, ref) < 1e-13);
         const auto v = Tensor<double>::randn(y.shape(), rng);
         conv.zero_grad();
         const auto dx = conv.backward(v);
         double yv = y.vec().dot(v.vec()), bias_part = 0;
-        for (index_t i = 0; i < v.numel(); ++i) bias_part += v[i] * conv.bias().value[(i / v.shape().tail_numel(2)) % 10];
+        for (index_t i = 0; i < v.numel(); ++i)
+          bias_part += v[i] * conv.bias().value[(i / v.shape().tail_numel(2)) % 10];
         const double linear = yv - bias_part;
         BOOST_TEST(std::abs(x.vec().dot(dx.vec()) - linear) < 1e-10 * std::abs(linear));
-        BOOST_TEST(std::abs(conv.weight().value.vec().dot(conv.weight().grad.vec()) - linear) < 1e-10 * std::abs(linear),
-                   "dims " << dims << ", stride " << stride << ", " << to_string(mode));
+        BOOST_TEST(
+            std::abs(conv.weight().value.vec().dot(conv.weight().grad.vec()) - linear) < 1e-10 * std::abs(linear),
+            "dims " << dims << ", stride " << stride << ", " << to_string(mode));
         BOOST_TEST(std::abs(conv.bias().grad.vec().sum() - v.vec().sum()) < 1e-9);
       }
 }

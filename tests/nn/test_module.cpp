@@ -242,7 +242,7 @@ BOOST_AUTO_TEST_CASE(errors_carry_the_module_path) {
   net.push_back(std::move(inner));
   const std::string msg = message_of([&] { net.forward(Tensor<float>({2, 4})); });
   BOOST_TEST(msg.find("1.1 (Conv2d)") != std::string::npos, msg);
-  BOOST_TEST(msg.find("(2, 8)") != std::string::npos, msg);      // found
+  BOOST_TEST(msg.find("(2, 8)") != std::string::npos, msg);        // found
   BOOST_TEST(msg.find("(*, 3, *, *)") != std::string::npos, msg);  // expected
 }
 

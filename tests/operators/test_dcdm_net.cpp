@@ -90,7 +90,8 @@ Field upsample(const Field& x, index_t c, index_t m) {
 Field reference_forward(DcdmNet<double>& net, const Field& b, index_t n) {
   std::vector<NaiveConv> k;
   const auto params = net.named_parameters();
-  for (std::size_t i = 0; i + 1 < params.size(); i += 2) k.push_back({&params[i].param->value, &params[i + 1].param->value});
+  for (std::size_t i = 0; i + 1 < params.size(); i += 2)
+    k.push_back({&params[i].param->value, &params[i + 1].param->value});
   const auto& c = net.config();
   std::size_t next = 0;
   const Field first = conv(k[next++], b, n, false);
@@ -129,7 +130,8 @@ BOOST_AUTO_TEST_CASE(forward_follows_the_reference_graph_layer_by_layer) {
       const index_t n = 6;
       Rng rng(3);
       for (auto& p : net.named_parameters())  // biases start at zero: give them values to check too
-        if (p.name.find("bias") != std::string::npos) p.param->value = Tensor<double>::randn(p.param->value.shape(), rng);
+        if (p.name.find("bias") != std::string::npos)
+          p.param->value = Tensor<double>::randn(p.param->value.shape(), rng);
       const auto x = Tensor<double>::randn({1, 1, n, n, n}, rng);
       const auto y = net.forward(x);
       const Field ref = reference_forward(net, Field(x.begin(), x.end()), n);
@@ -146,7 +148,8 @@ BOOST_AUTO_TEST_CASE(forward_follows_the_reference_graph_layer_by_layer) {
 
 BOOST_AUTO_TEST_CASE(variants_have_the_reference_parameter_counts) {
   // 27*16+16 (first) + k*(27*16*16+16) + 16+1 (head) with k = 14 and 22 hidden convolutions.
-  for (auto [n, expected] : {std::pair{64, index_t(448 + 14 * 6928 + 17)}, std::pair{128, index_t(448 + 22 * 6928 + 17)}}) {
+  for (auto [n, expected] :
+       {std::pair{64, index_t(448 + 14 * 6928 + 17)}, std::pair{128, index_t(448 + 22 * 6928 + 17)}}) {
     const auto c = DcdmNetConfig::variant(n);
     DcdmNet<float> net(c);
     BOOST_TEST(net.parameter_count() == expected);
@@ -179,7 +182,8 @@ BOOST_AUTO_TEST_CASE(gradients_and_adjoint_in_double) {
 BOOST_AUTO_TEST_CASE(fully_convolutional_over_even_grids_and_clear_error_for_odd_ones) {
   DcdmNet<float> net(small_config());
   net.eval();
-  for (index_t n : {2, 4, 8}) BOOST_TEST(net.forward(Tensor<float>({1, 1, n, n + 2, n})).shape() == Shape({1, 1, n, n + 2, n}));
+  for (index_t n : {2, 4, 8})
+    BOOST_TEST(net.forward(Tensor<float>({1, 1, n, n + 2, n})).shape() == Shape({1, 1, n, n + 2, n}));
   try {
     net.forward(Tensor<float>({1, 1, 5, 4, 4}));
     BOOST_FAIL("an odd grid must be rejected");

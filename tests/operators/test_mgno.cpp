@@ -44,8 +44,9 @@ void check(nn::Model<double>& m, const Tensor<double>& x) {
 BOOST_AUTO_TEST_CASE(gradients_in_every_padding_mode) {
   Rng rng(1);
   const auto x = Tensor<double>::randn({2, 2, 8, 12}, rng);
-  for (auto [mode, residual] : {std::pair{nn::PaddingMode::Zeros, false}, std::pair{nn::PaddingMode::Zeros, true},
-                                std::pair{nn::PaddingMode::Circular, true}, std::pair{nn::PaddingMode::Reflect, false}}) {
+  for (auto [mode, residual] :
+       {std::pair{nn::PaddingMode::Zeros, false}, std::pair{nn::PaddingMode::Zeros, true},
+        std::pair{nn::PaddingMode::Circular, true}, std::pair{nn::PaddingMode::Reflect, false}}) {
     BOOST_TEST_CONTEXT(nn::to_string(mode) << ", use_residual " << residual) {
       MgnoConfig c = small_config();
       c.padding_mode = mode;

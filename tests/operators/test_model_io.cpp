@@ -174,6 +174,5 @@ BOOST_AUTO_TEST_CASE(bad_files_and_inputs_name_the_file_and_both_values) {
   // A pointwise normalizer ties the model to its training grid.
   expect_error([&] { loaded.predict(Tensor<float>({1, 2, 32, 32})); }, {"fno.h5", "(2, 16, 16)", "(2, 32, 32)"});
   const Tensor<float> field({1, 2, 16, 16}), extra({1, 2});
-  expect_error([&] { loaded.predict({field, extra}); },
-               {"fno.h5", "expected 1 inputs (x), found 2"});
+  expect_error([&] { loaded.predict({field, extra}); }, {"fno.h5", "expected 1 inputs (x), found 2"});
 }

@@ -93,7 +93,8 @@ BOOST_AUTO_TEST_CASE(gamg_matches_direct_solve) {
 
 BOOST_AUTO_TEST_CASE(hypre_and_geometric_multigrid_by_options) {
   const index_t n = 33;
-  const Tensor<double> a = lognormal_coefficient(DirichletGrf(n, {.alpha = 2.0, .tau = 3.0}).sample(*std::make_unique<Rng>(3)));
+  const Tensor<double> a =
+      lognormal_coefficient(DirichletGrf(n, {.alpha = 2.0, .tau = 3.0}).sample(*std::make_unique<Rng>(3)));
   DarcySolver reference(n, {.rtol = 1e-12, .comm = PETSC_COMM_SELF});
   const Tensor<double> u_ref = reference.solve(a);
   set_option("-darcy_amg_pc_type", "hypre");
@@ -130,14 +131,17 @@ BOOST_AUTO_TEST_CASE(bad_input_is_reported) {
   // A grid the geometric multigrid cannot coarsen (n - 1 = 19 is not divisible by 2^3).
   set_option("-darcy_badmg_pc_type", "mg");
   set_option("-darcy_badmg_pc_mg_levels", "4");
-  const std::string mg = message_of([] { DarcySolver s(20, {.options_prefix = "darcy_badmg_", .comm = PETSC_COMM_SELF}); });
+  const std::string mg =
+      message_of([] { DarcySolver s(20, {.options_prefix = "darcy_badmg_", .comm = PETSC_COMM_SELF}); });
   BOOST_TEST(mg.find("cannot coarsen") != std::string::npos);
   BOOST_TEST(mg.find("pc_mg_levels") != std::string::npos);
   // Tolerances <= 0, by code and by option.
-  BOOST_TEST(message_of([] { DarcySolver s(9, {.rtol = 0.0, .comm = PETSC_COMM_SELF}); }).find("tolerance") != std::string::npos);
-  set_option("-darcy_neg_ksp_rtol", "-1");
-  BOOST_TEST(message_of([] { DarcySolver s(9, {.options_prefix = "darcy_neg_", .comm = PETSC_COMM_SELF}); }).find("ksp_rtol") !=
+  BOOST_TEST(message_of([] { DarcySolver s(9, {.rtol = 0.0, .comm = PETSC_COMM_SELF}); }).find("tolerance") !=
              std::string::npos);
+  set_option("-darcy_neg_ksp_rtol", "-1");
+  BOOST_TEST(message_of([] {
+               DarcySolver s(9, {.options_prefix = "darcy_neg_", .comm = PETSC_COMM_SELF});
+             }).find("ksp_rtol") != std::string::npos);
   // Too small a grid, wrong shapes, non-positive coefficients.
   BOOST_TEST(message_of([] { DarcySolver s(2, {.comm = PETSC_COMM_SELF}); }).find("at least 3") != std::string::npos);
   DarcySolver s(9, {.comm = PETSC_COMM_SELF});

@@ -36,7 +36,8 @@ BOOST_AUTO_TEST_CASE(rk45_adaptive_meets_tolerance) {
     s.rtol = tol;
     s.atol = tol * 1e-2;
     Rk45Stats stats;
-    const auto y = solve_deeponet_ode(DeepOnetProblem::antiderivative, [](double t) { return std::cos(t); }, times, s, &stats);
+    const auto y = solve_deeponet_ode(
+        DeepOnetProblem::antiderivative, [](double t) { return std::cos(t); }, times, s, &stats);
     double e = 0;
     for (std::size_t i = 0; i < times.size(); ++i) e = std::max(e, std::abs(y[i] - std::sin(times[i])));
     BOOST_TEST_MESSAGE("rtol " << tol << ": error " << e << ", " << stats.accepted << " steps, " << stats.rejected
@@ -49,7 +50,9 @@ BOOST_AUTO_TEST_CASE(rk45_adaptive_meets_tolerance) {
   auto u = [](double t) { return t < 0.5 ? 2.0 : 0.0; };
   std::vector<double> t_out{0.5, 1.0, 3.0};
   const auto y = solve_deeponet_ode(DeepOnetProblem::pendulum, u, t_out, s);
-  auto energy = [&](int i) { return 0.5 * y[std::size_t(2 * i + 1)] * y[std::size_t(2 * i + 1)] - std::cos(y[std::size_t(2 * i)]); };
+  auto energy = [&](int i) {
+    return 0.5 * y[std::size_t(2 * i + 1)] * y[std::size_t(2 * i + 1)] - std::cos(y[std::size_t(2 * i)]);
+  };
   BOOST_TEST(std::abs(energy(1) - energy(0)) < 1e-8);
   BOOST_TEST(std::abs(energy(2) - energy(0)) < 1e-8);
 }
@@ -57,10 +60,14 @@ BOOST_AUTO_TEST_CASE(rk45_adaptive_meets_tolerance) {
 BOOST_AUTO_TEST_CASE(rk45_rejects_bad_tolerances) {
   Rk45Settings s;
   s.rtol = 0;
-  BOOST_CHECK_THROW(solve_deeponet_ode(DeepOnetProblem::ode, [](double) { return 1.0; }, {1.0}, s), Error);
+  BOOST_CHECK_THROW(solve_deeponet_ode(
+                        DeepOnetProblem::ode, [](double) { return 1.0; }, {1.0}, s),
+                    Error);
   s.rtol = 1e-6;
   s.atol = -1;
-  BOOST_CHECK_THROW(solve_deeponet_ode(DeepOnetProblem::ode, [](double) { return 1.0; }, {1.0}, s), Error);
+  BOOST_CHECK_THROW(solve_deeponet_ode(
+                        DeepOnetProblem::ode, [](double) { return 1.0; }, {1.0}, s),
+                    Error);
   DeepOnetDataSettings ds;
   ds.rk45.rtol = -1e-3;
   BOOST_CHECK_THROW(DeepOnetData(DeepOnetProblem::ode, ds), Error);
@@ -106,7 +113,8 @@ BOOST_AUTO_TEST_CASE(samples_have_reference_layout) {
       BOOST_TEST(a.query_points.shape() == Shape({100, 2}));
       BOOST_TEST(a.dense.shape() == Shape({1, 100, 100}));
       for (index_t q = 0; q < 100; ++q) {  // query values are the dense solution at those grid points
-        const auto ix = index_t(std::llround(a.query_points(q, 0) * 99)), it = index_t(std::llround(a.query_points(q, 1) * 99));
+        const auto ix = index_t(std::llround(a.query_points(q, 0) * 99)),
+                   it = index_t(std::llround(a.query_points(q, 1) * 99));
         BOOST_TEST_REQUIRE(a.query_values(q, 0) == a.dense(0, it, ix));
       }
     } else {

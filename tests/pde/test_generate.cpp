@@ -4,8 +4,8 @@
 #define BOOST_TEST_MODULE neurops_generate
 #include <boost/test/unit_test.hpp>
 
-#include <algorithm>
 #include <sys/wait.h>
+#include <algorithm>
 
 #include <cstdlib>
 #include <filesystem>
@@ -40,8 +40,8 @@ Run run(const std::string& args, const std::string& launcher = "", const std::st
                                                     std::to_string(counter++) + ".log");
   // A launcher ending in a quote wraps the whole command line (bash -c "..."): args then hold the program.
   const bool wrapped = !suffix.empty();
-  const std::string cmd = launcher + (wrapped ? "" : " " + program()) + " " + args + suffix + " > " + log.string() +
-                          " 2>&1";
+  const std::string cmd =
+      launcher + (wrapped ? "" : " " + program()) + " " + args + suffix + " > " + log.string() + " 2>&1";
   const int status = std::system(cmd.c_str());
   std::ifstream in(log);
   std::stringstream ss;
@@ -101,7 +101,9 @@ BOOST_AUTO_TEST_CASE(resume_navier_stokes) {
 BOOST_AUTO_TEST_CASE(resume_diffusion_reaction) {
   interrupted_equals_uninterrupted("dr", "-problem diffusion_reaction -deeponet_grf_points 200");
 }
-BOOST_AUTO_TEST_CASE(resume_pendulum) { interrupted_equals_uninterrupted("pendulum", "-problem pendulum -deeponet_grf_points 200"); }
+BOOST_AUTO_TEST_CASE(resume_pendulum) {
+  interrupted_equals_uninterrupted("pendulum", "-problem pendulum -deeponet_grf_points 200");
+}
 
 BOOST_AUTO_TEST_CASE(uncounted_rows_are_regenerated) {
   // A crash after a chunk was appended but before the counter moved leaves extra rows: resume drops them.
@@ -204,8 +206,11 @@ BOOST_AUTO_TEST_CASE(a_full_disk_is_an_error_not_zeros) {
   test::SmallDisk disk(fs::absolute(workdir("full")) / "disk", 1 << 20);
   BOOST_TEST_MESSAGE("disk full through " << disk.kind());
   const std::string out = (disk.dir() / "g.h5").string();
-  const Run r = run(disk.shell_prefix() + "exec " + program() + " -problem darcy -samples 50 -darcy_n 65 -chunk 5 "
-                    "-preview 0 -out " + out, "bash -c \"", "\"");
+  const Run r = run(disk.shell_prefix() + "exec " + program() +
+                        " -problem darcy -samples 50 -darcy_n 65 -chunk 5 "
+                        "-preview 0 -out " +
+                        out,
+                    "bash -c \"", "\"");
   // A clean failure: exit status 1 with the driver's error line, not a signal from a crash at shutdown.
   BOOST_TEST((WIFEXITED(r.status) && WEXITSTATUS(r.status) == 1));
   BOOST_TEST(r.output.find("neurops_generate: error:") != std::string::npos);

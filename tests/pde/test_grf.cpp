@@ -1,9 +1,9 @@
 // Gaussian random fields: empirical spectra/covariances against the prescribed ones.
 #include <boost/test/unit_test.hpp>
 
+#include <fftw3.h>
 #include <cmath>
 #include <complex>
-#include <fftw3.h>
 
 #include "neurops/pde/grf.hpp"
 
@@ -124,7 +124,8 @@ BOOST_AUTO_TEST_CASE(rbf_covariance_matches_kernel) {
     Rng rng = Rng::stream(21, std::uint64_t(s));
     const auto v = RbfGrf1d::evaluate(grf.sample(rng), x);
     for (int a = 0; a < 4; ++a)
-      for (int b = 0; b < 4; ++b) cov[std::size_t(4 * a + b)] += v[std::size_t(a)] * v[std::size_t(b)] / double(samples);
+      for (int b = 0; b < 4; ++b)
+        cov[std::size_t(4 * a + b)] += v[std::size_t(a)] * v[std::size_t(b)] / double(samples);
   }
   for (int a = 0; a < 4; ++a)
     for (int b = 0; b < 4; ++b)

@@ -160,7 +160,8 @@ BOOST_AUTO_TEST_CASE(bad_input_is_reported) {
     }
     return "no error";
   };
-  BOOST_TEST(message_of([] { NavierStokes2d({.n = 16, .viscosity = -1e-3}); }).find("viscosity > 0") != std::string::npos);
+  BOOST_TEST(message_of([] { NavierStokes2d({.n = 16, .viscosity = -1e-3}); }).find("viscosity > 0") !=
+             std::string::npos);
   BOOST_TEST(message_of([] { NavierStokes2d({.n = 15}); }).find("even grid size") != std::string::npos);
   BOOST_TEST(message_of([] { NavierStokes2d({.n = 6}); }).find("even grid size >= 8") != std::string::npos);
   BOOST_TEST(message_of([] { NavierStokes2d({.n = 16, .dt = 0.0}); }).find("dt > 0") != std::string::npos);

@@ -2,9 +2,9 @@
 #include <boost/test/unit_test.hpp>
 #include <memory>
 
+#include "fixture.hpp"
 #include "neurops/core/petsc.hpp"
 #include "neurops/solvers/petsc_types.hpp"
-#include "fixture.hpp"
 
 namespace {
 struct PetscFixture {

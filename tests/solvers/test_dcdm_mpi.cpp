@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "dcdm_models.hpp"
 #include "neurops/io/hdf5.hpp"
 #include "neurops/nn/checkpoint.hpp"
 #include "neurops/operators/dcdm_net.hpp"
 #include "neurops/pde/linear_systems.hpp"
 #include "neurops/solvers/petsc_types.hpp"
-#include "dcdm_models.hpp"
 
 using namespace neurops;
 namespace fs = std::filesystem;

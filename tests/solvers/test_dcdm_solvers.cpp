@@ -7,14 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "dcdm_models.hpp"
+#include "fixture.hpp"
 #include "neurops/io/hdf5.hpp"
 #include "neurops/nn/checkpoint.hpp"
 #include "neurops/operators/dcdm_net.hpp"
 #include "neurops/pde/linear_systems.hpp"
 #include "neurops/solvers/dcdm.hpp"
 #include "neurops/solvers/petsc_types.hpp"
-#include "dcdm_models.hpp"
-#include "fixture.hpp"
 
 using namespace neurops;
 using namespace neurops::solvers;

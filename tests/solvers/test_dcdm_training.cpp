@@ -47,7 +47,8 @@ BOOST_AUTO_TEST_CASE(selected_modes_are_distinct_sorted_and_cover_both_ends) {
   BOOST_TEST(modes.size() == std::size_t(m));
   std::set<std::array<int, 3>> unique(modes.begin(), modes.end());
   BOOST_TEST(unique.size() == modes.size());
-  for (std::size_t j = 1; j < modes.size(); ++j) BOOST_TEST(eigenvalue(n, modes[j - 1]) <= eigenvalue(n, modes[j]) + 1e-12);
+  for (std::size_t j = 1; j < modes.size(); ++j)
+    BOOST_TEST(eigenvalue(n, modes[j - 1]) <= eigenvalue(n, modes[j]) + 1e-12);
   BOOST_TEST((modes.front() == std::array<int, 3>{1, 1, 1}));
   BOOST_TEST((modes.back() == std::array<int, 3>{8, 8, 8}));
 }

@@ -3,11 +3,11 @@
 #include <cmath>
 #include <numbers>
 
+#include "fixture.hpp"
 #include "neurops/pde/linear_systems.hpp"
 #include "neurops/solvers/bandits.hpp"
 #include "neurops/solvers/linear_solver.hpp"
 #include "neurops/solvers/sor.hpp"
-#include "fixture.hpp"
 
 using namespace neurops;
 using namespace neurops::solvers;

@@ -14,11 +14,15 @@ BOOST_AUTO_TEST_SUITE(spectral_init)
 
 BOOST_AUTO_TEST_CASE(vp_formulas) {
   // T1: gain sqrt(N / (fan_in m)), gain 1 for DCT and 1/2 for DFT.
-  BOOST_TEST(std::abs(vp_sigma_t1(64 * 64, 48, 24 * 24, SpectralTransform::dct) - std::sqrt(4096.0 / (48.0 * 576))) < 1e-15);
-  BOOST_TEST(std::abs(vp_sigma_t1(64 * 64, 48, 24 * 24, SpectralTransform::dft) - 0.5 * std::sqrt(4096.0 / (48.0 * 576))) < 1e-15);
+  BOOST_TEST(std::abs(vp_sigma_t1(64 * 64, 48, 24 * 24, SpectralTransform::dct) - std::sqrt(4096.0 / (48.0 * 576))) <
+             1e-15);
+  BOOST_TEST(std::abs(vp_sigma_t1(64 * 64, 48, 24 * 24, SpectralTransform::dft) -
+                      0.5 * std::sqrt(4096.0 / (48.0 * 576))) < 1e-15);
   // FNO with VP: DFT sqrt(N / (fan_in (4 m1 m2 + 4))), DCT sqrt(N / (2 fan_in m1 m2)).
-  BOOST_TEST(std::abs(vp_sigma_fno(4096, 32, {12, 12}, SpectralTransform::dft) - std::sqrt(4096.0 / (32.0 * (4 * 144 + 4)))) < 1e-15);
-  BOOST_TEST(std::abs(vp_sigma_fno(4096, 32, {12, 12}, SpectralTransform::dct) - std::sqrt(4096.0 / (2 * 32.0 * 144))) < 1e-15);
+  BOOST_TEST(std::abs(vp_sigma_fno(4096, 32, {12, 12}, SpectralTransform::dft) -
+                      std::sqrt(4096.0 / (32.0 * (4 * 144 + 4)))) < 1e-15);
+  BOOST_TEST(std::abs(vp_sigma_fno(4096, 32, {12, 12}, SpectralTransform::dct) - std::sqrt(4096.0 / (2 * 32.0 * 144))) <
+             1e-15);
   BOOST_CHECK_THROW(vp_sigma_t1(0, 1, 1, SpectralTransform::dct), Error);
 }
 

@@ -102,8 +102,10 @@ BOOST_AUTO_TEST_CASE(h1_loss_definition) {
   const double sq = 1 + 4 + 16 + std::pow(1 / h, 2) + std::pow(3 / (2 * h), 2) + std::pow(2 / h, 2);
   BOOST_TEST(std::abs(H1Loss<double>(1, {false}, false)(u, z3) - std::sqrt(h * sq)) < 1e-12);
   for (bool rel : {true, false})
-    BOOST_TEST(gradient_error(H1Loss<double>(2, {true, false}, rel), randn({2, 2, 5, 4}, 5), randn({2, 2, 5, 4}, 6)) < 1e-6);
-  BOOST_TEST(gradient_error(H1Loss<double>(3, {false, true, false}), randn({2, 1, 3, 4, 3}, 7), randn({2, 1, 3, 4, 3}, 8)) < 1e-6);
+    BOOST_TEST(gradient_error(H1Loss<double>(2, {true, false}, rel), randn({2, 2, 5, 4}, 5), randn({2, 2, 5, 4}, 6)) <
+               1e-6);
+  BOOST_TEST(gradient_error(H1Loss<double>(3, {false, true, false}), randn({2, 1, 3, 4, 3}, 7),
+                            randn({2, 1, 3, 4, 3}, 8)) < 1e-6);
 }
 
 BOOST_AUTO_TEST_CASE(sobolev_norm_of_fourier_modes) {
@@ -145,7 +147,8 @@ BOOST_AUTO_TEST_CASE(sobolev_gradients) {
       BOOST_TEST(gradient_error(SobolevLoss<double>(1, s, 1.0, 2 * pi, relative, Reduction::sum), randn({3, 1, 7}, 12),
                                 randn({3, 1, 7}, 13)) < 1e-6);
     }
-  BOOST_TEST(gradient_error(SobolevLoss<double>(3, -1, 0.3), randn({1, 1, 4, 3, 6}, 14), randn({1, 1, 4, 3, 6}, 15)) < 1e-6);
+  BOOST_TEST(gradient_error(SobolevLoss<double>(3, -1, 0.3), randn({1, 1, 4, 3, 6}, 14), randn({1, 1, 4, 3, 6}, 15)) <
+             1e-6);
 }
 
 BOOST_AUTO_TEST_CASE(loss_input_errors) {

@@ -3,10 +3,10 @@
 // torch.optim.lr_scheduler 1.13, bit-identical continuation after an HDF5 save/restore.
 #include <boost/test/unit_test.hpp>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <sstream>
 
@@ -155,7 +155,8 @@ BOOST_AUTO_TEST_CASE(adam_and_adamw_with_parameter_groups) {
       opt->step();
       ref.adam(0.8, 0.99, 1e-6, decoupled);
     }
-    BOOST_TEST(max_diff(flat(model), ref.p) < 1e-12, (decoupled ? "AdamW" : "Adam") << ": " << max_diff(flat(model), ref.p));
+    BOOST_TEST(max_diff(flat(model), ref.p) < 1e-12, (decoupled ? "AdamW" : "Adam")
+                                                         << ": " << max_diff(flat(model), ref.p));
   }
 }
 
@@ -212,7 +213,8 @@ BOOST_AUTO_TEST_CASE(trajectories_match_torch_when_available) {
     std::unique_ptr<Optimizer<double>> opt;
     const AdamOptions o{.lr = 1e-2, .beta1 = 0.8, .beta2 = 0.99, .eps = 1e-6, .weight_decay = 0.05};
     if (optimizer == "sgd_nesterov")
-      opt = std::make_unique<Sgd<double>>(model, SgdOptions{.lr = 0.05, .momentum = 0.9, .nesterov = true, .weight_decay = 1e-2});
+      opt = std::make_unique<Sgd<double>>(
+          model, SgdOptions{.lr = 0.05, .momentum = 0.9, .nesterov = true, .weight_decay = 1e-2});
     else if (optimizer == "adam_groups")
       opt = std::make_unique<Adam<double>>(model, o, kBiasGroup);
     else
@@ -236,8 +238,9 @@ BOOST_AUTO_TEST_CASE(step_exponential_cosine) {
   Sgd<double> opt(model, {.lr = 0.3});
   CosineAnnealingLr<double> cosine(opt, 5, 0.01);
   // torch.optim.lr_scheduler.CosineAnnealingLR(SGD(lr=0.3), T_max=5, eta_min=0.01), epochs 0..7
-  const double torch_values[] = {0.3, 0.27230746418436735, 0.19980746418436734, 0.1101925358156326,
-                                 0.03769253581563263, 0.01, 0.037692535815632616, 0.11019253581563264};
+  const double torch_values[] = {
+      0.3,  0.27230746418436735,  0.19980746418436734, 0.1101925358156326, 0.03769253581563263,
+      0.01, 0.037692535815632616, 0.11019253581563264};
   for (double expected : torch_values) {
     BOOST_TEST(std::abs(opt.lr(0) - expected) < 1e-12);
     cosine.step();
@@ -262,10 +265,26 @@ BOOST_AUTO_TEST_CASE(one_cycle_matches_torch) {
   Adam<double> opt(model, {.lr = 1.0});
   OneCycleLr<double> sched(opt, 1.0, 10);
   // torch OneCycleLR(Adam, max_lr=1, total_steps=10) defaults: lr and beta1 per step
-  const double lrs[] = {0.040000000000000036, 0.52, 1.0, 0.9504846320134737, 0.8117456539497631, 0.6112620219362893,
-                        0.38874197806371075, 0.18825834605023697, 0.049519367986526286, 4e-06};
-  const double betas[] = {0.95, 0.8999999999999999, 0.85, 0.854951556604879, 0.8688255099070633, 0.8888739533021842,
-                          0.9111260466978157, 0.9311744900929366, 0.945048443395121, 0.95};
+  const double lrs[] = {0.040000000000000036,
+                        0.52,
+                        1.0,
+                        0.9504846320134737,
+                        0.8117456539497631,
+                        0.6112620219362893,
+                        0.38874197806371075,
+                        0.18825834605023697,
+                        0.049519367986526286,
+                        4e-06};
+  const double betas[] = {0.95,
+                          0.8999999999999999,
+                          0.85,
+                          0.854951556604879,
+                          0.8688255099070633,
+                          0.8888739533021842,
+                          0.9111260466978157,
+                          0.9311744900929366,
+                          0.945048443395121,
+                          0.95};
   for (int i = 0; i < 10; ++i) {
     BOOST_TEST(std::abs(opt.lr(0) - lrs[i]) < 1e-12, "step " << i);
     BOOST_TEST(std::abs(opt.momentum(0) - betas[i]) < 1e-12, "step " << i);
@@ -276,8 +295,13 @@ BOOST_AUTO_TEST_CASE(one_cycle_matches_torch) {
   // torch OneCycleLR(SGD(momentum=0.9), max_lr=2, total_steps=7, three_phase=True, anneal_strategy='linear')
   Sgd<double> sgd(model, {.lr = 0.5, .momentum = 0.9});
   OneCycleLr<double> three(sgd, 2.0, 7, {.three_phase = true, .cos_anneal = false});
-  const double lrs3[] = {0.08, 1.8254545454545454, 0.4290909090909094, 0.06315957894736843, 0.04210905263157895,
-                         0.021058526315789472, 7.999999999994123e-06};
+  const double lrs3[] = {0.08,
+                         1.8254545454545454,
+                         0.4290909090909094,
+                         0.06315957894736843,
+                         0.04210905263157895,
+                         0.021058526315789472,
+                         7.999999999994123e-06};
   const double mom3[] = {0.95, 0.8590909090909091, 0.9318181818181818, 0.95, 0.95, 0.95, 0.95};
   for (int i = 0; i < 7; ++i) {
     BOOST_TEST(std::abs(sgd.lr(0) - lrs3[i]) < 1e-12, "step " << i);
@@ -346,14 +370,17 @@ void check_bit_identical_resume(MakeOpt make_opt, MakeSched make_sched, const st
 BOOST_AUTO_TEST_CASE(adam_one_cycle_resume_is_bit_identical) {
   check_bit_identical_resume<Adam<float>, OneCycleLr<float>>(
       [](TwoParameters<float>& m) { return std::make_unique<Adam<float>>(m, AdamOptions{.lr = 1e-2}, kBiasGroup); },
-      [](Optimizer<float>& o) { return std::make_unique<OneCycleLr<float>>(o, std::vector<double>{0.2, 0.05}, 12); },
+      [](Optimizer<float>& o) {
+        return std::make_unique<OneCycleLr<float>>(o, std::vector<double>{0.2, 0.05}, 12);
+      },
       "adam");
 }
 
 BOOST_AUTO_TEST_CASE(sgd_and_adamw_resume_is_bit_identical) {
   check_bit_identical_resume<Sgd<float>, StepLr<float>>(
       [](TwoParameters<float>& m) {
-        return std::make_unique<Sgd<float>>(m, SgdOptions{.lr = 0.05, .momentum = 0.9, .nesterov = true, .weight_decay = 1e-3});
+        return std::make_unique<Sgd<float>>(
+            m, SgdOptions{.lr = 0.05, .momentum = 0.9, .nesterov = true, .weight_decay = 1e-3});
       },
       [](Optimizer<float>& o) { return std::make_unique<StepLr<float>>(o, 4, 0.5); }, "sgd");
   check_bit_identical_resume<AdamW<float>, CosineAnnealingLr<float>>(

@@ -1,8 +1,8 @@
 // Spectral layers: forward against a naive DFT/DCT written out in the test, gradient and adjoint
 // checks (double) over SpectralConv 1/2/3-D, the DCT and FFT layers, and shape errors.
+#include <omp.h>
 #include <boost/test/data/monomorphic.hpp>
 #include <boost/test/data/test_case.hpp>
-#include <omp.h>
 
 #include <boost/test/unit_test.hpp>
 #include <cmath>
@@ -85,7 +85,8 @@ Tensor<double> naive_spectral_conv(SpectralConv<double>& layer, const Tensor<dou
           }
         for (index_t oc = 0; oc < O; ++oc) {
           cd Y = 0;
-          for (index_t i = 0; i < I; ++i) Y += X[i] * cd(w[((i * O + oc) * M + q) * 2], w[((i * O + oc) * M + q) * 2 + 1]);
+          for (index_t i = 0; i < I; ++i)
+            Y += X[i] * cd(w[((i * O + oc) * M + q) * 2], w[((i * O + oc) * M + q) * 2 + 1]);
           for (index_t n = 0; n < No; ++n) {
             const auto nn = multi(n, o);
             double ph = 0;
@@ -136,7 +137,8 @@ BOOST_DATA_TEST_CASE(forward_matches_naive_dft, bdata::make(kConvCases), c) {
   const auto x = random_input(2, 2, c.grid, 3);
   const auto y = layer.forward(x);
   const auto ref = naive_spectral_conv(layer, x, c.out_grid);
-  BOOST_TEST(max_abs_diff(y, ref) < 1e-12 * (1 + ref.vec().cwiseAbs().maxCoeff()), c.label << ": " << max_abs_diff(y, ref));
+  BOOST_TEST(max_abs_diff(y, ref) < 1e-12 * (1 + ref.vec().cwiseAbs().maxCoeff()),
+             c.label << ": " << max_abs_diff(y, ref));
 }
 
 BOOST_DATA_TEST_CASE(gradient_and_adjoint, bdata::make(kConvCases), c) {
@@ -249,7 +251,8 @@ BOOST_AUTO_TEST_CASE(dct_matches_definition) {
           for (index_t n2 = 0; n2 < 6; ++n2)
             s += x(b, 0, n1, n2) * std::cos(std::numbers::pi * (n1 + 0.5) * k1 / 5.0) *
                  std::cos(std::numbers::pi * (n2 + 0.5) * k2 / 6.0);
-        s *= std::sqrt(2.0 / 5) * std::sqrt(2.0 / 6) * (k1 == 0 ? std::sqrt(0.5) : 1.0) * (k2 == 0 ? std::sqrt(0.5) : 1.0);
+        s *= std::sqrt(2.0 / 5) * std::sqrt(2.0 / 6) * (k1 == 0 ? std::sqrt(0.5) : 1.0) *
+             (k2 == 0 ? std::sqrt(0.5) : 1.0);
         err = std::max(err, std::abs(s - X(b, 0, k1, k2)));
       }
   BOOST_TEST(err < 1e-12);

@@ -19,8 +19,8 @@ class SmallDisk {
  public:
   SmallDisk(const std::filesystem::path& dir, long bytes) : dir_(dir), bytes_(bytes) {
     std::filesystem::create_directories(dir_);
-    const std::string cmd = "mount -t tmpfs -o size=" + std::to_string(bytes) + " tmpfs '" + dir_.string() +
-                            "' > /dev/null 2>&1";
+    const std::string cmd =
+        "mount -t tmpfs -o size=" + std::to_string(bytes) + " tmpfs '" + dir_.string() + "' > /dev/null 2>&1";
     mounted_ = ::geteuid() == 0 && std::system(cmd.c_str()) == 0;
   }
   ~SmallDisk() {

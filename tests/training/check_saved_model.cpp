@@ -1,8 +1,8 @@
 // check_saved_model DIR NAME [DATA] — loads DIR/<the checkpoint named by the attribute
-// NAME_checkpoint of DIR/DATA (default test_data.h5)> through neurops::load_model, in the precision it was saved in, and recomputes
-// the test error a driver reported (attribute NAME_relative_l2 or NAME_mse of test_data.h5) on the
-// test set stored there. Exits 0 when both agree to 1e-5 (relative), 1 otherwise: every driver's
-// checkpoint must be usable from outside the driver, normalizers included.
+// NAME_checkpoint of DIR/DATA (default test_data.h5)> through neurops::load_model, in the precision it was saved in,
+// and recomputes the test error a driver reported (attribute NAME_relative_l2 or NAME_mse of test_data.h5) on the test
+// set stored there. Exits 0 when both agree to 1e-5 (relative), 1 otherwise: every driver's checkpoint must be usable
+// from outside the driver, normalizers included.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>

@@ -30,9 +30,9 @@ BOOST_AUTO_TEST_CASE(split_is_a_seeded_partition) {
 }
 
 BOOST_AUTO_TEST_CASE(empty_splits_are_errors) {
-  BOOST_CHECK_THROW(split_indices(3, 0.2, 0.0, 1), Error);   // 0 training samples
-  BOOST_CHECK_THROW(split_indices(10, 0.9, 0.05, 1), Error); // 0 validation samples
-  BOOST_CHECK_NO_THROW(split_indices(10, 0.9, 0.1, 1));     // no test split asked for
+  BOOST_CHECK_THROW(split_indices(3, 0.2, 0.0, 1), Error);    // 0 training samples
+  BOOST_CHECK_THROW(split_indices(10, 0.9, 0.05, 1), Error);  // 0 validation samples
+  BOOST_CHECK_NO_THROW(split_indices(10, 0.9, 0.1, 1));       // no test split asked for
 }
 
 BOOST_AUTO_TEST_CASE(batches_cover_each_sample_once_per_epoch) {

@@ -32,8 +32,7 @@ struct Run {
   LpLoss<float> loss{2};
   Trainer<float> trainer;
   Run(const FnoConfig& c, const TrainerOptions& o)
-      : model(c), adam(model, {.lr = 3e-3}), sched(adam, 1, 0.7),
-        trainer(model, adam, &sched, loss, o) {}
+      : model(c), adam(model, {.lr = 3e-3}), sched(adam, 1, 0.7), trainer(model, adam, &sched, loss, o) {}
 };
 
 TrainerOptions options(std::int64_t epochs, const fs::path& out = {}) {
@@ -131,7 +130,8 @@ BOOST_AUTO_TEST_CASE(a_failed_write_keeps_the_old_checkpoint) {
   BOOST_TEST(fs::file_size(dir / "checkpoint.h5") == before);
   BOOST_CHECK_NO_THROW(r.trainer.resume(dir / "checkpoint.h5"));
   int temporaries = 0;
-  for (const auto& e : fs::directory_iterator(dir)) temporaries += e.path().filename().string().find(".tmp-") != std::string::npos;
+  for (const auto& e : fs::directory_iterator(dir))
+    temporaries += e.path().filename().string().find(".tmp-") != std::string::npos;
   BOOST_TEST(temporaries == 0);
 }
 
@@ -231,8 +231,8 @@ BOOST_AUTO_TEST_CASE(inconsistent_training_state_is_refused) {
   corrupt([](io::H5File& f) { f.set_attr("/training", "epoch", std::int64_t(1000000000)); });
   expect("epoch", {"epoch 1000000000"});
   corrupt([](io::H5File& f) {
-    f.write("/parameters/lifting.weight", Tensor<float>(f.shape("/parameters/lifting.weight"),
-                                                         std::numeric_limits<float>::quiet_NaN()), true);
+    f.write("/parameters/lifting.weight",
+            Tensor<float>(f.shape("/parameters/lifting.weight"), std::numeric_limits<float>::quiet_NaN()), true);
   });
   expect("NaN weights", {"lifting.weight", "NaN"});
   corrupt([](io::H5File& f) { f.set_attr("/scheduler", "last_epoch", std::int64_t(-100)); });

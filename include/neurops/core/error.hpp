@@ -24,16 +24,16 @@ class Error : public std::runtime_error {
 }  // namespace neurops
 
 /// Throws neurops::Error with a streamed message: NEUROPS_THROW("expected " << a << ", found " << b).
-#define NEUROPS_THROW(msg)                                        \
-  do {                                                            \
-    std::ostringstream neurops_os_;                               \
-    neurops_os_ << msg;                                           \
+#define NEUROPS_THROW(msg)                                         \
+  do {                                                             \
+    std::ostringstream neurops_os_;                                \
+    neurops_os_ << msg;                                            \
     throw ::neurops::Error(__FILE__, __LINE__, neurops_os_.str()); \
   } while (0)
 
 /// Always-on check for API boundaries: NEUROPS_CHECK(x.rank() == 4, "input: expected rank 4, found " << x.rank()).
-#define NEUROPS_CHECK(cond, msg)   \
-  do {                             \
+#define NEUROPS_CHECK(cond, msg)     \
+  do {                               \
     if (!(cond)) NEUROPS_THROW(msg); \
   } while (0)
 

@@ -44,10 +44,10 @@ class PetscErrorCapture {
 }  // namespace detail
 
 /// Checks a PETSc call: NEUROPS_PETSC(KSPSolve(ksp, b, x)); throws neurops::Error with PETSc's message.
-#define NEUROPS_PETSC(expr)                                                            \
-  do {                                                                                 \
-    ::neurops::detail::PetscErrorCapture neurops_capture_;                             \
-    const PetscErrorCode neurops_ierr_ = (expr);                                       \
+#define NEUROPS_PETSC(expr)                                                                            \
+  do {                                                                                                 \
+    ::neurops::detail::PetscErrorCapture neurops_capture_;                                             \
+    const PetscErrorCode neurops_ierr_ = (expr);                                                       \
     if (neurops_ierr_) ::neurops::detail::throw_petsc_error(neurops_ierr_, #expr, __FILE__, __LINE__); \
   } while (0)
 

@@ -110,10 +110,9 @@ inline std::ostream& operator<<(std::ostream& os, const Shape& s) { return os <<
 template <class T>
 using EigenVectorMap = Eigen::Map<Eigen::Matrix<std::remove_const_t<T>, Eigen::Dynamic, 1>, Eigen::Unaligned>;
 template <class T>
-using EigenMatrixMap =
-    Eigen::Map<std::conditional_t<std::is_const_v<T>,
-                                  const Eigen::Matrix<std::remove_const_t<T>, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>,
-                                  Eigen::Matrix<std::remove_const_t<T>, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>>;
+using EigenMatrixMap = Eigen::Map<std::conditional_t<
+    std::is_const_v<T>, const Eigen::Matrix<std::remove_const_t<T>, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>,
+    Eigen::Matrix<std::remove_const_t<T>, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>>;
 
 namespace detail {
 template <class T, class... I>
@@ -124,8 +123,8 @@ index_t linear_index(const Shape& shape, I... idx) {
   const index_t ids[] = {static_cast<index_t>(idx)...};
   index_t lin = 0;
   for (int a = 0; a < static_cast<int>(sizeof...(I)); ++a) {
-    NEUROPS_ASSERT(ids[a] >= 0 && ids[a] < shape[a], "index " << ids[a] << " out of range on axis " << a
-                                                           << " of shape " << shape);
+    NEUROPS_ASSERT(ids[a] >= 0 && ids[a] < shape[a],
+                   "index " << ids[a] << " out of range on axis " << a << " of shape " << shape);
     lin = lin * shape[a] + ids[a];
   }
   return lin;

@@ -33,8 +33,8 @@ void write_png(const std::filesystem::path& path, const Tensor<T>& field, const 
   write_png<T>(path, field.view(), options);
 }
 template <class T>
-  requires(!std::is_const_v<T>)
-void write_png(const std::filesystem::path& path, TensorView<T> field, const PngOptions& options = {}) {
+requires(!std::is_const_v<T>) void write_png(const std::filesystem::path& path, TensorView<T> field,
+                                             const PngOptions& options = {}) {
   write_png<T>(path, TensorView<const T>(field), options);
 }
 

@@ -35,8 +35,8 @@ struct TrainingState {
   std::int64_t step = 0;   // optimizer steps taken
   std::int64_t epoch = 0;  // epochs completed
   double best_metric = 1e300;
-  std::int64_t best_step = -1;  // step of the best evaluation point (-1: none yet)
-  std::int64_t best_epoch = -1; // epoch in which it fell (1-based)
+  std::int64_t best_step = -1;   // step of the best evaluation point (-1: none yet)
+  std::int64_t best_epoch = -1;  // epoch in which it fell (1-based)
   std::vector<double> steps, train_loss, train_metric, validation_metric, learning_rate, seconds;
   double pending_loss = 0, pending_samples = 0;  // batch losses since the last evaluation point
   Rng::State rng{};

@@ -61,7 +61,7 @@ class ConvTranspose : public ModuleImpl<ConvTranspose<T>, T> {
   Parameter<T> weight_, bias_;
   Shape geometry_shape_;
   std::unique_ptr<detail::ConvState<T>> state_;  // geometry of the adjoint Conv: output grid -> input grid
-  Tensor<T> input_;  // cached in training mode
+  Tensor<T> input_;                              // cached in training mode
 };
 
 extern template class ConvTranspose<float>;

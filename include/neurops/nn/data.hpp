@@ -69,8 +69,7 @@ struct FieldDataset : Dataset<T> {
   /// Reads datasets `input_name` and `target_name` from `file` (float32 or float64 on disk),
   /// optionally the first `max_samples` only, subsampled by `stride` on the spatial axes.
   static FieldDataset load(const std::filesystem::path& file, const std::string& input_name = "/inputs",
-                           const std::string& target_name = "/outputs", index_t stride = 1,
-                           index_t max_samples = -1);
+                           const std::string& target_name = "/outputs", index_t stride = 1, index_t max_samples = -1);
   /// Writes `input_name` and `target_name` (the layout load() reads) atomically to `file`.
   void save(const std::filesystem::path& file, const std::string& input_name = "/inputs",
             const std::string& target_name = "/outputs") const;

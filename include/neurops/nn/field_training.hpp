@@ -25,14 +25,14 @@ namespace neurops::nn {
 struct FieldTrainingSettings {
   std::int64_t epochs = 10;
   index_t batch_size = 8;
-  double lr = 1e-3;            // OneCycle's maximum rate
-  double weight_decay = 1e-4;  // Adam's L2 penalty
-  std::string loss = "h1";     // "h1" or "l2", both relative
-  bool periodic = false;       // periodic differences in the H1 loss (false: Dirichlet data)
-  std::uint64_t seed = 0;      // batch order
+  double lr = 1e-3;                  // OneCycle's maximum rate
+  double weight_decay = 1e-4;        // Adam's L2 penalty
+  std::string loss = "h1";           // "h1" or "l2", both relative
+  bool periodic = false;             // periodic differences in the H1 loss (false: Dirichlet data)
+  std::uint64_t seed = 0;            // batch order
   std::filesystem::path output_dir;  // Trainer logs and checkpoints when set
   bool verbose = true;
-  MPI_Comm comm = MPI_COMM_NULL;     // data-parallel training over these ranks (null: this process)
+  MPI_Comm comm = MPI_COMM_NULL;  // data-parallel training over these ranks (null: this process)
 };
 
 template <class T>

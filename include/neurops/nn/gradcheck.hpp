@@ -14,10 +14,10 @@
 namespace neurops::nn {
 
 struct GradCheckOptions {
-  double eps = 1e-6;          // finite-difference step
+  double eps = 1e-6;            // finite-difference step
   int entries_per_tensor = 24;  // sampled entries of the input and of each parameter (all if smaller)
   std::uint64_t seed = 1234;
-  bool check_input = true;     // off for modules whose input is not differentiable (e.g. indices)
+  bool check_input = true;  // off for modules whose input is not differentiable (e.g. indices)
 };
 
 struct GradCheckResult {
@@ -25,7 +25,7 @@ struct GradCheckResult {
   double parameter_error = 0;  // max relative error over sampled parameter entries
   double adjoint_input_error = 0;
   double adjoint_parameter_error = 0;
-  std::string worst;           // where the largest error was found
+  std::string worst;  // where the largest error was found
   double max_error() const;
   std::string summary() const;
 };

@@ -35,7 +35,7 @@ namespace neurops::nn {
 struct ParamGroupSpec {
   std::string label;
   std::function<bool(const std::string&)> select;  // by full parameter name
-  std::optional<double> lr;                         // default: the optimizer's
+  std::optional<double> lr;                        // default: the optimizer's
   std::optional<double> weight_decay;
 };
 
@@ -45,7 +45,7 @@ class Optimizer {
   struct Group {
     std::string label;
     double lr = 0, weight_decay = 0;
-    double momentum = 0;  // SGD momentum, or Adam's beta1 (what OneCycle cycles)
+    double momentum = 0;               // SGD momentum, or Adam's beta1 (what OneCycle cycles)
     std::vector<std::size_t> members;  // indices into parameters()
   };
 
@@ -74,8 +74,8 @@ class Optimizer {
   void load_state(const io::H5File& file, const std::string& group);
 
  protected:
-  Optimizer(ModuleBase<T>& module, double lr, double weight_decay, double momentum, const std::vector<ParamGroupSpec>& groups,
-            std::vector<std::string> state_names);
+  Optimizer(ModuleBase<T>& module, double lr, double weight_decay, double momentum,
+            const std::vector<ParamGroupSpec>& groups, std::vector<std::string> state_names);
   /// Updates one parameter; `state` holds its buffers (named by state_names), `step` its new step count.
   virtual void update(const Group& g, Parameter<T>& p, std::vector<Tensor<T>>& state, std::int64_t step) = 0;
 

@@ -89,7 +89,8 @@ struct OneCycleOptions {
 template <class T>
 class OneCycleLr : public LrScheduler<T> {
  public:
-  OneCycleLr(Optimizer<T>& optimizer, std::vector<double> max_lr, std::int64_t total_steps, OneCycleOptions options = {});
+  OneCycleLr(Optimizer<T>& optimizer, std::vector<double> max_lr, std::int64_t total_steps,
+             OneCycleOptions options = {});
   OneCycleLr(Optimizer<T>& optimizer, double max_lr, std::int64_t total_steps, OneCycleOptions options = {})
       : OneCycleLr(optimizer, std::vector<double>(optimizer.group_count(), max_lr), total_steps, options) {}
   double lr_at(std::size_t g, std::int64_t e) const override;

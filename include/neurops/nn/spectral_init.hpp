@@ -26,7 +26,8 @@ enum class SpectralTransform { dft, dct };
 /// T1's VP standard deviation for a layer with `kept_modes` retained of `grid_points`.
 double vp_sigma_t1(index_t grid_points, index_t fan_in, index_t kept_modes, SpectralTransform transform);
 /// VP standard deviation for an FNO spectral convolution; modes = kept modes per axis.
-double vp_sigma_fno(index_t grid_points, index_t fan_in, const std::vector<index_t>& modes, SpectralTransform transform);
+double vp_sigma_fno(index_t grid_points, index_t fan_in, const std::vector<index_t>& modes,
+                    SpectralTransform transform);
 
 /// Every entry (real and imaginary parts alike) uniform in [0, scale).
 template <class T>

@@ -50,19 +50,19 @@ enum class BestBy {
 
 struct TrainerOptions {
   std::int64_t epochs = 10;
-  index_t batch_size = 16;           // global batch (over all ranks); 0: the full training set
-  std::int64_t max_steps = 0;        // stop after this many optimizer steps (0: epochs decide)
-  std::int64_t validate_every = 0;   // evaluate every this many steps (0: at the end of every epoch)
+  index_t batch_size = 16;          // global batch (over all ranks); 0: the full training set
+  std::int64_t max_steps = 0;       // stop after this many optimizer steps (0: epochs decide)
+  std::int64_t validate_every = 0;  // evaluate every this many steps (0: at the end of every epoch)
   BestBy best_by = BestBy::validation;
-  std::uint64_t seed = 0;            // batch order: epoch e is a permutation seeded by (seed, e)
-  bool scheduler_per_batch = false;  // OneCycle steps per batch; Step/Cosine per epoch
-  double clip_grad_norm = 0;         // 0: no clipping
-  std::filesystem::path output_dir;  // logs and checkpoints go here when set (rank 0)
-  std::int64_t checkpoint_every = 1; // epochs between checkpoint.h5 writes (0: never)
-  bool save_best = true;             // best.h5 holds the model with the best metric
+  std::uint64_t seed = 0;             // batch order: epoch e is a permutation seeded by (seed, e)
+  bool scheduler_per_batch = false;   // OneCycle steps per batch; Step/Cosine per epoch
+  double clip_grad_norm = 0;          // 0: no clipping
+  std::filesystem::path output_dir;   // logs and checkpoints go here when set (rank 0)
+  std::int64_t checkpoint_every = 1;  // epochs between checkpoint.h5 writes (0: never)
+  bool save_best = true;              // best.h5 holds the model with the best metric
   index_t eval_batch_size = 32;
-  MPI_Comm comm = MPI_COMM_NULL;     // MPI_COMM_NULL: this process alone
-  bool verbose = true;               // progress line (terminal) or one line per evaluation (log file)
+  MPI_Comm comm = MPI_COMM_NULL;  // MPI_COMM_NULL: this process alone
+  bool verbose = true;            // progress line (terminal) or one line per evaluation (log file)
 };
 
 template <class T>

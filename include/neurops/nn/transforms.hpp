@@ -84,8 +84,7 @@ struct Fft {
                   int sign);
   /// Unnormalised FFTW REDFT10 (DCT-II, inverse = false) or REDFT01 (DCT-III, inverse = true) on
   /// every transformed axis.
-  static void dct(const std::vector<FftDim>& dims, const std::vector<FftDim>& loops, const T* in, T* out,
-                  bool inverse);
+  static void dct(const std::vector<FftDim>& dims, const std::vector<FftDim>& loops, const T* in, T* out, bool inverse);
 
   /// Cached plans for single-threaded execution (FftPlan::execute) on arrays of this layout.
   static FftPlan<T> plan_r2c(const std::vector<FftDim>& dims, const std::vector<FftDim>& loops, bool aligned);

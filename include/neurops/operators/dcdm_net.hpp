@@ -27,8 +27,8 @@
 #include <cstdint>
 #include <string>
 
-#include "neurops/nn/model.hpp"
 #include "neurops/nn/conv.hpp"
+#include "neurops/nn/model.hpp"
 #include "neurops/nn/module.hpp"
 #include "neurops/nn/pooling.hpp"
 

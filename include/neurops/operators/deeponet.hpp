@@ -59,11 +59,11 @@ struct DeepOnetConfig {
   std::vector<index_t> trunk_layers{1, 40, 40};     // {d, hidden..., p}; ignored (except d) with pod
   nn::ActivationKind branch_activation = nn::ActivationKind::ReLU;
   nn::ActivationKind trunk_activation = nn::ActivationKind::ReLU;
-  bool stacked = false;          // p scalar branch nets instead of one width-p net
-  index_t outputs = 1;           // K
+  bool stacked = false;  // p scalar branch nets instead of one width-p net
+  index_t outputs = 1;   // K
   MultiOutputStrategy strategy = MultiOutputStrategy::independent;
-  bool pod = false;              // trunk = POD basis (set_pod_basis), Cartesian form only
-  index_t pod_points = 0;        // grid points of the POD basis (set by set_pod_basis)
+  bool pod = false;        // trunk = POD basis (set_pod_basis), Cartesian form only
+  index_t pod_points = 0;  // grid points of the POD basis (set by set_pod_basis)
   std::uint64_t seed = 0;
 
   index_t sensors() const { return branch_layers.front(); }
@@ -145,7 +145,7 @@ class DeepOnet : public nn::Model<T> {
 
   DeepOnetConfig config_;
   nn::ModuleList<T> branches_, trunks_;
-  nn::Parameter<T> bias_;                 // (K): b0 per output
+  nn::Parameter<T> bias_;                  // (K): b0 per output
   nn::Parameter<T> pod_basis_, pod_mean_;  // (P, p) and (P), frozen
   // Caches (training mode): net outputs per pair, which form ran, and the trunk input's shape.
   std::vector<Tensor<T>> branch_out_, trunk_out_;

@@ -31,15 +31,15 @@ class H5File;
 namespace neurops::operators {
 
 struct FnoConfig {
-  int dims = 2;                    // 2 or 3 spatial dimensions
-  index_t in_channels = 1;         // channels of the input field (without grid coordinates)
+  int dims = 2;             // 2 or 3 spatial dimensions
+  index_t in_channels = 1;  // channels of the input field (without grid coordinates)
   index_t out_channels = 1;
   index_t width = 32;              // channels inside the Fourier blocks
   std::vector<index_t> modes{12};  // kept modes per axis (one value for all axes, or one per axis)
   index_t layers = 4;
   index_t projection_channels = 128;
-  bool append_grid = false;        // add the (x, y[, z]) coordinates in [0, 1] as input channels
-  index_t domain_padding = 0;      // grid points of zero padding at the end of each axis
+  bool append_grid = false;    // add the (x, y[, z]) coordinates in [0, 1] as input channels
+  index_t domain_padding = 0;  // grid points of zero padding at the end of each axis
   nn::ActivationKind activation = nn::ActivationKind::GELU;
   std::uint64_t seed = 0;
 
@@ -57,8 +57,8 @@ struct FnoConfig {
 template <class T>
 class FourierBlock : public nn::ModuleImpl<FourierBlock<T>, T> {
  public:
-  FourierBlock(int dims, index_t width, const std::vector<index_t>& modes, nn::ActivationKind activation,
-               bool activate, Rng& rng);
+  FourierBlock(int dims, index_t width, const std::vector<index_t>& modes, nn::ActivationKind activation, bool activate,
+               Rng& rng);
   Tensor<T> forward(const Tensor<T>& x) override;
   Tensor<T> backward(const Tensor<T>& dy) override;
   std::string type_name() const override { return "FourierBlock"; }

@@ -44,7 +44,7 @@ namespace neurops::operators {
 struct MgnoConfig {
   index_t in_channels = 1;
   index_t out_channels = 1;
-  index_t width = 24;   // channels of u (and of f after the first layer)
+  index_t width = 24;  // channels of u (and of f after the first layer)
   index_t layers = 4;
   // Smoothing steps per level, finest first: pre_smoothing[l] >= 1 (level 0's first step is u = S f),
   // post_smoothing[l] >= 0 with post_smoothing[levels-1] = 0. Both lists have one value per level.

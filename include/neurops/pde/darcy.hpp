@@ -30,7 +30,7 @@ enum class FaceAverage { harmonic, arithmetic };
 
 struct DarcySettings {
   FaceAverage face_average = FaceAverage::harmonic;
-  double rtol = 1e-10;   // KSP relative tolerance (code default; -darcy_ksp_rtol overrides)
+  double rtol = 1e-10;  // KSP relative tolerance (code default; -darcy_ksp_rtol overrides)
   double atol = 1e-50;
   index_t max_it = 10000;
   std::string options_prefix = "darcy_";
@@ -40,9 +40,9 @@ struct DarcySettings {
 struct DarcySolveInfo {
   index_t iterations = 0;
   double residual_norm = 0;
-  std::string reason;       // e.g. "CONVERGED_RTOL"
+  std::string reason;             // e.g. "CONVERGED_RTOL"
   std::string ksp_type, pc_type;  // as configured (code defaults + options database)
-  double rtol = 0;                 // relative tolerance in effect
+  double rtol = 0;                // relative tolerance in effect
 };
 
 class DarcySolver {

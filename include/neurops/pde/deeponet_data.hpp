@@ -36,14 +36,14 @@ DeepOnetProblem parse_deeponet_problem(const std::string& name);
 int state_components(DeepOnetProblem p);
 
 struct DeepOnetDataSettings {
-  index_t sensors = 100;         // m; also Nx for diffusion-reaction
-  double length_scale = 0.2;     // RBF kernel length scale of the input GRF
-  index_t grf_points = 1000;     // N points of the Cholesky sampler
-  double T = 1.0;                // time interval [0, T]
+  index_t sensors = 100;      // m; also Nx for diffusion-reaction
+  double length_scale = 0.2;  // RBF kernel length scale of the input GRF
+  index_t grf_points = 1000;  // N points of the Cholesky sampler
+  double T = 1.0;             // time interval [0, T]
   Rk45Settings rk45;
-  index_t query_points = 0;      // 0: the reference's count (1 for the ODEs, 100 for diffusion-reaction)
+  index_t query_points = 0;  // 0: the reference's count (1 for the ODEs, 100 for diffusion-reaction)
   double diffusion = 0.01, reaction = 0.01;
-  index_t time_levels = 100;     // Nt for diffusion-reaction
+  index_t time_levels = 100;  // Nt for diffusion-reaction
 };
 
 struct DeepOnetSample {

@@ -26,20 +26,20 @@
 namespace neurops::pde {
 
 struct NavierStokesSettings {
-  index_t n = 256;                  // grid points per side (even, >= 8)
-  double viscosity = 1e-3;          // nu > 0
-  double dt = 1e-3;                 // time step
-  double forcing_amplitude = 0.1;   // A in f = A (sin 2 pi (x+y) + cos 2 pi (x+y)); 0 switches it off
-  double max_cfl = 1.0;             // a step with dt max(|u|+|v|)/h above this is an Error
-  int threads = 0;                  // OpenMP + FFTW threads; 0: omp_get_max_threads() from n = 256 up, else 1
-  bool measure_plans = false;       // FFTW_MEASURE instead of the reproducible FFTW_ESTIMATE
+  index_t n = 256;                 // grid points per side (even, >= 8)
+  double viscosity = 1e-3;         // nu > 0
+  double dt = 1e-3;                // time step
+  double forcing_amplitude = 0.1;  // A in f = A (sin 2 pi (x+y) + cos 2 pi (x+y)); 0 switches it off
+  double max_cfl = 1.0;            // a step with dt max(|u|+|v|)/h above this is an Error
+  int threads = 0;                 // OpenMP + FFTW threads; 0: omp_get_max_threads() from n = 256 up, else 1
+  bool measure_plans = false;      // FFTW_MEASURE instead of the reproducible FFTW_ESTIMATE
 };
 
 struct FlowDiagnostics {
   double time = 0;
-  double energy = 0;      // (1/2) mean |u|^2
-  double enstrophy = 0;   // (1/2) mean w^2
-  double cfl = 0;         // dt max(|u| + |v|) / h
+  double energy = 0;     // (1/2) mean |u|^2
+  double enstrophy = 0;  // (1/2) mean w^2
+  double cfl = 0;        // dt max(|u| + |v|) / h
   double max_velocity = 0;
 };
 
@@ -69,7 +69,8 @@ class NavierStokes2d {
   void run_to(double t);
   /// Runs through increasing `times`, returning the vorticity at each, shape (times, m, m) where m is
   /// `coarse_n` (0: the solver's n) obtained by `coarsening`.
-  Tensor<double> run(const std::vector<double>& times, index_t coarse_n = 0, Coarsening coarsening = Coarsening::spectral);
+  Tensor<double> run(const std::vector<double>& times, index_t coarse_n = 0,
+                     Coarsening coarsening = Coarsening::spectral);
 
   FlowDiagnostics diagnostics() const;
   /// Velocity (u, v) of the current state, shape (2, n, n).

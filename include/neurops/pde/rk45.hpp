@@ -14,10 +14,10 @@ namespace neurops::pde {
 struct Rk45Settings {
   double rtol = 1e-8;
   double atol = 1e-10;
-  double first_step = 0;      // 0: chosen from the initial derivative (Hairer's rule)
+  double first_step = 0;  // 0: chosen from the initial derivative (Hairer's rule)
   double max_step = std::numeric_limits<double>::infinity();
   std::int64_t max_steps = 1000000;
-  double fixed_step = 0;      // > 0: no adaptivity, steps of this size (for order checks)
+  double fixed_step = 0;  // > 0: no adaptivity, steps of this size (for order checks)
 };
 
 struct Rk45Stats {

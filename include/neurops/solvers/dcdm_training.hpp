@@ -29,12 +29,12 @@
 namespace neurops::solvers {
 
 struct DcdmDataConfig {
-  index_t n = 32;         // interior grid points per side of the box
-  index_t samples = 400;  // right-hand sides
-  index_t modes = 0;      // m; 0: min(10000, n^3 / 4)
-  index_t theta = -1;     // lowest m/2 + theta modes weighted; -1: m/20 (500 for m = 10000)
-  double low_weight = 9;  // weight of those modes' coefficients
-  std::uint64_t seed = 0; // sample i draws from Rng(seed) advanced to its own stream: resumable
+  index_t n = 32;          // interior grid points per side of the box
+  index_t samples = 400;   // right-hand sides
+  index_t modes = 0;       // m; 0: min(10000, n^3 / 4)
+  index_t theta = -1;      // lowest m/2 + theta modes weighted; -1: m/20 (500 for m = 10000)
+  double low_weight = 9;   // weight of those modes' coefficients
+  std::uint64_t seed = 0;  // sample i draws from Rng(seed) advanced to its own stream: resumable
   index_t resolved_modes() const;
   index_t resolved_theta() const;
   void validate() const;

@@ -20,10 +20,10 @@
 namespace neurops::solvers {
 
 struct SolverSpec {
-  std::string name;    // "CG+ICC(0)"
+  std::string name;  // "CG+ICC(0)"
   std::string ksp_type, pc_type;
   std::vector<std::pair<std::string, std::string>> options;  // without the prefix and the dash
-  std::string prefix;  // options prefix; empty: "cmp_<index>_"
+  std::string prefix;                                        // options prefix; empty: "cmp_<index>_"
 };
 
 struct SolverResult {
@@ -33,7 +33,7 @@ struct SolverResult {
   double relative_residual = 0;  // ||b - A x|| / ||b|| recomputed after the solve
   std::string reason;            // KSPConvergedReason as text, or why the solver is not available
   bool available = true;
-  std::vector<double> history;   // ||r_k|| / ||b||
+  std::vector<double> history;  // ||r_k|| / ||b||
 };
 
 /// CG, CG+ICC(0), CG+GAMG, CG+BoomerAMG (hypre) with prefixes cmp_cg_, cmp_icc_, cmp_gamg_, cmp_hypre_.
