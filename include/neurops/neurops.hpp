@@ -39,6 +39,7 @@
 #include "neurops/nn/scheduler.hpp"
 #include "neurops/nn/spectral_conv.hpp"
 #include "neurops/nn/spectral_init.hpp"
+#include "neurops/nn/time_series.hpp"
 #include "neurops/nn/trainer.hpp"
 #include "neurops/nn/transforms.hpp"
 

@@ -1,9 +1,11 @@
 #define BOOST_TEST_MODULE neurops_trainer
 #include <boost/test/unit_test.hpp>
+#include <cmath>
 #include <filesystem>
 #include <limits>
 
 #include "neurops/io/hdf5.hpp"
+#include "neurops/nn/time_series.hpp"
 #include "neurops/nn/trainer.hpp"
 #include "neurops/operators/fno.hpp"
 #include "synthetic.hpp"
@@ -257,4 +259,39 @@ BOOST_AUTO_TEST_CASE(bad_data_is_rejected) {
   }
   FieldDataset<float> empty{Tensor<float>({0, 1, 16, 16}), Tensor<float>({0, 1, 16, 16})};
   BOOST_CHECK_THROW(r.trainer.fit(empty, nullptr), Error);
+}
+
+BOOST_AUTO_TEST_CASE(time_series_train_through_the_same_loop) {
+  // Trajectories u(t) = 0.8^t f of random fields f: 2 frames in, the next 2 out.
+  Rng rng(12);
+  const index_t n = 12, steps = 6;
+  Tensor<float> traj({n, steps, 16, 16});
+  const auto fields = periodic_poisson<float>(n, 16, 12);
+  for (index_t i = 0; i < n; ++i)
+    for (index_t t = 0; t < steps; ++t)
+      for (index_t p = 0; p < 256; ++p)
+        traj[(i * steps + t) * 256 + p] = std::pow(0.8f, float(t)) * fields.inputs[i * 256 + p];
+  const TimeSeriesDataset<float> data(traj, 2, 2, 1);
+  const auto b = data.batch({3, 5});
+  BOOST_TEST(b.inputs[0].shape() == Shape({2, 2, 16, 16}));
+  BOOST_TEST(b.targets.shape() == Shape({2, 2, 16, 16}));
+  BOOST_TEST(b.inputs[0](1, 0, 4, 7) == traj(5, 1, 4, 7));  // frames 1, 2 in
+  BOOST_TEST(b.targets(0, 1, 2, 3) == traj(3, 4, 2, 3));    // frames 3, 4 out
+  FnoConfig c = small_config();
+  c.in_channels = 2;
+  c.out_channels = 2;
+  Fno<float> model(c);
+  Adam<float> adam(model, {.lr = 3e-3});
+  LpLoss<float> loss(2);
+  Trainer<float> t(model, adam, nullptr, loss, options(8));
+  const double before = t.evaluate(data);
+  t.fit(data, nullptr);
+  BOOST_TEST(t.evaluate(data) < 0.5 * before);
+  BOOST_TEST((model.training_grid() == std::vector<index_t>{16, 16}));
+  try {
+    TimeSeriesDataset<float> too_short(traj, 4, 3);
+    BOOST_FAIL("no error");
+  } catch (const Error& e) {
+    BOOST_TEST(std::string(e.what()).find("need 7 time steps, the trajectories have 6") != std::string::npos, e.what());
+  }
 }
