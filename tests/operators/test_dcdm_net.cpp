@@ -11,6 +11,7 @@
 #include "neurops/nn/checkpoint.hpp"
 #include "neurops/nn/gradcheck.hpp"
 #include "neurops/operators/dcdm_net.hpp"
+#include "neurops/operators/fno.hpp"
 
 using namespace neurops;
 using namespace neurops::operators;
@@ -215,13 +216,18 @@ BOOST_AUTO_TEST_CASE(checkpoint_round_trip_and_bad_model_files) {
   // Missing file, and a checkpoint of another model type: the message names the file and the type.
   BOOST_CHECK_EXCEPTION(load_dcdm_net<float>((dir / "none.h5").string()), Error,
                         [](const Error& e) { return std::string(e.what()).find("none.h5") != std::string::npos; });
-  Rng r(1);
-  nn::Conv<double> other(3, 1, 1, {3}, r);
+  FnoConfig fc;
+  fc.dims = 3;
+  fc.width = 2;
+  fc.modes = {1};
+  fc.layers = 1;
+  fc.projection_channels = 2;
+  Fno<double> other(fc);
   nn::CheckpointContents<double> oc;
   oc.model = &other;
   nn::save_checkpoint(dir / "conv.h5", oc);
   BOOST_CHECK_EXCEPTION(load_dcdm_net<float>((dir / "conv.h5").string()), Error, [](const Error& e) {
-    return std::string(e.what()).find("Conv3d") != std::string::npos &&
+    return std::string(e.what()).find("FNO3d") != std::string::npos &&
            std::string(e.what()).find("DCDMNet3d") != std::string::npos;
   });
   std::filesystem::remove_all(dir);

@@ -14,11 +14,8 @@ namespace neurops::test {
 inline std::string save_dcdm_model(operators::DcdmNet<double>& net, const std::string& name) {
   const auto dir = std::filesystem::temp_directory_path() / ("neurops_test_dcdm_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  const auto config = net.config();
-  const nn::ConfigWriter writer = [config](io::H5File& f, const std::string& g) { config.save(f, g); };
   nn::CheckpointContents<double> contents;
   contents.model = &net;
-  contents.write_config = &writer;
   nn::save_checkpoint(dir / name, contents);
   return (dir / name).string();
 }
