@@ -12,6 +12,7 @@
 #include "neurops/io/hdf5.hpp"
 #include "neurops/nn/checkpoint.hpp"
 #include "neurops/operators/dcdm_net.hpp"
+#include "neurops/operators/fno.hpp"
 #include "neurops/pde/linear_systems.hpp"
 #include "neurops/solvers/dcdm.hpp"
 #include "neurops/solvers/petsc_types.hpp"
@@ -189,16 +190,21 @@ BOOST_AUTO_TEST_CASE(bad_grids_and_model_files_are_clear_errors) {
   set("-e4_ksp_dcdm_model", "no_such_model.h5");
   const auto e4 = solve_error(p = Problem(8), "e4_");
   BOOST_TEST((contains(e4, "-e4_ksp_dcdm_model") && contains(e4, "no_such_model.h5")), e4);
-  // A file of another kind: a checkpoint of a plain convolution.
-  const auto other = fs::path(model).parent_path() / "conv.h5";
-  Rng rng(1);
-  nn::Conv<double> conv(3, 1, 1, {3}, rng);
+  // A file of another kind: a checkpoint of a 3-D FNO.
+  const auto other = fs::path(model).parent_path() / "fno.h5";
+  operators::FnoConfig fc;
+  fc.dims = 3;
+  fc.width = 2;
+  fc.modes = {1};
+  fc.layers = 1;
+  fc.projection_channels = 2;
+  operators::Fno<double> fno(fc);
   nn::CheckpointContents<double> c;
-  c.model = &conv;
+  c.model = &fno;
   nn::save_checkpoint(other, c);
   set("-e5_ksp_dcdm_model", other.string());
   const auto e5 = solve_error(p, "e5_");
-  BOOST_TEST((contains(e5, "Conv3d") && contains(e5, "DCDMNet3d")), e5);
+  BOOST_TEST((contains(e5, "FNO3d") && contains(e5, "DCDMNet3d")), e5);
   // Bad precision value: PETSc's option list names the accepted values.
   set("-e6_ksp_dcdm_precision", "half");
   BOOST_TEST(!solve_error(p, "e6_").empty());
