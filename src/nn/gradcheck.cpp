@@ -25,10 +25,12 @@ double rel_error(double a, double n, double floor) {
   return std::abs(a - n) / (std::max(std::abs(a), std::abs(n)) + floor);
 }
 
-// Rounding noise of a central difference (f(x+h) - f(x-h)) / 2h: entries whose gradient is below it
-// cannot be checked to a relative accuracy, so it joins the error floor.
-double difference_noise(double fp, double fm, double eps) {
-  return 64 * std::numeric_limits<double>::epsilon() * (std::abs(fp) + std::abs(fm)) / (2 * eps);
+// Rounding noise of a central difference (f(x+h) - f(x-h)) / 2h. The loss <y, w> is a sum of
+// terms y_i w_i whose rounding errors scale with sum |y_i w_i| (`magnitude`), not with |f|: when the
+// terms cancel, |f| understates the noise. Entries whose gradient is below it cannot be checked to a
+// relative accuracy, so it joins the error floor.
+double difference_noise(double fp, double fm, double magnitude, double eps) {
+  return 64 * std::numeric_limits<double>::epsilon() * std::max(std::abs(fp) + std::abs(fm), 2 * magnitude) / (2 * eps);
 }
 
 }  // namespace
@@ -57,6 +59,7 @@ GradCheckResult check(ModuleBase<double>& m, std::vector<Tensor<double>> xs, Run
   const Tensor<double> y0 = run(xs);
   const Tensor<double> w = Tensor<double>::randn(y0.shape(), rng);
   auto loss = [&]() { return dot(run(xs), w); };
+  const double magnitude = (y0.vec().array() * w.vec().array()).abs().sum();
 
   m.zero_grad();
   run(xs);
@@ -90,8 +93,9 @@ GradCheckResult check(ModuleBase<double>& m, std::vector<Tensor<double>> xs, Run
         x[i] = keep - opt.eps;
         const double fm = loss();
         x[i] = keep;
-        track(rel_error(dx[i], (fp - fm) / (2 * opt.eps), std::max(floor, difference_noise(fp, fm, opt.eps))),
-              res.input_error, name(k) + "[" + std::to_string(i) + "]");
+        track(
+            rel_error(dx[i], (fp - fm) / (2 * opt.eps), std::max(floor, difference_noise(fp, fm, magnitude, opt.eps))),
+            res.input_error, name(k) + "[" + std::to_string(i) + "]");
       }
     }
   }
@@ -107,7 +111,8 @@ GradCheckResult check(ModuleBase<double>& m, std::vector<Tensor<double>> xs, Run
       p.value[i] = keep - opt.eps;
       const double fm = loss();
       p.value[i] = keep;
-      track(rel_error(grads[k][i], (fp - fm) / (2 * opt.eps), std::max(floor, difference_noise(fp, fm, opt.eps))),
+      track(rel_error(grads[k][i], (fp - fm) / (2 * opt.eps),
+                      std::max(floor, difference_noise(fp, fm, magnitude, opt.eps))),
             res.parameter_error, params[k].name + "[" + std::to_string(i) + "]");
     }
   }
