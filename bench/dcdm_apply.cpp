@@ -7,7 +7,7 @@
 // direct kernel gets to the machine's float32 peak as a library reaches it.
 //
 //   OMP_NUM_THREADS=2 ./dcdm_apply                 # 64^3, 5 runs
-//   OMP_NUM_THREADS=2 ./dcdm_apply -n 32 -runs 3 -smoke
+//   OMP_NUM_THREADS=2 ./dcdm_apply -n 32 -runs 3 -bench_smoke
 #include <omp.h>
 
 #include <Eigen/Dense>
@@ -34,7 +34,7 @@ double gemm_gflops(int m, int runs) {
 int main(int argc, char** argv) {
   const int n = bench::arg_int(argc, argv, "-n", 64);
   const int runs = bench::arg_int(argc, argv, "-runs", 5);
-  const bool smoke = bench::arg_flag(argc, argv, "-smoke");
+  const bool smoke = bench::arg_flag(argc, argv, "-bench_smoke");
   const int threads = omp_get_max_threads();
   try {
     operators::DcdmNet<float> net(operators::DcdmNetConfig::variant(64));

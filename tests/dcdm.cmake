@@ -14,8 +14,8 @@ set_tests_properties(example_dcdm_poisson PROPERTIES
 
 # Benchmark smoke run (the full run: OMP_NUM_THREADS=2 build/bench/dcdm_apply).
 if(TARGET bench_dcdm_apply)
-  add_test(NAME bench_dcdm_apply_smoke COMMAND bench_dcdm_apply -n 16 -runs 1 -smoke)
-  set_tests_properties(bench_dcdm_apply_smoke PROPERTIES LABELS bench ENVIRONMENT "OMP_NUM_THREADS=2"
+  add_test(NAME bench_dcdm_apply_smoke COMMAND bench_dcdm_apply -n 16 -runs 1 -bench_smoke)
+  set_tests_properties(bench_dcdm_apply_smoke PROPERTIES LABELS bench ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}"
                        PASS_REGULAR_EXPRESSION "of GEMM")
 endif()
 
@@ -26,7 +26,7 @@ if(NEUROPS_PETSC_KSP_TUTORIALS AND EXISTS ${NEUROPS_PETSC_KSP_TUTORIALS}/ex45.c
    AND EXISTS ${PROJECT_SOURCE_DIR}/models/dcdm_poisson.h5)
   add_executable(petsc_ksp_tutorial_ex45 ${NEUROPS_PETSC_KSP_TUTORIALS}/ex45.c)
   target_link_libraries(petsc_ksp_tutorial_ex45 PRIVATE neurops_deps::petsc MPI::MPI_C)  # not linked to neurops
-  set(dcdm_env "OMP_NUM_THREADS=2;OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+  set(dcdm_env "${NEUROPS_TEST_ENVIRONMENT}")
   add_test(NAME test_dcdm_in_petsc_ex45
            COMMAND petsc_ksp_tutorial_ex45 -dll_append $<TARGET_FILE:neurops> -ksp_type dcdm -da_grid_x 16
                    -da_grid_y 16 -da_grid_z 16 -ksp_rtol 1e-6 -ksp_converged_reason -ksp_view)

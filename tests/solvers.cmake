@@ -9,10 +9,6 @@ neurops_add_test(NAME test_solvers_mpi SOURCES solvers/fixture.cpp solvers/test_
 # An unmodified PETSc tutorial (Debian package libpetsc3.18-dev-examples) picks the sorbandit PC
 # from the command line through -dll_append libneurops.so. ex9 solves two systems -t times in
 # sequence, so the learner sees a stream of solves.
-find_path(NEUROPS_PETSC_KSP_TUTORIALS ex9.c
-          PATHS /usr/share/petsc/3.18/share/petsc/examples/src/ksp/ksp/tutorials
-                /usr/lib/petscdir/petsc3.18/share/petsc/examples/src/ksp/ksp/tutorials
-          NO_DEFAULT_PATH)
 if(NEUROPS_PETSC_KSP_TUTORIALS)
   add_executable(petsc_ksp_tutorial_ex9 ${NEUROPS_PETSC_KSP_TUTORIALS}/ex9.c)
   target_link_libraries(petsc_ksp_tutorial_ex9 PRIVATE neurops_deps::petsc MPI::MPI_C)  # not linked to neurops
