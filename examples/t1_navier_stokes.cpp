@@ -46,8 +46,8 @@ struct Budget {
 };
 
 /// Trains with AdamW and StepLR per epoch, as the reference; returns the training seconds.
-double train(nn::Model<float>& model, const nn::Loss<float>& loss, const nn::FieldDataset<float>& data,
-             const Budget& b, const fs::path& log_dir) {
+double train(nn::Model<float>& model, const nn::Loss<float>& loss, const nn::FieldDataset<float>& data, const Budget& b,
+             const fs::path& log_dir) {
   nn::AdamW<float> adam(model, {.lr = b.lr, .weight_decay = b.weight_decay});
   nn::StepLr<float> scheduler(adam, b.step_size, b.gamma);
   nn::Trainer<float> trainer(model, adam, &scheduler, loss,
@@ -138,16 +138,17 @@ int main(int argc, char** argv) {
     fc.seed = budget.seed;
     fc.set_from_options("fno_");
     if (opt.help_requested()) return 0;
-    NEUROPS_CHECK(!data.empty(), "option -t1ns_data: expected a Navier-Stokes file, e.g. from "
-                                 "neurops_generate -problem navier_stokes -ns_times 50 -out ns.h5");
-    NEUROPS_CHECK(n_train >= 1 && n_test >= 1, "options -t1ns_train/-t1ns_test: expected >= 1, found "
-                                                   << n_train << " and " << n_test);
+    NEUROPS_CHECK(!data.empty(),
+                  "option -t1ns_data: expected a Navier-Stokes file, e.g. from "
+                  "neurops_generate -problem navier_stokes -ns_times 50 -out ns.h5");
+    NEUROPS_CHECK(n_train >= 1 && n_test >= 1,
+                  "options -t1ns_train/-t1ns_test: expected >= 1, found " << n_train << " and " << n_test);
     fs::create_directories(out);
 
     // 2. Data: w(0) -> w(T); train on the first samples, test on the last, disjoint.
     const index_t available = io::H5File::open(data).shape("/inputs")[0];
-    NEUROPS_CHECK(n_train + n_test <= available, "'" << data << "' holds " << available << " samples, "
-                                                     << n_train << " + " << n_test << " requested");
+    NEUROPS_CHECK(n_train + n_test <= available,
+                  "'" << data << "' holds " << available << " samples, " << n_train << " + " << n_test << " requested");
     const auto train_set = pde::load_navier_stokes_pairs<float>(data, target_time, 0, n_train);
     const auto test_set = pde::load_navier_stokes_pairs<float>(data, target_time, available - n_test, n_test);
     const fs::path test_file = out / "test_data.h5";

@@ -68,9 +68,9 @@ void T1Config::validate() const {
   NEUROPS_CHECK(dims == 2, "T1: dims must be 2 (the 1-D and 3-D models are not implemented), found " << dims);
   NEUROPS_CHECK(in_channels >= 1 && out_channels >= 1,
                 "T1: in_channels and out_channels must be >= 1, found " << in_channels << " and " << out_channels);
-  NEUROPS_CHECK(width >= 1 && layers >= 1 && head_channels >= 1,
-                "T1: width, layers and head_channels must be >= 1, found " << width << ", " << layers << ", "
-                                                                           << head_channels);
+  NEUROPS_CHECK(
+      width >= 1 && layers >= 1 && head_channels >= 1,
+      "T1: width, layers and head_channels must be >= 1, found " << width << ", " << layers << ", " << head_channels);
   NEUROPS_CHECK(static_cast<int>(grid.size()) == dims,
                 "T1: grid needs " << dims << " extents, found " << format_tuple(grid));
   const auto m = modes_per_axis();
@@ -190,7 +190,8 @@ bool T1Config::operator==(const T1Config& o) const {
 
 template <class T>
 std::vector<std::vector<index_t>> select_modes_by_energy(const Tensor<T>& targets, const std::vector<index_t>& modes) {
-  NEUROPS_CHECK(targets.rank() == 4, "select_modes_by_energy: expected targets (N, C, H, W), found " << targets.shape());
+  NEUROPS_CHECK(targets.rank() == 4,
+                "select_modes_by_energy: expected targets (N, C, H, W), found " << targets.shape());
   const std::vector<index_t> m = modes.size() == 1 ? std::vector<index_t>{modes[0], modes[0]} : modes;
   NEUROPS_CHECK(m.size() == 2, "select_modes_by_energy: expected 1 or 2 mode counts, found " << modes.size());
   const index_t h = targets.size(2), w = targets.size(3);
@@ -239,9 +240,9 @@ Tensor<T> gather_modes(const Tensor<T>& x, const std::vector<index_t>& modes) {
 template <class T>
 void scatter_modes(const Tensor<T>& v, const std::vector<index_t>& modes, Tensor<T>& out) {
   const index_t k = static_cast<index_t>(modes.size());
-  NEUROPS_CHECK(out.rank() == 4 && v.rank() == 3 && v.size(0) == k && v.size(1) == out.size(0) &&
-                    v.size(2) == out.size(1),
-                "scatter_modes: values " << v.shape() << " do not fit " << k << " modes of " << out.shape());
+  NEUROPS_CHECK(
+      out.rank() == 4 && v.rank() == 3 && v.size(0) == k && v.size(1) == out.size(0) && v.size(2) == out.size(1),
+      "scatter_modes: values " << v.shape() << " do not fit " << k << " modes of " << out.shape());
   const index_t nc = v.size(1) * v.size(2), pts = out.size(2) * out.size(3);
 #pragma omp parallel for schedule(static) if (k * nc > kParallelWork)
   for (index_t r = 0; r < k; ++r) {
@@ -255,39 +256,60 @@ void scatter_modes(const Tensor<T>& v, const std::vector<index_t>& modes, Tensor
 
 namespace {
 
+/// Rows of the `inner` axis handled together: the m input tiles of one output tile (m x kTileRows x C
+/// values, 24 x 16 x 48 floats = 74 KB at the reference size) stay in cache while all m output
+/// tiles are formed, so each pass reads its input once instead of m times.
+constexpr index_t kTileRows = 16;
+
 /// Frequency mixing along one axis of a mode-major tensor viewed as (outer, m, inner, C):
 ///   out[p, o, r, c] = sum_i in[p, i, r, c] S[i, o, c]      (transpose: S[o, i, c] instead).
-/// Each (p, o) output block is a sum of m input blocks scaled channel-wise: vectorised over c.
+/// Each output tile is a sum of m input tiles scaled channel-wise: vectorised over c.
 template <class T>
 void axis_mix(const T* in, const T* S, T* out, index_t outer, index_t m, index_t inner, index_t C, bool transpose) {
-  const index_t block = inner * C;
+  const index_t block = inner * C, tiles = (inner + kTileRows - 1) / kTileRows;
 #pragma omp parallel for collapse(2) schedule(static) if (outer * m * m * block > kParallelWork)
   for (index_t p = 0; p < outer; ++p)
-    for (index_t o = 0; o < m; ++o) {
-      Eigen::Map<RowArr<T>> Y(out + (p * m + o) * block, inner, C);
-      Y.setZero();
-      for (index_t i = 0; i < m; ++i) {
-        const T* s = transpose ? S + (o * m + i) * C : S + (i * m + o) * C;
-        Eigen::Map<const RowArr<T>> X(in + (p * m + i) * block, inner, C);
-        Y += X.rowwise() * Eigen::Map<const Eigen::Array<T, 1, Eigen::Dynamic>>(s, C);
+    for (index_t t = 0; t < tiles; ++t) {
+      const index_t r0 = t * kTileRows, n = (std::min(inner, r0 + kTileRows) - r0) * C;
+      for (index_t o = 0; o < m; ++o) {
+        T* __restrict y = out + (p * m + o) * block + r0 * C;
+        std::fill(y, y + n, T(0));
+        for (index_t i = 0; i < m; ++i) {
+          const T* __restrict x = in + (p * m + i) * block + r0 * C;
+          const T* __restrict s = transpose ? S + (o * m + i) * C : S + (i * m + o) * C;
+          for (index_t e = 0; e < n; e += C)
+#pragma omp simd
+            for (index_t c = 0; c < C; ++c) y[e + c] += x[e + c] * s[c];
+        }
       }
     }
 }
 
-/// dS[i, o, c] += sum_{p, r} in[p, i, r, c] dout[p, o, r, c].
+/// dS[i, o, c] += sum_{p, r} in[p, i, r, c] dout[p, o, r, c], tile by tile into per-thread sums.
 template <class T>
 void axis_mix_weight_grad(const T* in, const T* dout, T* dS, index_t outer, index_t m, index_t inner, index_t C) {
-  const index_t block = inner * C;
-#pragma omp parallel for collapse(2) schedule(static) if (outer * m * m * block > kParallelWork)
-  for (index_t i = 0; i < m; ++i)
-    for (index_t o = 0; o < m; ++o) {
-      Eigen::Map<Eigen::Array<T, 1, Eigen::Dynamic>> g(dS + (i * m + o) * C, C);
-      for (index_t p = 0; p < outer; ++p) {
-        Eigen::Map<const RowArr<T>> X(in + (p * m + i) * block, inner, C);
-        Eigen::Map<const RowArr<T>> D(dout + (p * m + o) * block, inner, C);
-        g += (X * D).colwise().sum();
+  const index_t block = inner * C, tiles = (inner + kTileRows - 1) / kTileRows;
+#pragma omp parallel if (outer * m * m * block > kParallelWork)
+  {
+    std::vector<T> acc(static_cast<std::size_t>(m * m * C), T(0));
+#pragma omp for collapse(2) schedule(static)
+    for (index_t p = 0; p < outer; ++p)
+      for (index_t t = 0; t < tiles; ++t) {
+        const index_t r0 = t * kTileRows, n = (std::min(inner, r0 + kTileRows) - r0) * C;
+        for (index_t i = 0; i < m; ++i) {
+          const T* __restrict x = in + (p * m + i) * block + r0 * C;
+          for (index_t o = 0; o < m; ++o) {
+            const T* __restrict d = dout + (p * m + o) * block + r0 * C;
+            T* __restrict g = acc.data() + (i * m + o) * C;
+            for (index_t e = 0; e < n; e += C)
+#pragma omp simd
+              for (index_t c = 0; c < C; ++c) g[c] += x[e + c] * d[e + c];
+          }
+        }
       }
-    }
+#pragma omp critical(t1_axis_mix_weight_grad)
+    for (std::size_t j = 0; j < acc.size(); ++j) dS[j] += acc[j];
+  }
 }
 
 }  // namespace
@@ -316,6 +338,20 @@ void T1Block<T>::for_each_parameter(const typename nn::ModuleBase<T>::ParameterF
 
 template <class T>
 Tensor<T> T1Block<T>::forward(const Tensor<T>& x) {
+  Tensor<T> y = run(x);
+  if (this->training()) input_ = x;
+  return y;
+}
+
+template <class T>
+Tensor<T> T1Block<T>::forward_owned(Tensor<T> x) {
+  Tensor<T> y = run(x);
+  if (this->training()) input_ = std::move(x);
+  return y;
+}
+
+template <class T>
+Tensor<T> T1Block<T>::run(const Tensor<T>& x) {
   NEUROPS_CHECK(x.rank() == 4 && x.size(0) == m1_ && x.size(1) == m2_ && x.size(3) == width_,
                 "T1Block: expected a mode-major spectrum (" << m1_ << ", " << m2_ << ", N, " << width_ << "), found "
                                                             << x.shape());
@@ -331,20 +367,24 @@ Tensor<T> T1Block<T>::forward(const Tensor<T>& x) {
   nn::activation_forward(activation_, z.data(), a.data(), a.numel());
   Tensor<T> u = Tensor<T>::uninitialized(x.shape());
   axis_mix(a.data(), freq1_.value.data(), u.data(), 1, m1_, m2_ * n, C, false);
-  Tensor<T> y = Tensor<T>::uninitialized(x.shape());
+  Tensor<T> y = std::move(z);  // z's storage is free once a exists (kept only for training below)
+  if (this->training()) {
+    pre_activation_ = y;
+    activated_ = std::move(a);
+  }
   axis_mix(u.data(), freq2_.value.data(), y.data(), m1_, m2_, n, C, false);
   if (residual_) y.vec() += x.vec();
-  if (this->training()) {
-    input_ = x;
-    pre_activation_ = std::move(z);
-    activated_ = std::move(a);
-    mixed_ = std::move(u);
-  }
+  if (this->training()) mixed_ = std::move(u);
   return y;
 }
 
 template <class T>
 Tensor<T> T1Block<T>::backward(const Tensor<T>& dy) {
+  return backward_owned(dy);
+}
+
+template <class T>
+Tensor<T> T1Block<T>::backward_owned(Tensor<T> dy) {
   this->require_cache(!input_.empty());
   NEUROPS_CHECK(dy.shape() == input_.shape(),
                 "T1Block: output gradient has shape " << dy.shape() << ", expected " << input_.shape());
@@ -353,10 +393,11 @@ Tensor<T> T1Block<T>::backward(const Tensor<T>& dy) {
   Tensor<T> du = Tensor<T>::uninitialized(dy.shape());
   axis_mix(dy.data(), freq2_.value.data(), du.data(), m1_, m2_, n, C, true);
   axis_mix_weight_grad(activated_.data(), du.data(), freq1_.grad.data(), 1, m1_, m2_ * n, C);
-  Tensor<T> dz = Tensor<T>::uninitialized(dy.shape());
+  Tensor<T> dz = std::move(mixed_);  // the cache is spent: reuse its storage
   axis_mix(du.data(), freq1_.value.data(), dz.data(), 1, m1_, m2_ * n, C, true);
   nn::activation_backward(activation_, pre_activation_.data(), dz.data(), dz.data(), dz.numel());
-  Tensor<T> dx = residual_ ? dy : Tensor<T>(dy.shape());
+  Tensor<T> dx = std::move(dy);  // the residual's gradient, or storage for dx
+  if (!residual_) dx.zero();
 #pragma omp parallel for schedule(static) if (K * n * C * C > kParallelWork)
   for (index_t k = 0; k < K; ++k) {
     Eigen::Map<const RowMat<T>> DZ(dz.data() + k * n * C, n, C);
@@ -366,6 +407,7 @@ Tensor<T> T1Block<T>::backward(const Tensor<T>& dy) {
     Eigen::Map<RowMat<T>>(channel_.grad.data() + k * C * C, C, C).noalias() +=
         Eigen::Map<const RowMat<T>>(input_.data() + k * n * C, n, C).transpose() * DZ;
   }
+  input_ = pre_activation_ = activated_ = mixed_ = Tensor<T>();
   return dx;
 }
 
@@ -412,7 +454,6 @@ T1<T>::T1(T1Config config)
     : config_(checked(std::move(config))),
       lifting_(make_linear<T>(config_.in_channels + config_.dims, config_.width, config_.seed, 0, 0)),
       head1_(make_linear<T>(config_.width, config_.head_channels, config_.seed, 1000, 1e-8)),
-      head_activation_(nn::ActivationKind::Sin),
       head2_(make_linear<T>(config_.head_channels, config_.out_channels, config_.seed, 1001, 1e-8)) {
   // The reference's fc0 is an nn.Linear with bias, initialised as PyTorch does; its bias moves out of
   // the Linear because in the frequency domain it only reaches the constant mode.
@@ -474,16 +515,57 @@ Tensor<T> T1<T>::forward_field(const Tensor<T>& x) {
   }
   // Blocks on the kept modes (the first K rows); the others pass straight to the head.
   const auto m = config_.modes_per_axis();
-  Tensor<T> z(Shape{m[0], m[1], n, config_.width});
-  std::copy(v.data(), v.data() + z.numel(), z.data());
+  const Shape kept_shape{m[0], m[1], n, config_.width};
+  Tensor<T> z = config_.keep_high ? Tensor<T>(v.slice(0, m[0] * m[1])) : std::move(v.reshape(kept_shape));
+  z.reshape(kept_shape);
   for (std::size_t l = 0; l < blocks_.size(); ++l)
-    z = nn::with_module_path("blocks." + std::to_string(l), "T1Block", [&] { return blocks_[l].forward(z); });
-  std::copy(z.data(), z.data() + z.numel(), v.data());
+    z = nn::with_module_path("blocks." + std::to_string(l), "T1Block",
+                             [&] { return blocks_[l].forward_owned(std::move(z)); });
+  if (config_.keep_high)
+    std::copy(z.data(), z.data() + z.numel(), v.data());
+  else
+    v = std::move(z.reshape(Shape{m[0] * m[1], n, config_.width}));
 
-  Tensor<T> y = head2_.forward(head_activation_.forward(head1_.forward(v)));
+  Tensor<T> y = head_forward(std::move(v));
   Tensor<T> out(Shape{n, config_.out_channels, h, w});
   scatter_modes(y, modes_, out);
   return config_.perform_inverse ? nn::dct_ortho(out, 2, true) : out;
+}
+
+template <class T>
+Tensor<T> T1<T>::head_forward(Tensor<T> v) {
+  // The reference's head, per mode: einsum with fc1 (width x 128), sin, einsum with fc2. Written
+  // out (not through Linear/Activation) so the training caches are moved in, never copied.
+  const index_t rows = v.numel() / config_.width, hidden = config_.head_channels, out = config_.out_channels;
+  Tensor<T> h = Tensor<T>::uninitialized(Shape{v.size(0), v.size(1), hidden});
+  h.matrix(rows, hidden).noalias() = v.matrix(rows, config_.width) * head1_.weight().value.matrix().transpose();
+  Tensor<T> a = Tensor<T>::uninitialized(h.shape());
+  nn::activation_forward(nn::ActivationKind::Sin, h.data(), a.data(), a.numel());
+  Tensor<T> y = Tensor<T>::uninitialized(Shape{v.size(0), v.size(1), out});
+  y.matrix(rows, out).noalias() = a.matrix(rows, hidden) * head2_.weight().value.matrix().transpose();
+  if (this->training()) {
+    head_input_ = std::move(v);
+    head_pre_ = std::move(h);
+    head_act_ = std::move(a);
+  }
+  return y;
+}
+
+template <class T>
+Tensor<T> T1<T>::head_backward(const Tensor<T>& dy) {
+  this->require_cache(!head_pre_.empty());
+  const index_t rows = head_pre_.numel() / config_.head_channels, hidden = config_.head_channels;
+  const auto DY = dy.matrix(rows, config_.out_channels);
+  head2_.weight().grad.matrix().noalias() += DY.transpose() * head_act_.matrix(rows, hidden);
+  Tensor<T> da = std::move(head_act_);
+  da.matrix(rows, hidden).noalias() = DY * head2_.weight().value.matrix();
+  nn::activation_backward(nn::ActivationKind::Sin, head_pre_.data(), da.data(), da.data(), da.numel());
+  head1_.weight().grad.matrix().noalias() +=
+      da.matrix(rows, hidden).transpose() * head_input_.matrix(rows, config_.width);
+  Tensor<T> dv = std::move(head_input_);
+  dv.matrix(rows, config_.width).noalias() = da.matrix(rows, hidden) * head1_.weight().value.matrix();
+  head_pre_ = head_act_ = head_input_ = Tensor<T>();
+  return dv;
 }
 
 template <class T>
@@ -494,12 +576,16 @@ Tensor<T> T1<T>::backward_field(const Tensor<T>& dy) {
   const index_t n = input_shape_[0], h = input_shape_[2], w = input_shape_[3];
   // The adjoint of the orthonormal DCT-III is the orthonormal DCT-II.
   const Tensor<T> g_spec = config_.perform_inverse ? nn::dct_ortho(dy, 2, false) : dy;
-  Tensor<T> dv = head1_.backward(head_activation_.backward(head2_.backward(gather_modes(g_spec, modes_))));
+  Tensor<T> dv = head_backward(gather_modes(g_spec, modes_));
   const auto m = config_.modes_per_axis();
-  Tensor<T> dz(Shape{m[0], m[1], n, config_.width});
-  std::copy(dv.data(), dv.data() + dz.numel(), dz.data());
-  for (std::size_t l = blocks_.size(); l-- > 0;) dz = blocks_[l].backward(dz);
-  std::copy(dz.data(), dz.data() + dz.numel(), dv.data());
+  const Shape kept_shape{m[0], m[1], n, config_.width};
+  Tensor<T> dz = config_.keep_high ? Tensor<T>(dv.slice(0, m[0] * m[1])) : std::move(dv.reshape(kept_shape));
+  dz.reshape(kept_shape);
+  for (std::size_t l = blocks_.size(); l-- > 0;) dz = blocks_[l].backward_owned(std::move(dz));
+  if (config_.keep_high)
+    std::copy(dz.data(), dz.data() + dz.numel(), dv.data());
+  else
+    dv = std::move(dz.reshape(Shape{m[0] * m[1], n, config_.width}));
   if (dc_row_ >= 0) {
     const T scale = static_cast<T>(std::sqrt(double(h * w)));
     for (index_t s = 0; s < n; ++s)

@@ -11,10 +11,10 @@ RelativeL2DctLoss<T>::RelativeL2DctLoss(int d, Reduction reduction) : d_(d), l2_
 
 template <class T>
 double RelativeL2DctLoss<T>::evaluate(const Tensor<T>& prediction, const Tensor<T>& target, Tensor<T>* grad) const {
-  NEUROPS_CHECK(prediction.shape() == target.shape(), name() << ": prediction " << prediction.shape()
-                                                             << " and target " << target.shape() << " differ");
-  NEUROPS_CHECK(target.rank() >= d_ + 1, name() << ": expected (batch, ..., " << d_ << " spatial axes), found "
-                                                << target.shape());
+  NEUROPS_CHECK(prediction.shape() == target.shape(),
+                name() << ": prediction " << prediction.shape() << " and target " << target.shape() << " differ");
+  NEUROPS_CHECK(target.rank() >= d_ + 1,
+                name() << ": expected (batch, ..., " << d_ << " spatial axes), found " << target.shape());
   // The spectrum is a fixed linear function of the target: the gradient with respect to the
   // prediction is that of the plain relative L2 loss against it.
   return l2_.evaluate(prediction, dct_ortho(target, d_, false), grad);

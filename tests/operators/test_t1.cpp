@@ -118,8 +118,8 @@ BOOST_AUTO_TEST_CASE(t1_model_passes_gradient_and_adjoint_checks) {
   struct Case {
     bool inverse, keep_high, energy;
   };
-  for (const Case c : {Case{false, false, false}, Case{true, false, false}, Case{true, true, false},
-                       Case{false, false, true}}) {
+  for (const Case c :
+       {Case{false, false, false}, Case{true, false, false}, Case{true, true, false}, Case{false, false, true}}) {
     T1Config cfg = small_config();
     cfg.init = T1Init::vp_first;  // unit-scale activations: finite differences well above rounding
     cfg.perform_inverse = c.inverse;
@@ -192,7 +192,8 @@ BOOST_AUTO_TEST_CASE(lifting_in_the_frequency_domain_equals_lifting_then_transfo
   const std::vector<index_t> kept{0, 1, 6, 7, 12, 13};
   for (std::size_t k = 0; k < kept.size(); ++k) {
     const double e = expected(index_t(k), 0, 0), got = y[kept[k]];
-    BOOST_TEST(std::abs(got - e) <= 1e-5 * std::max(1.0, std::abs(e)), "mode " << kept[k] << ": " << got << " vs " << e);
+    BOOST_TEST(std::abs(got - e) <= 1e-5 * std::max(1.0, std::abs(e)),
+               "mode " << kept[k] << ": " << got << " vs " << e);
   }
 }
 

@@ -58,20 +58,20 @@ std::string to_string(T1Init init);
 T1Init t1_init_from_string(const std::string& name);
 
 struct T1Config {
-  int dims = 2;                         // only 2 is implemented
-  index_t in_channels = 1;              // channels of the input field (the grid is appended)
+  int dims = 2;             // only 2 is implemented
+  index_t in_channels = 1;  // channels of the input field (the grid is appended)
   index_t out_channels = 1;
-  index_t width = 48;                   // channels inside the T1 blocks
-  std::vector<index_t> modes{24};       // kept modes per axis (one value for all axes, or one per axis)
-  index_t layers = 8;                   // T1 blocks
-  index_t head_channels = 128;          // hidden channels of the per-mode head
-  std::vector<index_t> grid{64, 64};    // training grid: N of the VP scale, range of the mode selection
+  index_t width = 48;                 // channels inside the T1 blocks
+  std::vector<index_t> modes{24};     // kept modes per axis (one value for all axes, or one per axis)
+  index_t layers = 8;                 // T1 blocks
+  index_t head_channels = 128;        // hidden channels of the per-mode head
+  std::vector<index_t> grid{64, 64};  // training grid: N of the VP scale, range of the mode selection
   nn::ActivationKind activation = nn::ActivationKind::GELU;  // inside the blocks (reference NS: gelu)
   bool residual = true;
-  bool keep_high = false;               // pass the modes outside the selection through to the head
-  bool perform_inverse = false;         // end with the orthonormal DCT-III (fields out) or not (spectra out)
+  bool keep_high = false;        // pass the modes outside the selection through to the head
+  bool perform_inverse = false;  // end with the orthonormal DCT-III (fields out) or not (spectra out)
   T1Init init = T1Init::vp;
-  std::string selection = "low";        // "low" (corner) or "energy" (set from data by the caller)
+  std::string selection = "low";               // "low" (corner) or "energy" (set from data by the caller)
   std::vector<std::vector<index_t>> selected;  // kept DCT indices per axis, ascending (empty: the low corner)
   std::uint64_t seed = 0;
 
@@ -111,6 +111,10 @@ class T1Block : public nn::ModuleImpl<T1Block<T>, T> {
           Rng& rng);
   Tensor<T> forward(const Tensor<T>& x) override;
   Tensor<T> backward(const Tensor<T>& dy) override;
+  /// The same, taking over x (kept as the training cache) and dy (its storage becomes dx): a model
+  /// that owns its activations saves a copy of each per block.
+  Tensor<T> forward_owned(Tensor<T> x);
+  Tensor<T> backward_owned(Tensor<T> dy);
   std::string type_name() const override { return "T1Block"; }
   void for_each_parameter(const typename nn::ModuleBase<T>::ParameterFn& fn) override;
   nn::Parameter<T>& channel_mixing() { return channel_; }
@@ -119,6 +123,7 @@ class T1Block : public nn::ModuleImpl<T1Block<T>, T> {
   void on_mode_change() override { input_ = pre_activation_ = activated_ = mixed_ = Tensor<T>(); }
 
  private:
+  Tensor<T> run(const Tensor<T>& x);
   index_t m1_, m2_, width_;
   nn::ActivationKind activation_;
   bool residual_;
@@ -145,15 +150,18 @@ class T1 : public nn::FieldModel<T> {
  protected:
   Tensor<T> forward_field(const Tensor<T>& x) override;
   Tensor<T> backward_field(const Tensor<T>& dy) override;
+  void on_mode_change() override { head_input_ = head_pre_ = head_act_ = Tensor<T>(); }
 
  private:
+  /// Per mode: width -> head_channels, sin, -> out_channels, on (R, N, width) mode-major values.
+  Tensor<T> head_forward(Tensor<T> v);
+  Tensor<T> head_backward(const Tensor<T>& dy);
   T1Config config_;
   nn::Linear<T> lifting_;
   nn::Parameter<T> lifting_bias_;  // (width): the lift's bias, entering the DC mode only
   std::vector<T1Block<T>> blocks_;
-  nn::Linear<T> head1_;
-  nn::Activation<T> head_activation_;  // sin
-  nn::Linear<T> head2_;
+  nn::Linear<T> head1_, head2_;                 // parameters only: head_forward/head_backward apply them
+  Tensor<T> head_input_, head_pre_, head_act_;  // training caches of the head
   // Per forward call. The lift and the head act on modes_ = kept modes (m1 * m2, block order) followed
   // by the passed-through ones (keep_high), so one Linear serves both.
   Shape input_shape_;
