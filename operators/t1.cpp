@@ -79,6 +79,7 @@ void T1Config::validate() const {
                                                              << ": axis " << a << " holds 1 to " << grid[a]
                                                              << " modes, found " << m[a]);
   }
+  NEUROPS_CHECK(head_init >= 0, "T1: head_init must be >= 0, found " << head_init);
   NEUROPS_CHECK(selection == "low" || selection == "energy",
                 "T1: selection must be 'low' or 'energy', found '" << selection << "'");
   if (selected.empty()) return;
@@ -105,6 +106,7 @@ void T1Config::save(io::H5File& file, const std::string& group) const {
   file.set_attr(group, "modes", std::vector<std::int64_t>(modes.begin(), modes.end()));
   file.set_attr(group, "layers", layers);
   file.set_attr(group, "head_channels", head_channels);
+  file.set_attr(group, "head_init", head_init);
   file.set_attr(group, "grid", std::vector<std::int64_t>(grid.begin(), grid.end()));
   file.set_attr(group, "activation", nn::to_string(activation));
   file.set_attr(group, "residual", std::int64_t(residual));
@@ -134,6 +136,7 @@ T1Config T1Config::load(const io::H5File& file, const std::string& group) {
   c.modes.assign(m.begin(), m.end());
   c.layers = file.attr_int(group, "layers");
   c.head_channels = file.attr_int(group, "head_channels");
+  c.head_init = file.attr_real(group, "head_init");
   const auto g = file.attr_ints(group, "grid");
   c.grid.assign(g.begin(), g.end());
   c.activation = nn::activation_from_string(file.attr_string(group, "activation"));
@@ -161,6 +164,7 @@ void T1Config::set_from_options(const std::string& prefix) {
   modes.assign(m.begin(), m.end());
   layers = opt.integer("layers", layers, "T1 blocks");
   head_channels = opt.integer("head", head_channels, "hidden channels of the per-mode head");
+  head_init = opt.real("head_init", head_init, "standard deviation of the head weights (0: PyTorch's Linear init)");
   const auto g = opt.integers("grid", {grid.begin(), grid.end()}, "training grid (VP scale, mode selection range)");
   grid.assign(g.begin(), g.end());
   activation = nn::activation_from_string(opt.choice("activation", nn::to_string(activation),
@@ -181,9 +185,9 @@ void T1Config::set_from_options(const std::string& prefix) {
 bool T1Config::operator==(const T1Config& o) const {
   return dims == o.dims && in_channels == o.in_channels && out_channels == o.out_channels && width == o.width &&
          modes_per_axis() == o.modes_per_axis() && layers == o.layers && head_channels == o.head_channels &&
-         grid == o.grid && activation == o.activation && residual == o.residual && keep_high == o.keep_high &&
-         perform_inverse == o.perform_inverse && init == o.init && selection == o.selection &&
-         kept_indices() == o.kept_indices() && seed == o.seed;
+         head_init == o.head_init && grid == o.grid && activation == o.activation && residual == o.residual &&
+         keep_high == o.keep_high && perform_inverse == o.perform_inverse && init == o.init &&
+         selection == o.selection && kept_indices() == o.kept_indices() && seed == o.seed;
 }
 
 // ---- mode selection and gathering ---------------------------------------------------------------
@@ -442,7 +446,7 @@ template <class T>
 nn::Linear<T> make_linear(index_t in, index_t out, std::uint64_t seed, std::uint64_t stream, double head_sigma) {
   Rng rng = Rng::stream(seed, stream);
   nn::Linear<T> l(in, out, rng, false);
-  // The reference initialises its head weights as 1e-8 * randn.
+  // The reference initialises its head weights as 1e-8 * randn (config.head_init).
   if (head_sigma > 0) nn::init_normal(l.weight(), head_sigma, rng);
   return l;
 }
@@ -453,8 +457,8 @@ template <class T>
 T1<T>::T1(T1Config config)
     : config_(checked(std::move(config))),
       lifting_(make_linear<T>(config_.in_channels + config_.dims, config_.width, config_.seed, 0, 0)),
-      head1_(make_linear<T>(config_.width, config_.head_channels, config_.seed, 1000, 1e-8)),
-      head2_(make_linear<T>(config_.head_channels, config_.out_channels, config_.seed, 1001, 1e-8)) {
+      head1_(make_linear<T>(config_.width, config_.head_channels, config_.seed, 1000, config_.head_init)),
+      head2_(make_linear<T>(config_.head_channels, config_.out_channels, config_.seed, 1001, config_.head_init)) {
   // The reference's fc0 is an nn.Linear with bias, initialised as PyTorch does; its bias moves out of
   // the Linear because in the frequency domain it only reaches the constant mode.
   Rng rng(config_.seed);
