@@ -13,6 +13,7 @@
 #include "neurops/operators/fno.hpp"
 #include "neurops/operators/model_io.hpp"
 #include "neurops/operators/t1.hpp"
+#include "neurops/pde/navier_stokes_pairs.hpp"
 
 using namespace neurops;
 using namespace neurops::operators;
@@ -341,4 +342,32 @@ BOOST_AUTO_TEST_CASE(bad_input_gives_errors_that_say_what_was_expected) {
   save_model(dir / "fno.h5", fno);
   const auto file = io::H5File::open(dir / "fno.h5");
   expect_error([&] { T1Config::load(file, "/config"); }, {"fno.h5", "holds a FNO model, expected T1"});
+}
+
+BOOST_AUTO_TEST_CASE(navier_stokes_pairs_pick_the_target_frame_or_say_what_is_missing) {
+  const auto dir = scratch("ns_pairs");
+  Rng rng(3);
+  const auto w0 = Tensor<double>::randn({3, 1, 4, 4}, rng);
+  const auto frames = Tensor<double>::randn({3, 2, 4, 4}, rng);
+  {
+    auto f = io::H5File::create(dir / "ns.h5");
+    f.write("/inputs", w0);
+    f.write("/outputs", frames);
+    f.set_attr("/", "times", std::vector<double>{10, 50});
+    f.commit();
+  }
+  const auto d = pde::load_navier_stokes_pairs<double>(dir / "ns.h5", 50.0, 1, 2);
+  BOOST_TEST(d.inputs.shape() == (Shape{2, 1, 4, 4}));
+  BOOST_TEST(d.targets(1, 0, 2, 3) == frames(2, 1, 2, 3));
+  BOOST_TEST(d.inputs(0, 0, 1, 1) == w0(1, 0, 1, 1));
+  expect_error([&] { pde::load_navier_stokes_pairs<double>(dir / "ns.h5", 20.0); },
+               {"ns.h5", "no snapshot at t = 20", "10, 50"});
+  expect_error([&] { pde::load_navier_stokes_pairs<double>(dir / "ns.h5", 50.0, 2, 5); }, {"holds 3 samples"});
+  {
+    auto f = io::H5File::create(dir / "fields.h5");
+    f.write("/inputs", w0);
+    f.commit();
+  }
+  expect_error([&] { pde::load_navier_stokes_pairs<double>(dir / "fields.h5", 50.0); },
+               {"fields.h5", "no dataset /outputs"});
 }
