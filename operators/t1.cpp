@@ -317,20 +317,20 @@ template <class T>
 void mix_rows(const T* in, const T* S, MixStrides st, T* out, index_t m, index_t block, index_t C, index_t r0,
               index_t r1) {
   const index_t V = Lanes<T>::size, cv = C - C % V;
-  index_t r = r0;
-  auto run = [&](auto rows, index_t rr) {
-    constexpr int R = decltype(rows)::value;
-    for (index_t c = 0; c < cv; c += V) {
-      index_t o = 0;
-      for (; o + kCols <= m; o += kCols)
-        mix_block<T, R, kCols>(in + rr * C + c, block, C, S + o * st.so + c, st, out + o * block + rr * C + c, block,
-                               m);
-      for (; o < m; ++o)
-        mix_block<T, R, 1>(in + rr * C + c, block, C, S + o * st.so + c, st, out + o * block + rr * C + c, block, m);
-    }
+  // One (output block, channel vector) of S stays in L1 while it sweeps the tile's rows.
+  auto sweep = [&](auto cols, index_t o, index_t c) {
+    constexpr int O = decltype(cols)::value;
+    const T* s = S + o * st.so + c;
+    index_t r = r0;
+    for (; r + kRows <= r1; r += kRows)
+      mix_block<T, kRows, O>(in + r * C + c, block, C, s, st, out + o * block + r * C + c, block, m);
+    for (; r < r1; ++r) mix_block<T, 1, O>(in + r * C + c, block, C, s, st, out + o * block + r * C + c, block, m);
   };
-  for (; r + kRows <= r1; r += kRows) run(std::integral_constant<int, kRows>{}, r);
-  for (; r < r1; ++r) run(std::integral_constant<int, 1>{}, r);
+  for (index_t c = 0; c < cv; c += V) {
+    index_t o = 0;
+    for (; o + kCols <= m; o += kCols) sweep(std::integral_constant<int, kCols>{}, o, c);
+    for (; o < m; ++o) sweep(std::integral_constant<int, 1>{}, o, c);
+  }
   for (index_t c = cv; c < C; ++c)
     for (index_t rr = r0; rr < r1; ++rr)
       for (index_t o = 0; o < m; ++o) {
@@ -475,10 +475,13 @@ Tensor<T> T1Block<T>::run(const Tensor<T>& x) {
   nn::activation_forward(activation_, z.data(), a.data(), a.numel());
   Tensor<T> u = Tensor<T>::uninitialized(x.shape());
   axis_mix(a.data(), freq1_.value.data(), u.data(), 1, m1_, m2_ * n, C, false);
-  Tensor<T> y = std::move(z);  // z's storage is free once a exists (kept only for training below)
-  if (this->training()) {
-    pre_activation_ = y;
+  Tensor<T> y;
+  if (this->training()) {  // the caches take over z and a; otherwise z's storage is free once a exists
+    pre_activation_ = std::move(z);
     activated_ = std::move(a);
+    y = Tensor<T>::uninitialized(x.shape());
+  } else {
+    y = std::move(z);
   }
   axis_mix(u.data(), freq2_.value.data(), y.data(), m1_, m2_, n, C, false);
   if (residual_) y.vec() += x.vec();
