@@ -14,7 +14,10 @@
 #include <omp.h>
 
 #include <cstdio>
+#include <functional>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "neurops/nn/dct_loss.hpp"
 #include "neurops/operators/fno.hpp"
@@ -26,12 +29,15 @@ using namespace neurops::bench;
 
 namespace {
 
-/// Medians of a training step with `loss` and of an inference pass (as time_field_model, any loss).
-StepTimes time_with_loss(nn::Model<float>& model, const nn::Loss<float>& loss, const Tensor<float>& x,
-                         const Tensor<float>& y, int runs) {
-  nn::Adam<float> adam(model, {.lr = 1e-3});
-  Tensor<float> grad;
-  auto train_step = [&] {
+/// A training step with `loss` (forward, loss, backward, Adam) and an inference pass of one model.
+struct Steps {
+  std::function<void()> train, infer;
+};
+
+Steps make_steps(nn::Model<float>& model, nn::Adam<float>& adam, const nn::Loss<float>& loss, const Tensor<float>& x,
+                 const Tensor<float>& y, Tensor<float>& grad) {
+  Steps s;
+  s.train = [&model, &adam, &loss, &x, &y, &grad] {
     model.train();
     const Tensor<float> out = model.forward(x);
     loss.evaluate(out, y, &grad);
@@ -39,12 +45,29 @@ StepTimes time_with_loss(nn::Model<float>& model, const nn::Loss<float>& loss, c
     adam.step();
     adam.zero_grad();
   };
-  auto infer = [&] {
+  s.infer = [&model, &x] {
     model.eval();
     (void)model.forward(x);
   };
-  const double train_ms = median_ms(train_step, runs);
-  return {train_ms, median_ms(infer, runs)};
+  return s;
+}
+
+/// Medians of a and b timed alternately (a, b, a, b, ... after one warm-up each), so that a load
+/// that changes during the run (a shared machine) weighs on both alike.
+std::pair<double, double> alternating_medians(const std::function<void()>& a, const std::function<void()>& b,
+                                              int runs) {
+  a();
+  b();
+  std::vector<double> ta, tb;
+  for (int i = 0; i < runs; ++i) {
+    Timer timer;
+    a();
+    ta.push_back(timer.seconds() * 1e3);
+    Timer timer_b;
+    b();
+    tb.push_back(timer_b.seconds() * 1e3);
+  }
+  return {median(ta), median(tb)};
 }
 
 }  // namespace
@@ -71,7 +94,10 @@ int main(int argc, char** argv) {
     const auto x = Tensor<float>::randn({batch, 1, grid, grid}, rng);
     const auto y = Tensor<float>::randn({batch, 1, grid, grid}, rng);
     const nn::RelativeL2DctLoss<float> loss(2);
-    const auto ours = time_with_loss(t1, loss, x, y, runs);
+    nn::Adam<float> adam(t1, {.lr = 1e-3});
+    Tensor<float> grad;
+    const Steps t1_steps = make_steps(t1, adam, loss, x, y, grad);
+    const StepTimes ours{median_ms(t1_steps.train, runs), median_ms(t1_steps.infer, runs)};
     const double ours_rss = peak_rss_mb();
 
     std::printf(
@@ -101,13 +127,19 @@ int main(int argc, char** argv) {
       f.layers = smoke ? 2 : 6;
       f.append_grid = true;
       operators::Fno<float> fno(f);
-      const auto theirs = time_with_loss(fno, nn::LpLoss<float>(2), x, y, runs);
+      nn::Adam<float> fno_adam(fno, {.lr = 1e-3});
+      const nn::LpLoss<float> fno_loss(2);
+      Tensor<float> fno_grad;
+      const Steps fno_steps = make_steps(fno, fno_adam, fno_loss, x, y, fno_grad);
+      // T1 is timed again here, alternating with the FNO, for the ratio.
+      const auto train = alternating_medians(t1_steps.train, fno_steps.train, runs);
+      const auto infer = alternating_medians(t1_steps.infer, fno_steps.infer, runs);
       std::printf("neurops FNO-2D (width %lld, %lld modes, %lld layers, %lld parameters), same batch:\n",
                   (long long)f.width, (long long)f.modes[0], (long long)f.layers, (long long)fno.parameter_count());
-      std::printf("  %-22s T1 %10.2f   FNO %10.2f   FNO / T1 %6.2fx\n", "train step [ms]", ours.train_ms,
-                  theirs.train_ms, theirs.train_ms / ours.train_ms);
-      std::printf("  %-22s T1 %10.2f   FNO %10.2f   FNO / T1 %6.2fx\n", "inference [ms]", ours.infer_ms,
-                  theirs.infer_ms, theirs.infer_ms / ours.infer_ms);
+      std::printf("  %-22s T1 %10.2f   FNO %10.2f   FNO / T1 %6.2fx   (alternating)\n", "train step [ms]", train.first,
+                  train.second, train.second / train.first);
+      std::printf("  %-22s T1 %10.2f   FNO %10.2f   FNO / T1 %6.2fx   (alternating)\n", "inference [ms]", infer.first,
+                  infer.second, infer.second / infer.first);
     }
     return 0;
   } catch (const std::exception& e) {

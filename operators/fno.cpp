@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "neurops/io/hdf5.hpp"
+#include "neurops/nn/spectral_init.hpp"
 
 namespace neurops::operators {
 
@@ -23,6 +24,14 @@ nn::ConvOptions pointwise(bool bias = true) {
 
 // ---- configuration ------------------------------------------------------------------------------
 
+std::string to_string(FnoInit init) { return init == FnoInit::vp ? "vp" : "naive"; }
+
+FnoInit fno_init_from_string(const std::string& name) {
+  if (name == "naive") return FnoInit::naive;
+  if (name == "vp") return FnoInit::vp;
+  NEUROPS_THROW("FNO: unknown initialisation '" << name << "', expected naive or vp");
+}
+
 void FnoConfig::validate() const {
   NEUROPS_CHECK(dims == 2 || dims == 3, "FNO: dims must be 2 or 3, found " << dims);
   NEUROPS_CHECK(in_channels >= 1 && out_channels >= 1,
@@ -32,6 +41,8 @@ void FnoConfig::validate() const {
                                                                                   << projection_channels);
   for (index_t m : per_axis(modes, dims, "modes")) NEUROPS_CHECK(m >= 1, "FNO: modes must be >= 1, found " << m);
   NEUROPS_CHECK(domain_padding >= 0, "FNO: domain_padding must be >= 0, found " << domain_padding);
+  for (index_t g : per_axis(init_grid, dims, "init_grid"))
+    NEUROPS_CHECK(g >= 1, "FNO: init_grid must be >= 1 point per axis, found " << g);
 }
 
 void FnoConfig::save(io::H5File& file, const std::string& group) const {
@@ -48,6 +59,8 @@ void FnoConfig::save(io::H5File& file, const std::string& group) const {
   file.set_attr(group, "domain_padding", domain_padding);
   file.set_attr(group, "activation", nn::to_string(activation));
   file.set_attr(group, "seed", std::int64_t(seed));
+  file.set_attr(group, "init", to_string(init));
+  file.set_attr(group, "init_grid", std::vector<std::int64_t>(init_grid.begin(), init_grid.end()));
 }
 
 FnoConfig FnoConfig::load(const io::H5File& file, const std::string& group) {
@@ -68,6 +81,12 @@ FnoConfig FnoConfig::load(const io::H5File& file, const std::string& group) {
   c.domain_padding = file.attr_int(group, "domain_padding");
   c.activation = nn::activation_from_string(file.attr_string(group, "activation"));
   c.seed = static_cast<std::uint64_t>(file.attr_int(group, "seed"));
+  // Checkpoints written before the initialisation was configurable used FNO's: keep the defaults.
+  if (file.has_attr(group, "init")) c.init = fno_init_from_string(file.attr_string(group, "init"));
+  if (file.has_attr(group, "init_grid")) {
+    const auto g = file.attr_ints(group, "init_grid");
+    c.init_grid.assign(g.begin(), g.end());
+  }
   c.validate();
   return c;
 }
@@ -88,6 +107,11 @@ void FnoConfig::set_from_options(const std::string& prefix) {
   activation = nn::activation_from_string(
       opt.choice("activation", nn::to_string(activation), {"gelu", "relu", "tanh", "identity"}, "activation"));
   seed = static_cast<std::uint64_t>(opt.integer("seed", static_cast<std::int64_t>(seed), "seed of the weights"));
+  init = fno_init_from_string(
+      opt.choice("init", to_string(init), {"naive", "vp"}, "spectral weights: FNO's U[0,1)/(in*out) or VP"));
+  const auto g = opt.integers("init_grid", {init_grid.begin(), init_grid.end()},
+                              "training grid points per axis that the VP initialisation compensates for");
+  init_grid.assign(g.begin(), g.end());
   validate();
 }
 
@@ -95,7 +119,8 @@ bool FnoConfig::operator==(const FnoConfig& o) const {
   return dims == o.dims && in_channels == o.in_channels && out_channels == o.out_channels && width == o.width &&
          per_axis(modes, dims, "modes") == per_axis(o.modes, o.dims, "modes") && layers == o.layers &&
          projection_channels == o.projection_channels && append_grid == o.append_grid &&
-         domain_padding == o.domain_padding && activation == o.activation && seed == o.seed;
+         domain_padding == o.domain_padding && activation == o.activation && seed == o.seed && init == o.init &&
+         per_axis(init_grid, dims, "init_grid") == per_axis(o.init_grid, o.dims, "init_grid");
 }
 
 // ---- grid helpers -------------------------------------------------------------------------------
@@ -197,6 +222,7 @@ namespace {
 FnoConfig checked(FnoConfig c) {
   c.validate();
   c.modes = per_axis(c.modes, c.dims, "modes");
+  c.init_grid = per_axis(c.init_grid, c.dims, "init_grid");
   return c;
 }
 }  // namespace
@@ -221,6 +247,16 @@ Fno<T>::Fno(FnoConfig config)
   for (index_t l = 0; l < config_.layers; ++l) {
     Rng rng = Rng::stream(config_.seed, static_cast<std::uint64_t>(l + 1));
     blocks_.emplace_back(config_.dims, config_.width, config_.modes, config_.activation, l + 1 < config_.layers, rng);
+  }
+  if (config_.init == FnoInit::vp) {
+    // The spectral layers see the grid with its domain padding. A separate stream leaves every
+    // other weight as with the naive initialisation.
+    index_t points = 1;
+    for (index_t g : config_.init_grid) points *= g + config_.domain_padding;
+    for (std::size_t l = 0; l < blocks_.size(); ++l) {
+      Rng rng = Rng::stream(config_.seed, 2000 + l);
+      nn::vp_spectral_init(blocks_[l].spectral(), points, nn::SpectralTransform::dft, rng);
+    }
   }
 }
 

@@ -1,7 +1,11 @@
 #define BOOST_TEST_MODULE neurops_fno
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
+
+#include "neurops/io/hdf5.hpp"
 #include "neurops/nn/gradcheck.hpp"
+#include "neurops/nn/spectral_init.hpp"
 #include "neurops/operators/fno.hpp"
 
 using namespace neurops;
@@ -91,4 +95,109 @@ BOOST_AUTO_TEST_CASE(bad_input_names_the_model_and_shapes) {
   }
   c.dims = 4;
   BOOST_CHECK_THROW(Fno<float>{c}, Error);
+}
+
+namespace {
+
+double mean_square(const Tensor<double>& x) { return x.vec().squaredNorm() / double(x.numel()); }
+
+/// Output variance of each spectral layer of an FNO built from `c` for a white unit-variance input
+/// on the training grid (init_grid).
+std::vector<double> spectral_output_variances(const FnoConfig& c) {
+  Fno<double> fno(c);
+  Rng rng(11);
+  const auto x = Tensor<double>::randn({2, c.width, c.init_grid[0], c.init_grid[0]}, rng);
+  std::vector<double> vars;
+  for (index_t l = 0; l < c.layers; ++l) {
+    auto& layer = dynamic_cast<nn::SpectralConv<double>&>(fno.submodule("blocks." + std::to_string(l) + ".spectral"));
+    layer.eval();
+    vars.push_back(mean_square(layer.forward(x)));
+  }
+  return vars;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(vp_init_keeps_the_variance_of_the_spectral_layers_where_naive_collapses) {
+  // The reference FNO setting (width 32, 12 modes, 64^2 grid); a white unit-variance input keeps
+  // unit variance through a VP layer although only 4 * 12 * 12 of 64 * 64 modes pass.
+  FnoConfig c;
+  c.width = 32;
+  c.modes = {12};
+  c.layers = 4;
+  c.init_grid = {64};
+  c.seed = 4;
+  c.init = FnoInit::vp;
+  for (double v : spectral_output_variances(c)) {
+    BOOST_TEST_MESSAGE("vp: spectral output variance " << v);
+    BOOST_TEST(v > 0.5);
+    BOOST_TEST(v < 2.0);
+  }
+  c.init = FnoInit::naive;
+  for (double v : spectral_output_variances(c)) {
+    BOOST_TEST_MESSAGE("naive: spectral output variance " << v);
+    BOOST_TEST(v < 1e-3);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(vp_init_scales_only_the_spectral_weights) {
+  FnoConfig c;
+  c.width = 8;
+  c.modes = {4};
+  c.layers = 2;
+  c.init_grid = {16};
+  c.domain_padding = 2;
+  Fno<double> naive(c);
+  c.init = FnoInit::vp;
+  Fno<double> vp(c);
+  const auto& w = vp.parameter("blocks.1.spectral.weight0").value;
+  const double sd = std::sqrt(mean_square(w));
+  const double expected = nn::vp_sigma_fno(18 * 18, 8, {4, 4}, nn::SpectralTransform::dft);  // padded grid
+  BOOST_TEST(std::abs(sd / expected - 1) < 0.1, "sd " << sd << ", expected " << expected);
+  BOOST_TEST((naive.parameter("lifting.weight").value.vec() == vp.parameter("lifting.weight").value.vec()));
+  BOOST_TEST((naive.parameter("blocks.1.skip.weight").value.vec() == vp.parameter("blocks.1.skip.weight").value.vec()));
+}
+
+BOOST_AUTO_TEST_CASE(the_init_is_saved_and_configs_without_it_load_with_the_naive_default) {
+  namespace fs = std::filesystem;
+  const fs::path dir = "fno_init_scratch";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  FnoConfig c;
+  c.init = FnoInit::vp;
+  c.init_grid = {48, 40};
+  {
+    auto f = io::H5File::create(dir / "vp.h5");
+    c.save(f, "/config");
+    f.commit();
+  }
+  const FnoConfig back = FnoConfig::load(io::H5File::open(dir / "vp.h5"), "/config");
+  BOOST_TEST((back.init == FnoInit::vp));
+  BOOST_TEST(back.init_grid == (std::vector<index_t>{48, 40}));
+  BOOST_TEST((back == c));
+  {
+    // A configuration written before the initialisation was saved: no init, no init_grid.
+    const FnoConfig d;
+    auto f = io::H5File::create(dir / "old.h5");
+    f.create_group("/config");
+    f.set_attr("/config", "model", std::string("FNO"));
+    f.set_attr("/config", "dims", std::int64_t(d.dims));
+    f.set_attr("/config", "in_channels", d.in_channels);
+    f.set_attr("/config", "out_channels", d.out_channels);
+    f.set_attr("/config", "width", d.width);
+    f.set_attr("/config", "modes", std::vector<std::int64_t>(d.modes.begin(), d.modes.end()));
+    f.set_attr("/config", "layers", d.layers);
+    f.set_attr("/config", "projection_channels", d.projection_channels);
+    f.set_attr("/config", "append_grid", std::int64_t(d.append_grid));
+    f.set_attr("/config", "domain_padding", d.domain_padding);
+    f.set_attr("/config", "activation", nn::to_string(d.activation));
+    f.set_attr("/config", "seed", std::int64_t(d.seed));
+    f.commit();
+  }
+  const auto old_file = io::H5File::open(dir / "old.h5");
+  BOOST_TEST(!old_file.has_attr("/config", "init"));
+  const FnoConfig old = FnoConfig::load(old_file, "/config");
+  BOOST_TEST((old.init == FnoInit::naive));
+  BOOST_TEST((old == FnoConfig()));
+  BOOST_CHECK_THROW(fno_init_from_string("kaiming"), Error);
 }

@@ -30,6 +30,13 @@ class H5File;
 
 namespace neurops::operators {
 
+/// Initialisation of the spectral weights: FNO's U[0, 1) / (in * out), or the variance-preserving
+/// N(0, sigma^2) of Transform Once (nn/spectral_init.hpp), which compensates the truncation to the
+/// kept modes of a grid of `init_grid` points so that the spectral layers keep the variance.
+enum class FnoInit { naive, vp };
+std::string to_string(FnoInit init);
+FnoInit fno_init_from_string(const std::string& name);
+
 struct FnoConfig {
   int dims = 2;             // 2 or 3 spatial dimensions
   index_t in_channels = 1;  // channels of the input field (without grid coordinates)
@@ -42,6 +49,8 @@ struct FnoConfig {
   index_t domain_padding = 0;  // grid points of zero padding at the end of each axis
   nn::ActivationKind activation = nn::ActivationKind::GELU;
   std::uint64_t seed = 0;
+  FnoInit init = FnoInit::naive;
+  std::vector<index_t> init_grid{64};  // VP: training grid points per axis (one value or one per axis)
 
   /// Error naming the field and the accepted range when a value is out of range.
   void validate() const;
