@@ -9,6 +9,15 @@ function(run)
   message(STATUS "${out}")
 endfunction()
 run(${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${WORK_DIR}/prefix --config ${CONFIG})
+# An installed driver runs from the prefix with no help from the environment (its RPATH finds the
+# installed library): a tiny Darcy data set.
+if(INSTALLED_DRIVER)
+  run(${CMAKE_COMMAND} -E env --unset=LD_LIBRARY_PATH ${WORK_DIR}/prefix/bin/${INSTALLED_DRIVER}
+      -problem darcy -samples 2 -darcy_n 17 -out ${WORK_DIR}/installed_driver.h5 -overwrite)
+  if(NOT EXISTS ${WORK_DIR}/installed_driver.h5)
+    message(FATAL_ERROR "the installed ${INSTALLED_DRIVER} wrote no ${WORK_DIR}/installed_driver.h5")
+  endif()
+endif()
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/build -DCMAKE_BUILD_TYPE=Release
     -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)

@@ -30,7 +30,7 @@ template <class T>
 Tensor<T> gather_rows(TensorView<const T> data, const std::vector<index_t>& indices);
 
 /// Every `stride`-th point along each spatial axis (axes >= 2) of an (N, C, spatial...) tensor:
-/// train at 64² from 256² data with stride 4 (FNO's convention: x[:, :, ::s, ::s]).
+/// train at 64² from 256² data with stride 4 (FNO's convention: a slice with step `stride` on each spatial axis).
 template <class T>
 Tensor<T> subsample_grid(TensorView<const T> data, index_t stride);
 
