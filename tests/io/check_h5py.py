@@ -14,6 +14,8 @@ an interrupted and resumed run, the canonical parameter string, the checkpoint's
                 [--learning-to-relax learning_to_relax] [--spec docs/file-formats.md]
 """
 import argparse
+import contextlib
+import io
 import os
 import re
 import shutil
@@ -189,8 +191,8 @@ class Checker:
                     errors.append(f"{p}: {HASH} on a group")
         with open(path, "rb") as raw:
             head = raw.read(9)
-        if head[:8] != b"\x89HDF\r\n\x1a\n" or head[8] < 2:
-            errors.append(f"superblock version {head[8] if len(head) > 8 else '?'}; the 1.10 format (>= 2) was expected")
+        if head[:8] != b"\x89HDF\r\n\x1a\n" or head[8] != 3:
+            errors.append(f"superblock version {head[8] if len(head) > 8 else '?'}; the 1.10 format (3) was expected")
         self.files += count
         if count:
             self.checked.append((path, kinds))
@@ -327,6 +329,41 @@ def check_xdmf(path):
             assert [int(x) for x in outer.get("Dimensions").split()] == dims
 
 
+# ---- the document's h5py snippets -----------------------------------------------------------------
+
+def run_snippets(spec_path, files, work):
+    """Runs every ```python block of the document whose input files (the names it passes to
+    h5py.File(..., "r")) are among `files` {name in the document: file written here}, in a folder
+    where those names point at these files. Returns (run, skipped)."""
+    with open(spec_path, encoding="utf-8") as f:
+        text = f.read()
+    folder = os.path.join(work, "snippets")
+    for name, target in files.items():
+        link = os.path.join(folder, name)
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        if not os.path.lexists(link):
+            os.symlink(os.path.abspath(target), link)
+    run, skipped = 0, 0
+    for m in re.finditer(r"^( *)```python\n(.*?)^ *```", text, re.M | re.S):
+        code = "\n".join(line[len(m.group(1)):] for line in m.group(2).splitlines())
+        inputs = re.findall(r"h5py\.File\(\"([^\"]+)\", \"r\"\)", code)
+        if any(name not in files for name in inputs):
+            skipped += 1
+            continue
+        cwd = os.getcwd()
+        os.chdir(folder)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # the snippets print what they read
+                exec(compile(code, f"{spec_path}, python block at offset {m.start()}", "exec"),
+                     {"h5py": h5py, "np": np, "w": np.zeros((2, 50, 4, 4))})  # w: the time-series example's data
+        except Exception as e:
+            raise AssertionError(f"the document's h5py snippet failed ({type(e).__name__}: {e}):\n{code}") from e
+        finally:
+            os.chdir(cwd)
+        run += 1
+    return run, skipped
+
+
 # ---- the drivers ----------------------------------------------------------------------------------
 
 def run(args, cwd=None):
@@ -344,8 +381,13 @@ def decoded(v):
     return v.decode() if isinstance(v, bytes) else v
 
 
+SNIPPET_FILES = {}  # name in the document's snippets -> a file this run wrote
+
+
 def check_demo(c, exe, work):
     out = os.path.join(work, "demo")
+    SNIPPET_FILES.update({"mgno.h5": os.path.join(out, "mgno.h5"), "demo_output/darcy.h5": os.path.join(out, "darcy.h5"),
+                          "demo_output/test_data.h5": os.path.join(out, "test_data.h5")})
     run([exe, "-demo_n", "32", "-demo_train", "8", "-demo_test", "2", "-demo_epochs", "1", "-demo_width", "4",
          "-demo_layers", "1", "-demo_out", out])
     c.check(os.path.join(out, "darcy.h5"), "darcy-fields", {"S": 2, "n": 32})
@@ -394,6 +436,7 @@ def check_generate(c, exe, work):
             assert name in f.attrs and (decoded(v) == value if isinstance(v, bytes) else True), (name, value)
         assert f["ksp_iterations"][...].min() >= 1
     check_xdmf(os.path.join(out, "darcy.xdmf"))
+    SNIPPET_FILES["darcy.h5"] = darcy
     ns = os.path.join(out, "ns.h5")
     run([exe, "-problem", "navier_stokes", "-samples", "2", "-ns_n", "32", "-ns_store", "16", "-ns_dt", "0.01",
          "-ns_times", "0.05,0.1", "-overwrite", "-out", ns])
@@ -414,6 +457,8 @@ def check_generate(c, exe, work):
 
 def check_fno_train(c, exe, data, work):
     out = os.path.join(work, "fno")
+    SNIPPET_FILES.update({f"fno_output/{n}.h5": os.path.join(out, n + ".h5") for n in ("predictions", "checkpoint", "history")})
+    SNIPPET_FILES["fno_64.h5"] = os.path.join(out, "best.h5")
     run([exe, "-data", data, "-train_fraction", "0.6", "-validation_fraction", "0.2", "-train_epochs", "2",
          "-train_batch", "3", "-fno_width", "4", "-fno_modes", "3", "-fno_layers", "1", "-fno_projection", "8",
          "-out", out, "-overwrite"])
@@ -435,6 +480,7 @@ def check_fno_train(c, exe, data, work):
 
 def check_deeponet(c, exe, work):
     out = os.path.join(work, "deeponet")
+    SNIPPET_FILES.update({f"deeponet_output/{n}.h5": os.path.join(out, n + ".h5") for n in ("test_data", "antiderivative")})
     run([exe, "-deeponet_train", "20", "-deeponet_test", "3", "-deeponet_iterations", "4", "-deeponet_display_every",
          "2", "-deeponet_sensors", "10", "-deeponet_width", "5", "-deeponet_save_samples", "2", "-deeponet_out", out])
     c.check(os.path.join(out, "checkpoint.h5"), ["checkpoint", "config-DeepONet"], {"P": 2})
@@ -451,6 +497,8 @@ def check_tune_sor(c, exe, work):
     run([exe, "-tune_family", "ltr_low", "-tune_count", "2", "-tune_arms", "4", "-tune_write_systems", "systems",
          "-tune_out", "tune"], cwd=out)
     c.check(os.path.join(out, "tune.h5"), "tune-sor", {"K": 2, "A": 4})
+    SNIPPET_FILES.update({"tune_sor.h5": os.path.join(out, "tune.h5"),
+                          "system_0000.h5": os.path.join(out, "systems", "system_0000.h5")})
     for k in range(2):
         path = os.path.join(out, "systems", f"system_{k:04d}.h5")
         c.check(path, "linear-system")
@@ -470,6 +518,7 @@ def check_dcdm(c, exe, work):
          "2", "-dcdm_net_pre_convs", "2", "-dcdm_net_mid_convs", "0", "-dcdm_net_post_convs", "0", "-dcdm_test_n", "4",
          "-dcdm_no_baselines", "-dcdm_rhs", "random", "-dcdm_out", out])
     c.check(os.path.join(out, "data.h5"), "dcdm-data", {"N": 10, "n": 4})
+    SNIPPET_FILES["dcdm_poisson_output/data.h5"] = os.path.join(out, "data.h5")
     c.check(os.path.join(out, "model.h5"), ["dcdm-model", "config-DCDMNet3d"])
     c.check(os.path.join(out, "training", "checkpoint.h5"), ["checkpoint", "config-DCDMNet3d"], {"P": 1})
 
@@ -479,6 +528,7 @@ def check_learning_to_relax(c, exe, work):
     run([exe, "-ltr_instances", "3", "-ltr_trials", "1", "-ltr_heat_nx", "4", "-ltr_heat_steps", "2",
          "-ltr_variance", "high", "-ltr_out", out])
     c.check(os.path.join(out, "learning_to_relax.h5"), "learning-to-relax", {"G": 20})
+    SNIPPET_FILES["ltr_output/learning_to_relax.h5"] = os.path.join(out, "learning_to_relax.h5")
 
 
 def main():
@@ -504,6 +554,11 @@ def main():
         check_dcdm(c, a.dcdm, a.work)
     if a.learning_to_relax:
         check_learning_to_relax(c, a.learning_to_relax, a.work)
+    shipped = os.path.join(os.path.dirname(os.path.abspath(a.spec)), "..", "models", "dcdm_poisson.h5")
+    if os.path.exists(shipped):
+        SNIPPET_FILES["models/dcdm_poisson.h5"] = shipped
+    snippets, skipped = run_snippets(a.spec, SNIPPET_FILES, a.work)
+    print(f"{snippets} h5py snippets of the document ran on these files ({skipped} need files of other drivers)")
     unchecked = sorted(set(c.blocks) - c.used)
     if not c.files:
         raise RuntimeError("no driver given: nothing was checked")
