@@ -31,14 +31,10 @@ if(NEUROPS_BUILD_EXAMPLES)
   if(NEUROPS_SYSTEM_PYTHON)
     execute_process(COMMAND ${NEUROPS_SYSTEM_PYTHON} -c "import h5py" RESULT_VARIABLE have_h5py OUTPUT_QUIET ERROR_QUIET)
     if(have_h5py EQUAL 0)
-      foreach(check IN ITEMS "test_io_h5py:demo=neurops_demo,generate=neurops_generate,fno-train=fno_train"
-                             "test_io_h5py_drivers:deeponet=deeponet_antiderivative,tune-sor=neurops_tune_sor,dcdm=dcdm_poisson,learning-to-relax=learning_to_relax")
-        string(REPLACE ":" ";" parts "${check}")
-        list(GET parts 0 test_name)
-        list(GET parts 1 drivers)
-        string(REPLACE "," ";" drivers "${drivers}")
+      # neurops_add_h5py_check(NAME flag=target ...): passes each built driver as --flag <its executable>.
+      function(neurops_add_h5py_check name)
         set(driver_args "")
-        foreach(driver IN LISTS drivers)
+        foreach(driver IN LISTS ARGN)
           string(REPLACE "=" ";" pair "${driver}")
           list(GET pair 0 flag)
           list(GET pair 1 target)
@@ -46,12 +42,15 @@ if(NEUROPS_BUILD_EXAMPLES)
             list(APPEND driver_args --${flag} $<TARGET_FILE:${target}>)
           endif()
         endforeach()
-        add_test(NAME ${test_name}
+        add_test(NAME ${name}
                  COMMAND ${NEUROPS_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/io/check_h5py.py
-                         --spec ${PROJECT_SOURCE_DIR}/docs/file-formats.md --work ${CMAKE_CURRENT_BINARY_DIR}/${test_name}
+                         --spec ${PROJECT_SOURCE_DIR}/docs/file-formats.md --work ${CMAKE_CURRENT_BINARY_DIR}/${name}
                          ${driver_args})
-        set_tests_properties(${test_name} PROPERTIES LABELS unit ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}" TIMEOUT 300)
-      endforeach()
+        set_tests_properties(${name} PROPERTIES LABELS unit ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}" TIMEOUT 300)
+      endfunction()
+      neurops_add_h5py_check(test_io_h5py demo=neurops_demo generate=neurops_generate fno-train=fno_train)
+      neurops_add_h5py_check(test_io_h5py_drivers mgno-darcy=mgno_darcy deeponet=deeponet_antiderivative
+                             tune-sor=neurops_tune_sor dcdm=dcdm_poisson learning-to-relax=learning_to_relax)
     endif()
   endif()
 endif()

@@ -9,9 +9,11 @@ unlimited along the sample axis, and XDMF sidecars point at datasets that exist 
 type they claim. A few values are checked as well (the Darcy fields, the generation counter across
 an interrupted and resumed run, the canonical parameter string, the checkpoint's training state).
 
-  check_h5py.py --work DIR --demo neurops_demo [--generate neurops_generate] [--fno-train fno_train]
-                [--deeponet deeponet_antiderivative] [--tune-sor neurops_tune_sor] [--dcdm dcdm_poisson]
-                [--learning-to-relax learning_to_relax] [--spec docs/file-formats.md]
+It also runs every ```python example of the document whose input files this run produced.
+
+  check_h5py.py --work DIR [--demo neurops_demo] [--generate neurops_generate] [--fno-train fno_train]
+                [--mgno-darcy mgno_darcy] [--deeponet deeponet_antiderivative] [--tune-sor neurops_tune_sor]
+                [--dcdm dcdm_poisson] [--learning-to-relax learning_to_relax] [--spec docs/file-formats.md]
 """
 import argparse
 import contextlib
@@ -491,6 +493,22 @@ def check_deeponet(c, exe, work):
     check_xdmf(os.path.join(out, "antiderivative.xdmf"))
 
 
+def check_mgno_darcy(c, exe, work):
+    out = os.path.join(work, "mgno_darcy")
+    run([exe, "-mgno_grids", "32", "-mgno_train", "4", "-mgno_test", "2", "-mgno_epochs", "1", "-mgno_width", "4",
+         "-mgno_layers", "1", "-mgno_fno_width", "4", "-mgno_fno_modes", "4", "-mgno_save_samples", "2",
+         "-mgno_out", out])
+    c.check(os.path.join(out, "darcy_32.h5"), "darcy-fields", {"S": 2, "n": 32})
+    check_xdmf(os.path.join(out, "darcy_32.xdmf"))
+    c.check(os.path.join(out, "test_data_32.h5"), "field-dataset", {"N": 2, "n": 32})
+    c.check(os.path.join(out, "fno_32.h5"), ["model-file", "config-FNO2d"])
+    c.check(os.path.join(out, "mgno_32.h5"), ["model-file", "config-MgNO2d"])
+    with h5py.File(os.path.join(out, "darcy_32.h5"), "r") as f:
+        assert {"prediction_mgno", "prediction_fno", "error_mgno", "error_fno"} <= set(f.keys())
+    with h5py.File(os.path.join(out, "test_data_32.h5"), "r") as f:
+        assert decoded(f.attrs["fno_checkpoint"]) == "fno_32.h5" and decoded(f.attrs["mgno_checkpoint"]) == "mgno_32.h5"
+
+
 def check_tune_sor(c, exe, work):
     out = os.path.join(work, "tune_sor")
     os.makedirs(out, exist_ok=True)
@@ -535,7 +553,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", required=True, help="scratch folder (emptied first)")
     ap.add_argument("--spec", default=os.path.join(HERE, "..", "..", "docs", "file-formats.md"))
-    for name in ("demo", "generate", "fno-train", "deeponet", "tune-sor", "dcdm", "learning-to-relax"):
+    for name in ("demo", "generate", "fno-train", "mgno-darcy", "deeponet", "tune-sor", "dcdm", "learning-to-relax"):
         ap.add_argument("--" + name, help="the driver's executable")
     a = ap.parse_args()
     shutil.rmtree(a.work, ignore_errors=True)
@@ -546,6 +564,8 @@ def main():
     data = check_generate(c, a.generate, a.work) if a.generate else None
     if a.fno_train and data:
         check_fno_train(c, a.fno_train, data, a.work)
+    if a.mgno_darcy:
+        check_mgno_darcy(c, a.mgno_darcy, a.work)
     if a.deeponet:
         check_deeponet(c, a.deeponet, a.work)
     if a.tune_sor:
