@@ -541,6 +541,27 @@ def check_dcdm(c, exe, work):
     c.check(os.path.join(out, "training", "checkpoint.h5"), ["checkpoint", "config-DCDMNet3d"], {"P": 1})
 
 
+def check_shipped_model(c, path):
+    """models/dcdm_poisson.h5 is the one file of an older writer the document describes (section 8.2):
+    its attributes are those of the dcdm-model table, in the legacy encoding the document lists."""
+    legacy = "models/dcdm_poisson.h5 no longer matches the legacy paragraph of docs/file-formats.md section 8.2"
+    with open(path, "rb") as raw:
+        assert raw.read(9)[8] == 0, f"{legacy}: superblock version"
+    spec = expand(c.blocks, ["dcdm-model", "config-DCDMNet3d"])
+    with h5py.File(path, "r") as f:
+        assert f.attrs["format_version"] == 1 and decoded(f.attrs["model_type"]) == "DCDMNet3d", legacy
+        assert f.attrs.get_id("model_type").get_type().is_variable_str(), f"{legacy}: strings"
+        assert "training_grid" not in f["config"].attrs and "normalizers" not in f, legacy
+        for group in ("/", "/config"):
+            documented = {e.attr for e in spec if e.attr is not None and e.obj == group} - {"training_grid"}
+            assert set(f[group].attrs.keys()) == documented, f"{legacy}: {group} attributes " \
+                f"{sorted(set(f[group].attrs.keys()) ^ documented)}"
+        for name, ds in f["parameters"].items():
+            assert ds.chunks is None and HASH not in ds.attrs and ds.dtype == np.float32, f"{legacy}: {name}"
+            assert set(ds.attrs.keys()) == {"trainable", "complex"}, f"{legacy}: {name} attributes"
+    c.used.add("dcdm-model")
+
+
 def check_learning_to_relax(c, exe, work):
     out = os.path.join(work, "ltr")
     run([exe, "-ltr_instances", "3", "-ltr_trials", "1", "-ltr_heat_nx", "4", "-ltr_heat_steps", "2",
@@ -577,6 +598,8 @@ def main():
     shipped = os.path.join(os.path.dirname(os.path.abspath(a.spec)), "..", "models", "dcdm_poisson.h5")
     if os.path.exists(shipped):
         SNIPPET_FILES["models/dcdm_poisson.h5"] = shipped
+        if a.dcdm:
+            check_shipped_model(c, shipped)
     snippets, skipped = run_snippets(a.spec, SNIPPET_FILES, a.work)
     print(f"{snippets} h5py snippets of the document ran on these files ({skipped} need files of other drivers)")
     unchecked = sorted(set(c.blocks) - c.used)
