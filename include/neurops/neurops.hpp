@@ -24,6 +24,7 @@
 #include "neurops/nn/conv.hpp"
 #include "neurops/nn/conv_transpose.hpp"
 #include "neurops/nn/data.hpp"
+#include "neurops/nn/dct_loss.hpp"
 #include "neurops/nn/distributed.hpp"
 #include "neurops/nn/field_training.hpp"
 #include "neurops/nn/gradcheck.hpp"
@@ -50,6 +51,7 @@
 #include "neurops/operators/mgno.hpp"
 #include "neurops/operators/model_io.hpp"
 #include "neurops/operators/model_registry.hpp"
+#include "neurops/operators/t1.hpp"
 
 // pde
 #include "neurops/pde/darcy.hpp"
