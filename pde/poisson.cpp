@@ -67,8 +67,7 @@ PetscMat assemble_poisson(DM dm) {
         row.i = i;
         row.j = j;
         row.k = k;
-        const bool boundary =
-            i == 0 || j == 0 || i == mx - 1 || j == my - 1 || (dim == 3 && (k == 0 || k == mz - 1));
+        const bool boundary = i == 0 || j == 0 || i == mx - 1 || j == my - 1 || (dim == 3 && (k == 0 || k == mz - 1));
         MatStencil col[7];
         PetscScalar v[7];
         int c = 0;
@@ -112,9 +111,9 @@ std::vector<index_t> PoissonSolver::grid() const {
 
 Tensor<double> PoissonSolver::rhs(const Tensor<double>& f, const Tensor<double>& g) const {
   const Shape shape(grid());
-  NEUROPS_CHECK(f.shape() == shape && g.shape() == shape,
-                "Poisson: f and g must have the grid's shape " << shape << ", found " << f.shape() << " and "
-                                                               << g.shape());
+  NEUROPS_CHECK(f.shape() == shape && g.shape() == shape, "Poisson: f and g must have the grid's shape "
+                                                              << shape << ", found " << f.shape() << " and "
+                                                              << g.shape());
   const Weights s = weights_of(dm_);
   Tensor<double> b(shape);
   const index_t n = n_, nz = dim_ == 3 ? n : 1;
@@ -130,8 +129,8 @@ Tensor<double> PoissonSolver::rhs(const Tensor<double>& f, const Tensor<double>&
 
 Tensor<double> PoissonSolver::solve(const Tensor<double>& b) {
   Tensor<double> field = b;
-  NEUROPS_CHECK(b.shape() == Shape(grid()), "Poisson: b must have the grid's shape " << Shape(grid()) << ", found "
-                                                                                    << b.shape());
+  NEUROPS_CHECK(b.shape() == Shape(grid()),
+                "Poisson: b must have the grid's shape " << Shape(grid()) << ", found " << b.shape());
   std::vector<index_t> batched{1, 1};
   for (index_t g : grid()) batched.push_back(g);
   field.reshape(Shape(batched));

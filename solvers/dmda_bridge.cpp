@@ -208,13 +208,13 @@ template <class T>
 void check_model_fits(const TrainedModel<T>& model, const DmdaLayout& in, const DmdaLayout& out) {
   const std::string where = "'" + model.path().string() + "' (" + model.type() + ")";
   NEUROPS_CHECK(model.in_channels() == in.dof, where << " takes " << model.in_channels()
-                                                     << " input channels, the input " << in.str() << " has "
-                                                     << in.dof << " dof per node");
+                                                     << " input channels, the input " << in.str() << " has " << in.dof
+                                                     << " dof per node");
   NEUROPS_CHECK(model.out_channels() == out.dof, where << " gives " << model.out_channels()
-                                                       << " output channels, the output " << out.str()
-                                                       << " has " << out.dof << " dof per node");
-  NEUROPS_CHECK(in.grid == out.grid, "DMDA bridge: the input " << in.str() << " and the output " << out.str()
-                                                               << " must have the same grid");
+                                                       << " output channels, the output " << out.str() << " has "
+                                                       << out.dof << " dof per node");
+  NEUROPS_CHECK(in.grid == out.grid,
+                "DMDA bridge: the input " << in.str() << " and the output " << out.str() << " must have the same grid");
   const auto& grid = model.grid();
   if (grid.empty()) return;
   NEUROPS_CHECK(grid == in.grid, where << " was trained on the grid " << join(grid, " x ") << ", the " << in.str()
@@ -256,14 +256,14 @@ void apply(TrainedModel<T>& model, DM dm, Vec x, Vec y, const DirichletNodes& no
   apply(model, dm, x, dm, y, nodes);
 }
 
-#define NEUROPS_INSTANTIATE(T)                                                                      \
-  template Tensor<T> DmdaBridge::to_tensor<T>(Vec);                                                 \
-  template void DmdaBridge::from_tensor<T>(const Tensor<T>&, Vec);                                  \
-  template Tensor<T> to_tensor<T>(DM, Vec, Ranks);                                                  \
-  template void from_tensor<T>(DM, const Tensor<T>&, Vec, Ranks);                                   \
+#define NEUROPS_INSTANTIATE(T)                                                                     \
+  template Tensor<T> DmdaBridge::to_tensor<T>(Vec);                                                \
+  template void DmdaBridge::from_tensor<T>(const Tensor<T>&, Vec);                                 \
+  template Tensor<T> to_tensor<T>(DM, Vec, Ranks);                                                 \
+  template void from_tensor<T>(DM, const Tensor<T>&, Vec, Ranks);                                  \
   template void check_model_fits<T>(const TrainedModel<T>&, const DmdaLayout&, const DmdaLayout&); \
-  template void apply<T>(TrainedModel<T>&, DM, Vec, DM, Vec, const DirichletNodes&);                \
-  template void apply<T>(TrainedModel<T>&, DM, Vec, Vec, const DirichletNodes&);                    \
+  template void apply<T>(TrainedModel<T>&, DM, Vec, DM, Vec, const DirichletNodes&);               \
+  template void apply<T>(TrainedModel<T>&, DM, Vec, Vec, const DirichletNodes&);                   \
   template void apply<T>(TrainedModel<T>&, DmdaBridge&, Vec, DmdaBridge&, Vec, const DirichletNodes&);
 NEUROPS_INSTANTIATE(float)
 NEUROPS_INSTANTIATE(double)

@@ -31,12 +31,12 @@ struct GuessNeurops {
 
 GuessNeurops* data_of(KSPGuess guess) { return static_cast<GuessNeurops*>(guess->data); }
 
-#define KSPGUESS_NEUROPS_TRY(obj, body)                                                                          \
-  try {                                                                                                          \
-    body                                                                                                         \
-  } catch (const std::exception& e) {                                                                            \
+#define KSPGUESS_NEUROPS_TRY(obj, body)                                                                         \
+  try {                                                                                                         \
+    body                                                                                                        \
+  } catch (const std::exception& e) {                                                                           \
     SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(obj)), PETSC_ERR_USER_INPUT, "ksp guess neurops: %s", \
-            e.what());                                                                                           \
+            e.what());                                                                                          \
   }
 
 /// "-<prefix>ksp_guess_neurops_<name>".
@@ -49,7 +49,7 @@ std::string option(KSPGuess guess, const std::string& name) {
 /// Loads the model and (re)builds the bridge when the model or the grid changed.
 void prepare(KSPGuess guess, GuessNeurops& s) {
   NEUROPS_CHECK(!s.model_path.empty(), option(guess, "model") << ": no trained model given (an HDF5 checkpoint "
-                                                                    "of an operator from b to x, e.g. best.h5)");
+                                                                 "of an operator from b to x, e.g. best.h5)");
   if (s.dirty || !s.model) {
     try {
       s.model = std::make_unique<TrainedModel<float>>(load_model<float>(s.model_path));
@@ -134,8 +134,8 @@ PetscErrorCode set_from_options(KSPGuess guess) {
   char model[PETSC_MAX_PATH_LEN];
   PetscCall(PetscStrncpy(model, s->model_path.c_str(), sizeof model));
   PetscBool set = PETSC_FALSE;
-  PetscCall(PetscOptionsString("-ksp_guess_neurops_model", "Trained operator from b to x (HDF5 checkpoint)",
-                               "KSPGuess", model, model, sizeof model, &set));
+  PetscCall(PetscOptionsString("-ksp_guess_neurops_model", "Trained operator from b to x (HDF5 checkpoint)", "KSPGuess",
+                               model, model, sizeof model, &set));
   if (set && s->model_path != model) {
     s->model_path = model;
     s->dirty = true;
@@ -163,10 +163,10 @@ PetscErrorCode view(KSPGuess guess, PetscViewer viewer) {
   PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &ascii));
   const GuessNeurops* s = data_of(guess);
   if (ascii) {
-    PetscCall(PetscViewerASCIIPrintf(viewer, "  neurops model %s (%s), %ld guesses in %.3g s, dirichlet %s, %" PetscInt_FMT
-                                             " smoothing sweeps\n",
-                                     s->model_path.c_str(), s->model ? s->model->type().c_str() : "not loaded",
-                                     s->applications, s->seconds, s->box_dirichlet ? "box" : "none", s->smooth));
+    PetscCall(PetscViewerASCIIPrintf(
+        viewer, "  neurops model %s (%s), %ld guesses in %.3g s, dirichlet %s, %" PetscInt_FMT " smoothing sweeps\n",
+        s->model_path.c_str(), s->model ? s->model->type().c_str() : "not loaded", s->applications, s->seconds,
+        s->box_dirichlet ? "box" : "none", s->smooth));
   }
   PetscFunctionReturn(0);
 }

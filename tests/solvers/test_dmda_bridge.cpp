@@ -154,8 +154,11 @@ BOOST_AUTO_TEST_CASE(a_field_of_the_wrong_shape_is_an_error_naming_both_shapes) 
   PetscDM dm = make_grid(2, 6, 9, 0, 1);
   PetscVec v;
   NEUROPS_PETSC(DMCreateGlobalVector(dm, v.out()));
-  expect_error([&] { from_tensor(dm, Tensor<double>(Shape{1, 1, 6, 9}), v); },
-               {"2-D DMDA 9 x 6 (y, x) with 1 dof", "(1, 1, 9, 6)", "found (1, 1, 6, 9)"});
+  expect_error(
+      [&] {
+        from_tensor(dm, Tensor<double>(Shape{1, 1, 6, 9}), v);
+      },
+      {"2-D DMDA 9 x 6 (y, x) with 1 dof", "(1, 1, 9, 6)", "found (1, 1, 6, 9)"});
 }
 
 BOOST_AUTO_TEST_CASE(apply_gives_the_prediction_on_the_whole_field_with_dirichlet_nodes_replaced) {
