@@ -4,6 +4,8 @@ neurops_add_test(NAME test_dmda_bridge SOURCES solvers/fixture.cpp solvers/test_
 # The same checks with the grid split over two ranks: the results must be those of one process.
 neurops_add_test(NAME test_dmda_bridge_mpi SOURCES solvers/fixture.cpp solvers/test_dmda_bridge.cpp LABELS unit mpi
                  MPI_RANKS 2)
+# DarcySolver driven by a host (initial guess, DM/Mat/KSP) and the Poisson problem of ex45.
+neurops_add_test(NAME test_host_solvers SOURCES pde/test_main.cpp pde/test_host_solvers.cpp LABELS unit)
 
 # KSPGuess "neurops" inside PETSc's ex45 (3-D Laplacian on a DMDA, built unmodified, the type brought in
 # by -dll_append): a small operator b -> u is trained on ex45's own discretisation (neurops_generate
