@@ -60,3 +60,17 @@ if(NEUROPS_PETSC_KSP_TUTORIALS AND EXISTS ${NEUROPS_PETSC_KSP_TUTORIALS}/ex45.c 
   set_tests_properties(test_ksp_guess_neurops_help PROPERTIES LABELS unit ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}"
     PASS_REGULAR_EXPRESSION "-ksp_guess_neurops_model.*-ksp_guess_neurops_dirichlet.*-ksp_guess_neurops_smooth.*-ksp_guess_neurops_omega.*-ksp_guess_neurops_view")
 endif()
+
+# Fields exchanged with PETSc's HDF5 viewer (VecView / VecLoad on DMDAs), serial and on two ranks.
+neurops_add_test(NAME test_petsc_fields SOURCES pde/test_main.cpp io/test_petsc_fields.cpp LABELS unit)
+neurops_add_test(NAME test_petsc_fields_mpi SOURCES pde/test_main.cpp io/test_petsc_fields.cpp LABELS unit mpi
+                 MPI_RANKS 2)
+# fno_train on a PETSc program's own timestepped VecView output (written by test_petsc_fields).
+set_tests_properties(test_petsc_fields PROPERTIES FIXTURES_SETUP petsc_simulation_output)
+neurops_add_example_test(NAME example_fno_train_petsc_fields PROGRAM fno_train
+                         ARGS -data ${CMAKE_CURRENT_BINARY_DIR}/petsc_fields_scratch/simulation_np1.h5
+                              -data_petsc_dim 2 -input_name /forcing -output_name /response -train_fraction 0.6
+                              -validation_fraction 0.2 -train_epochs 2 -train_batch 2 -fno_width 4 -fno_modes 2
+                              -fno_layers 1 -fno_projection 8 -out run -overwrite)
+set_tests_properties(example_fno_train_petsc_fields PROPERTIES FIXTURES_REQUIRED petsc_simulation_output
+                     PASS_REGULAR_EXPRESSION "6 training samples on \\(8, 8\\)")
