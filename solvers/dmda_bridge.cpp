@@ -217,8 +217,8 @@ void check_model_fits(const TrainedModel<T>& model, const DmdaLayout& in, const 
                 "DMDA bridge: the input " << in.str() << " and the output " << out.str() << " must have the same grid");
   const auto& grid = model.grid();
   if (grid.empty()) return;
-  NEUROPS_CHECK(grid == in.grid, where << " was trained on the grid " << join(grid, " x ") << ", the " << in.str()
-                                       << " has the grid " << join(in.grid, " x "));
+  NEUROPS_CHECK(grid == in.grid,
+                where << " was trained on the grid " << join(grid, " x ") << ", the input is a " << in.str());
 }
 
 template <class T>

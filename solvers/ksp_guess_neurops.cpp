@@ -24,6 +24,7 @@ struct GuessNeurops {
   PetscInt smooth = 0;
   PetscReal omega = 2.0 / 3.0;
   PetscBool view = PETSC_FALSE;
+  PetscBool boundary_only = PETSC_FALSE;
   PetscVec diagonal, residual, boundary;
   long applications = 0;
   double seconds = 0;
@@ -83,16 +84,22 @@ void refresh_diagonal(KSPGuess guess, GuessNeurops& s, Mat A, Vec b) {
 void form_guess(KSPGuess guess, Vec b, Vec x) {
   GuessNeurops& s = *data_of(guess);
   Timer timer;
-  prepare(guess, s);
+  if (!s.boundary_only) prepare(guess, s);
   Mat A = nullptr;
   NEUROPS_PETSC(KSPGetOperators(guess->ksp, &A, nullptr));
   refresh_diagonal(guess, s, A, b);
   DirichletNodes nodes;
-  if (s.box_dirichlet) {
+  if (s.box_dirichlet || s.boundary_only) {
     NEUROPS_PETSC(VecPointwiseDivide(s.boundary, b, s.diagonal));  // exact where the row is only a diagonal
-    nodes = DirichletNodes::box(s.boundary);
+    if (s.box_dirichlet) nodes = DirichletNodes::box(s.boundary);
   }
-  apply(*s.model, *s.bridge, b, *s.bridge, x, nodes);
+  if (s.boundary_only) {
+    NEUROPS_CHECK(guess->ksp->dm, "the KSP has no DM; the guess takes its grid from a 2-D or 3-D DMDA (KSPSetDM)");
+    NEUROPS_PETSC(VecSet(x, 0.0));
+    impose_dirichlet(guess->ksp->dm, DirichletNodes::box(s.boundary), x);
+  } else {
+    apply(*s.model, *s.bridge, b, *s.bridge, x, nodes);
+  }
   // Damped Jacobi on the guess: removes the high-frequency error the network leaves.
   for (PetscInt k = 0; k < s.smooth; ++k) {
     NEUROPS_PETSC(MatMult(A, x, s.residual));
@@ -149,6 +156,10 @@ PetscErrorCode set_from_options(KSPGuess guess) {
                             s->smooth, &s->smooth, nullptr));
   PetscCall(PetscOptionsReal("-ksp_guess_neurops_omega", "Damping of the Jacobi sweeps", "KSPGuess", s->omega,
                              &s->omega, nullptr));
+  PetscCall(
+      PetscOptionsBool("-ksp_guess_neurops_boundary_only",
+                       "No model: b_i/A_ii on the box faces, 0 inside (the baseline that shows what the model adds)",
+                       "KSPGuess", s->boundary_only, &s->boundary_only, nullptr));
   PetscCall(PetscOptionsBool("-ksp_guess_neurops_view", "Print the relative residual of every guess", "KSPGuess",
                              s->view, &s->view, nullptr));
   PetscOptionsEnd();

@@ -55,7 +55,7 @@ if(NEUROPS_PETSC_KSP_TUTORIALS AND EXISTS ${NEUROPS_PETSC_KSP_TUTORIALS}/ex45.c 
            -ksp_guess_type neurops -ksp_guess_neurops_model ${guess_work}/fno/best.h5)
   set_tests_properties(test_ksp_guess_neurops_other_grid PROPERTIES FIXTURES_REQUIRED ksp_guess_model LABELS unit
     ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}"
-    PASS_REGULAR_EXPRESSION "best.h5' \\(FNO3d\\) was trained on the grid 9 x 9 x 9, the 3-D DMDA 9 x 9 x 11")
+    PASS_REGULAR_EXPRESSION "best.h5' \\(FNO3d\\) was trained on the grid 9 x 9 x 9, the input is a 3-D DMDA 9 x 9 x 11 \\(z, y, x\\) with 1 dof")
   add_test(NAME test_ksp_guess_neurops_help COMMAND petsc_ksp_tutorial_ex45 ${ex45_args} -ksp_guess_type neurops -help)
   set_tests_properties(test_ksp_guess_neurops_help PROPERTIES LABELS unit ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}"
     PASS_REGULAR_EXPRESSION "-ksp_guess_neurops_model.*-ksp_guess_neurops_dirichlet.*-ksp_guess_neurops_smooth.*-ksp_guess_neurops_omega.*-ksp_guess_neurops_view")
@@ -74,3 +74,26 @@ neurops_add_example_test(NAME example_fno_train_petsc_fields PROGRAM fno_train
                               -fno_layers 1 -fno_projection 8 -out run -overwrite)
 set_tests_properties(example_fno_train_petsc_fields PROPERTIES FIXTURES_REQUIRED petsc_simulation_output
                      PASS_REGULAR_EXPRESSION "6 training samples on \\(8, 8\\)")
+
+# step-04: a 2-D Poisson operator trained by the drivers, then the tutorial on one and two ranks.
+if(NEUROPS_BUILD_EXAMPLES)
+  set(step04_work ${CMAKE_CURRENT_BINARY_DIR}/example_step-04.data)
+  file(MAKE_DIRECTORY ${step04_work})
+  add_test(NAME example_step-04_data COMMAND neurops_generate -problem poisson -poisson_n 33 -samples 100 -seed 3
+                                              -overwrite -preview false -out ${step04_work}/poisson.h5)
+  add_test(NAME example_step-04_train
+           COMMAND fno_train -data ${step04_work}/poisson.h5 -train_epochs 12 -train_batch 8 -train_lr 3e-3
+                   -train_normalizer pointwise -fno_width 12 -fno_modes 6 -fno_layers 2 -fno_projection 32
+                   -out ${step04_work}/fno -overwrite)
+  set_tests_properties(example_step-04_data PROPERTIES FIXTURES_SETUP step04_data LABELS example
+                       ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
+  set_tests_properties(example_step-04_train PROPERTIES FIXTURES_SETUP step04_model FIXTURES_REQUIRED step04_data
+                       LABELS example ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
+  neurops_add_example_test(NAME example_step-04 PROGRAM step-04_initial_guess_in_petsc
+                           ARGS -step_model ${step04_work}/fno/best.h5)
+  neurops_add_example_test(NAME example_step-04_mpi PROGRAM step-04_initial_guess_in_petsc MPI_RANKS 2
+                           ARGS -step_model ${step04_work}/fno/best.h5 -pc_type gamg)
+  set_tests_properties(example_step-04 example_step-04_mpi PROPERTIES FIXTURES_REQUIRED step04_model
+    PASS_REGULAR_EXPRESSION "loaded FNO2d from .*trained on a \\(33, 33\\) grid.*KSP iterations from zero: [0-9]+, from the boundary values alone: [0-9]+, from the prediction: [0-9]+")
+  set_tests_properties(example_step-04_mpi PROPERTIES LABELS "example;mpi")
+endif()

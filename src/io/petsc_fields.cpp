@@ -38,9 +38,9 @@ PetscFieldLayout petsc_field_layout(const std::filesystem::path& file, const std
   const auto f = H5File::open(file);
   NEUROPS_CHECK(f.is_dataset(dataset), "PETSc field " << where(file, dataset) << ": no such dataset");
   const DType type = f.dtype(dataset);
-  NEUROPS_CHECK(type == DType::float64 || type == DType::float32,
-                "PETSc field " << where(file, dataset) << ": expected real values (float64 or float32), found "
-                               << type);
+  NEUROPS_CHECK(
+      type == DType::float64 || type == DType::float32,
+      "PETSc field " << where(file, dataset) << ": expected real values (float64 or float32), found " << type);
   PetscFieldLayout l;
   l.dim = dim;
   // PETSc's viewer marks timestepped datasets with timestepping = 1; fields written without
@@ -110,10 +110,9 @@ void write_petsc_field(const std::filesystem::path& file, const std::string& dat
   f.commit();
 }
 
-#define NEUROPS_INSTANTIATE(T)                                                                        \
-  template Tensor<T> read_petsc_field<T>(const std::filesystem::path&, const std::string&, int);      \
-  template void write_petsc_field<T>(const std::filesystem::path&, const std::string&, const Tensor<T>&, int, \
-                                     bool);
+#define NEUROPS_INSTANTIATE(T)                                                                   \
+  template Tensor<T> read_petsc_field<T>(const std::filesystem::path&, const std::string&, int); \
+  template void write_petsc_field<T>(const std::filesystem::path&, const std::string&, const Tensor<T>&, int, bool);
 NEUROPS_INSTANTIATE(float)
 NEUROPS_INSTANTIATE(double)
 #undef NEUROPS_INSTANTIATE

@@ -23,7 +23,7 @@ namespace neurops::io {
 
 /// What a PETSc field dataset holds.
 struct PetscFieldLayout {
-  int dim = 0;               // spatial dimensions (2 or 3)
+  int dim = 0;                // spatial dimensions (2 or 3)
   bool timestepping = false;  // a leading time axis
   index_t steps = 1;          // rows of the time axis (1 without timestepping)
   index_t dof = 1;
@@ -48,7 +48,7 @@ Tensor<T> read_petsc_field(const std::filesystem::path& file, const std::string&
 /// `dim` is the number of spatial axes. An existing file is opened and the dataset added (replaced when
 /// it exists); the file is written atomically when new.
 template <class T>
-void write_petsc_field(const std::filesystem::path& file, const std::string& dataset, const Tensor<T>& field,
-                       int dim, bool timestepping);
+void write_petsc_field(const std::filesystem::path& file, const std::string& dataset, const Tensor<T>& field, int dim,
+                       bool timestepping);
 
 }  // namespace neurops::io

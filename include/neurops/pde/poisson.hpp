@@ -7,7 +7,8 @@
 // (3-D: HxHy/Hz, HxHz/Hy, HyHz/Hx as in ex45) every interior row is
 //     2 (sum_a w_a) u_P - sum_a w_a (u_{P-e_a} + u_{P+e_a}) = (prod_a H_a) f_P
 // and every boundary row is  2 (sum_a w_a) u_P = 2 (sum_a w_a) g_P. As in ex45 the interior rows keep
-// their boundary columns, so the boundary data reach the interior through the matrix.
+// their boundary columns, so the boundary data reach the interior through the matrix, and the matrix is
+// not symmetric (CG still converges on it from a guess with the right boundary values, as in ex45).
 //
 // The training pair of one sample is (b, u): the right-hand side the KSP sees, b = A u, and the
 // solution. Sample fields are smooth random cosine series (random amplitude decaying as |k|^-decay plus
@@ -42,7 +43,8 @@ struct PoissonSettings {
 
 class PoissonSolver {
  public:
-  /// dim 2 or 3, n >= 3 nodes per side; KSP CG + GAMG unless the options database says otherwise.
+  /// dim 2 or 3, n >= 3 nodes per side; KSP GMRES + GAMG (the matrix is not symmetric) unless the options
+  /// database says otherwise (prefix settings.options_prefix).
   PoissonSolver(int dim, index_t n, PoissonSettings settings = {});
   ~PoissonSolver();
   PoissonSolver(const PoissonSolver&) = delete;

@@ -22,6 +22,8 @@
 //   -ksp_guess_neurops_model <file.h5>            trained operator b -> x (required)
 //   -ksp_guess_neurops_dirichlet box|none         (box)
 //   -ksp_guess_neurops_smooth <k>                 (0)     -ksp_guess_neurops_omega <w>  (0.666667)
+//   -ksp_guess_neurops_boundary_only              no model: x0 = b_i/A_ii on the box faces, 0 inside (a
+//                                                 baseline: what the boundary values alone save)
 //   -ksp_guess_neurops_view                       one line per guess: ||b - A x0|| / ||b||
 #include <petscksp.h>
 
