@@ -28,8 +28,8 @@
  */
 #include <cstdio>
 
-#include <neurops/neurops.hpp>
 #include <petscdmda.h>
+#include <neurops/neurops.hpp>
 
 using namespace neurops;
 
@@ -88,9 +88,7 @@ class Step04 {
 
   // 3. x0 = model(b) with the Dirichlet nodes (the box faces) set to g. A DMDA that does not fit the
   //    model (grid, channels) is an error naming the file and both shapes.
-  void predict_the_solution() {
-    solvers::apply(*model_, dm_, b_, x0_, solvers::DirichletNodes::box(g_));
-  }
+  void predict_the_solution() { solvers::apply(*model_, dm_, b_, x0_, solvers::DirichletNodes::box(g_)); }
 
   // 4. The host's own KSP (CG + Jacobi unless -ksp_type, -pc_type, -ksp_rtol ... say otherwise), from
   //    zero, from the boundary values alone (0 inside: what the known Dirichlet data save without any

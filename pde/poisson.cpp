@@ -94,6 +94,10 @@ PoissonSolver::PoissonSolver(int dim, index_t n, PoissonSettings settings)
   NEUROPS_PETSC(VecDuplicate(b_, x_.out()));
   NEUROPS_PETSC(KSPCreate(settings.comm, ksp_.out()));
   NEUROPS_PETSC(KSPSetOperators(ksp_, A_, A_));
+  // The DM gives KSPGuess "neurops" (-poisson_ksp_guess_type neurops) and PCMG the grid; the operator
+  // is assembled here, not by the DM.
+  NEUROPS_PETSC(KSPSetDM(ksp_, dm_));
+  NEUROPS_PETSC(KSPSetDMActive(ksp_, PETSC_FALSE));
   // GMRES: ex45's matrix is not symmetric (interior rows keep their boundary columns).
   NEUROPS_PETSC(KSPSetType(ksp_, KSPGMRES));
   PC pc = nullptr;
