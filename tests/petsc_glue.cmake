@@ -26,6 +26,13 @@ if(NEUROPS_PETSC_KSP_TUTORIALS AND EXISTS ${NEUROPS_PETSC_KSP_TUTORIALS}/ex45.c 
            COMMAND fno_train -data ${guess_work}/poisson.h5 -train_epochs 25 -train_batch 8 -train_lr 3e-3
                    -train_normalizer pointwise -fno_width 8 -fno_modes 4 -fno_layers 2 -fno_projection 16
                    -out ${guess_work}/fno -overwrite)
+  # The same data generated on two ranks (the matrix and the solves distributed).
+  add_test(NAME ksp_guess_neurops_data_mpi
+           COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 2 ${MPIEXEC_PREFLAGS} --oversubscribe
+                   $<TARGET_FILE:neurops_generate> -problem poisson -poisson_dim 3 -poisson_n 9 -samples 120 -seed 1
+                   -overwrite -preview false -out ${guess_work}/poisson_np2.h5)
+  set_tests_properties(ksp_guess_neurops_data_mpi PROPERTIES LABELS "example;mpi" ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}"
+                       PASS_REGULAR_EXPRESSION "MPI ranks +2.*gmres \\+ gamg")
   set_tests_properties(ksp_guess_neurops_data PROPERTIES FIXTURES_SETUP ksp_guess_data LABELS example
                        ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
   set_tests_properties(ksp_guess_neurops_train PROPERTIES FIXTURES_SETUP ksp_guess_model FIXTURES_REQUIRED
@@ -58,7 +65,7 @@ if(NEUROPS_PETSC_KSP_TUTORIALS AND EXISTS ${NEUROPS_PETSC_KSP_TUTORIALS}/ex45.c 
     PASS_REGULAR_EXPRESSION "best.h5' \\(FNO3d\\) was trained on the grid 9 x 9 x 9, the input is a 3-D DMDA 9 x 9 x 11 \\(z, y, x\\) with 1 dof")
   add_test(NAME test_ksp_guess_neurops_help COMMAND petsc_ksp_tutorial_ex45 ${ex45_args} -ksp_guess_type neurops -help)
   set_tests_properties(test_ksp_guess_neurops_help PROPERTIES LABELS unit ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}"
-    PASS_REGULAR_EXPRESSION "-ksp_guess_neurops_model.*-ksp_guess_neurops_dirichlet.*-ksp_guess_neurops_smooth.*-ksp_guess_neurops_omega.*-ksp_guess_neurops_view")
+    PASS_REGULAR_EXPRESSION "-ksp_guess_neurops_model.*-ksp_guess_neurops_dirichlet.*-ksp_guess_neurops_smooth.*-ksp_guess_neurops_omega.*-ksp_guess_neurops_boundary_only.*-ksp_guess_neurops_view")
 endif()
 
 # Fields exchanged with PETSc's HDF5 viewer (VecView / VecLoad on DMDAs), serial and on two ranks.
