@@ -8,11 +8,12 @@
 //     2 (sum_a w_a) u_P - sum_a w_a (u_{P-e_a} + u_{P+e_a}) = (prod_a H_a) f_P
 // and every boundary row is  2 (sum_a w_a) u_P = 2 (sum_a w_a) g_P. As in ex45 the interior rows keep
 // their boundary columns, so the boundary data reach the interior through the matrix, and the matrix is
-// not symmetric (CG still converges on it from a guess with the right boundary values, as in ex45).
+// not symmetric: CG with Jacobi or GAMG converges on it (as in ex45), much faster from a start that has
+// the right boundary values; CG + ICC does not converge.
 //
 // The training pair of one sample is (b, u): the right-hand side the KSP sees, b = A u, and the
 // solution. Sample fields are smooth random cosine series (random amplitude decaying as |k|^-decay plus
-// a random constant), so the set contains ex45's own f = 1, g = 1 as a typical member.
+// a random constant), so constant fields such as ex45's own f = 1, g = 1 lie inside the distribution.
 //
 //   pde::PoissonSolver solver(2, 65);                 // -poisson_ksp_type, -poisson_pc_type, ... apply
 //   Tensor<double> b = solver.rhs(f, g);              // f, g: (65, 65)
