@@ -9,7 +9,8 @@ if(NEUROPS_BUILD_EXAMPLES)
   set(demo_output ${CMAKE_CURRENT_BINARY_DIR}/example_neurops_demo.out/demo_output)
   set(mgno_output ${CMAKE_CURRENT_BINARY_DIR}/example_mgno_darcy.out/mgno_darcy_output)
   set(deeponet_output ${CMAKE_CURRENT_BINARY_DIR}/example_deeponet_antiderivative.out/deeponet_antiderivative_output)
-  set(consumer_model_args "-DINSTALLED_DRIVER=neurops_generate")
+  set(consumer_model_args "-DINSTALLED_DRIVER=neurops_generate" "-DHOST_MODEL=${mgno_output}/fno_32.h5"
+                          "-DMPIEXEC=${MPIEXEC_EXECUTABLE}")
   list(APPEND consumer_model_args "-DMODELS=${demo_output}/mgno.h5,${demo_output}/test_data.h5,${mgno_output}/fno_32.h5,${mgno_output}/test_data_32.h5,${deeponet_output}/best.h5,${deeponet_output}/test_data.h5")
 endif()
 add_test(NAME test_install_consumer

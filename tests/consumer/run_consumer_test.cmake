@@ -28,3 +28,19 @@ message(STATUS "${out}${err}")
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "consumer failed (${rc})")
 endif()
+
+# The README's host example (tests/consumer/host_example: 5 lines of CMake, 36 of C++): a Darcy
+# operator's prediction as the initial guess of the host's own KSP, on 1 and 2 ranks.
+if(HOST_MODEL)
+  run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer/host_example -B ${WORK_DIR}/host_build
+      -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+  run(${CMAKE_COMMAND} --build ${WORK_DIR}/host_build)
+  foreach(ranks 1 2)
+    execute_process(COMMAND ${MPIEXEC} -n ${ranks} --oversubscribe ${WORK_DIR}/host_build/my_solver ${HOST_MODEL}
+                    WORKING_DIRECTORY ${WORK_DIR} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    message(STATUS "host example on ${ranks} rank(s): ${out}${err}")
+    if(NOT rc EQUAL 0 OR NOT out MATCHES "iterations: [0-9]+ from zero, [0-9]+ from the prediction")
+      message(FATAL_ERROR "the host example failed on ${ranks} rank(s) (${rc})")
+    endif()
+  endforeach()
+endif()
