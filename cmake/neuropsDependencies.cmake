@@ -6,9 +6,10 @@
 #   neurops_deps::fftw    FFTW double + single precision with their OpenMP threading libraries
 #   neurops_deps::hdf5    the OpenMPI flavour of HDF5, the one PETSc links against; mixing the serial
 #                         and the parallel HDF5 in one process breaks at run time.
+# Everything here works from a project that enables only the CXX language.
 include_guard(GLOBAL)
 find_package(Eigen3 3.3 NO_MODULE REQUIRED)
-find_package(MPI COMPONENTS C CXX REQUIRED)
+find_package(MPI COMPONENTS CXX REQUIRED)  # CXX only: consumers often enable no C
 find_package(OpenMP COMPONENTS CXX REQUIRED)
 find_package(PNG REQUIRED)
 find_package(PkgConfig REQUIRED)
@@ -29,19 +30,26 @@ if(NOT TARGET neurops_deps::fftw)
 endif()
 
 if(NOT TARGET neurops_deps::hdf5)
-  # PETSc's own configuration names the HDF5 it was built with; prefer that flavour.
-  set(HDF5_PREFER_PARALLEL TRUE)
-  find_package(HDF5 COMPONENTS C REQUIRED)
-  if(NOT HDF5_IS_PARALLEL)
-    message(WARNING "neurops: found a serial HDF5 (${HDF5_C_LIBRARIES}); PETSc links the MPI flavour. "
-                    "Install libhdf5-openmpi-dev (scripts/install-deps.sh) to avoid run-time clashes.")
-  endif()
+  # The MPI flavour of HDF5 through pkg-config (Debian names it hdf5-mpi, Fedora and Spack
+  # hdf5-openmpi or hdf5): pkg-config works from a project that enabled only CXX, whereas CMake's
+  # FindHDF5 needs the C language. FindHDF5 remains the fallback where no such .pc file exists.
+  pkg_search_module(NEUROPS_HDF5 QUIET IMPORTED_TARGET GLOBAL hdf5-mpi hdf5-openmpi)
   add_library(neurops_deps_hdf5 INTERFACE IMPORTED GLOBAL)
-  if(TARGET hdf5::hdf5)
-    target_link_libraries(neurops_deps_hdf5 INTERFACE hdf5::hdf5)
+  if(NEUROPS_HDF5_FOUND)
+    target_link_libraries(neurops_deps_hdf5 INTERFACE PkgConfig::NEUROPS_HDF5)
   else()
-    target_include_directories(neurops_deps_hdf5 INTERFACE ${HDF5_C_INCLUDE_DIRS})
-    target_link_libraries(neurops_deps_hdf5 INTERFACE ${HDF5_C_LIBRARIES})
+    set(HDF5_PREFER_PARALLEL TRUE)  # PETSc links the MPI flavour; mixing both breaks at run time
+    find_package(HDF5 COMPONENTS C REQUIRED)
+    if(NOT HDF5_IS_PARALLEL)
+      message(WARNING "neurops: found a serial HDF5 (${HDF5_C_LIBRARIES}); PETSc links the MPI flavour. "
+                      "Install libhdf5-openmpi-dev (scripts/install-deps.sh) to avoid run-time clashes.")
+    endif()
+    if(TARGET hdf5::hdf5)
+      target_link_libraries(neurops_deps_hdf5 INTERFACE hdf5::hdf5)
+    else()
+      target_include_directories(neurops_deps_hdf5 INTERFACE ${HDF5_C_INCLUDE_DIRS})
+      target_link_libraries(neurops_deps_hdf5 INTERFACE ${HDF5_C_LIBRARIES})
+    endif()
   endif()
   add_library(neurops_deps::hdf5 ALIAS neurops_deps_hdf5)
 endif()

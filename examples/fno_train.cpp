@@ -17,6 +17,7 @@
 //   mpiexec -n 2 ./fno_train -data darcy.h5 -train_stride 2 -train_epochs 50 -out fno_darcy
 //   ./fno_train -data darcy.h5 -out fno_darcy -resume -train_epochs 100     # continue training
 //   ./fno_train -data darcy.h5 -out fno_darcy -overwrite                     # start over in the same folder
+//   ./fno_train -data sim.h5 -data_petsc_dim 2 -input_name /forcing -output_name /u   # a PETSc code's VecView output
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -45,6 +46,11 @@ int main(int argc, char** argv) {
     const std::string input_name = data_opt.string("input_name", "/inputs", "dataset of input fields (N, C, grid...)");
     const std::string output_name = data_opt.string("output_name", "/outputs", "dataset of output fields");
     const index_t max_samples = data_opt.integer("samples", -1, "use the first N samples (-1: all)");
+    const index_t petsc_dim = data_opt.integer(
+        "data_petsc_dim", 0,
+        "0: neurops datasets (N, C, grid...); 2 or 3: fields written by PETSc's HDF5 viewer on a 2-D/3-D DMDA "
+        "(VecView, one sample per time step)",
+        0, 3);
     const index_t stride =
         data_opt.integer("train_stride", 1, "train on every s-th grid point (evaluate zero-shot at 1)");
     const double train_fraction = data_opt.real("train_fraction", 0.8, "fraction of samples for training");
@@ -97,7 +103,10 @@ int main(int argc, char** argv) {
 
     // 2. Data: the file at full resolution, split by index, subsampled for training.
     Timer wall;
-    const auto full = nn::FieldDataset<float>::load(data_path, input_name, output_name, 1, max_samples);
+    NEUROPS_CHECK(petsc_dim == 0 || petsc_dim >= 2, "option -data_petsc_dim: expected 0, 2 or 3, found " << petsc_dim);
+    const auto full = petsc_dim > 0 ? nn::FieldDataset<float>::load_petsc(data_path, input_name, output_name,
+                                                                          int(petsc_dim), 1, max_samples)
+                                    : nn::FieldDataset<float>::load(data_path, input_name, output_name, 1, max_samples);
     const nn::Split split = nn::split_indices(full.size(), train_fraction, validation_fraction, topt.seed);
     NEUROPS_CHECK(!split.test.empty(), "dataset '" << data_path << "': no samples left for the test split");
     const auto train = full.subset(split.train).subsampled(stride);

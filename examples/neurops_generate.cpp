@@ -5,6 +5,8 @@
 //        darcy               -div(a grad u) = 1, a thresholded (12/3) or log-normal Dirichlet GRF;
 //                            PETSc KSP (default CG + GAMG; -darcy_pc_type hypre, ...), distributed
 //                            over all MPI ranks (rank 0 writes)
+//        poisson             -Laplacian u = f, u = g on the boundary, 2-D or 3-D, PETSc ex45's system:
+//                            inputs are right-hand sides b, outputs solutions (for KSPGuess neurops)
 //        navier_stokes       2-D vorticity on the torus from a GRF (alpha 2.5, tau 7), forced, snapshots
 //                            at -ns_times, solved at -ns_n and stored at -ns_store (plus the full grid)
 //        antiderivative, ode, pendulum, diffusion_reaction
@@ -21,6 +23,7 @@
 // Sample runs:
 //   ./neurops_generate -problem darcy -samples 100 -darcy_n 65 -out darcy.h5
 //   mpiexec -n 2 ./neurops_generate -problem darcy -samples 100 -darcy_n 129 -darcy_pc_type hypre -out darcy.h5
+//   ./neurops_generate -problem poisson -poisson_dim 3 -poisson_n 17 -samples 200 -out poisson.h5
 //   ./neurops_generate -problem navier_stokes -samples 10 -ns_n 256 -ns_store 64 -ns_times 1,2,3,4,5 -out ns.h5
 //   ./neurops_generate -problem antiderivative -samples 10000 -out antideriv.h5
 //   ./neurops_generate -problem diffusion_reaction -samples 6 -max_new_samples 3 -out dr.h5   # stops after 3
@@ -40,6 +43,7 @@
 #include "neurops/pde/deeponet_data.hpp"
 #include "neurops/pde/grf.hpp"
 #include "neurops/pde/navier_stokes.hpp"
+#include "neurops/pde/poisson.hpp"
 
 using namespace neurops;
 namespace fs = std::filesystem;
@@ -202,6 +206,75 @@ class DarcyGenerator final : public SampleGenerator {
   double alpha_ = 0, tau_ = 0, high_ = 0, low_ = 0, rtol_ = 0;
   std::unique_ptr<pde::DirichletGrf> grf_;
   std::unique_ptr<pde::DarcySolver> solver_;
+  Parameters params_;
+  std::vector<double> iterations_;
+};
+
+// ---------------------------------------------------------------------------------------------
+class PoissonGenerator final : public SampleGenerator {
+ public:
+  PoissonGenerator(std::uint64_t seed) : seed_(seed) {
+    Options opt("Poisson data (-problem poisson): right-hand side b -> solution u, PETSc ex45's system", "poisson_");
+    dim_ = int(opt.integer("dim", 2, "spatial dimensions (2, or 3 as PETSc's ex45)", 2, 3));
+    n_ = opt.integer("n", 33, "grid nodes per side, boundary included (ex45: -da_grid_x/y/z)", 3, 1 << 12);
+    rtol_ = opt.real("rtol", 1e-10, "KSP relative tolerance (also -poisson_ksp_rtol)");
+    if (opt.help_requested()) return;
+    NEUROPS_CHECK(rtol_ > 0, "option -poisson_rtol: expected a tolerance > 0, found " << rtol_);
+    solver_ =
+        std::make_unique<pde::PoissonSolver>(dim_, n_, pde::PoissonSettings{.rtol = rtol_, .comm = PETSC_COMM_WORLD});
+    const std::vector<index_t> grid = solver_->grid();
+    params_.add("problem", std::string("poisson"));
+    params_.add("equation", std::string("-Laplacian u = f on the unit box, u = g on the boundary; inputs: b = A u "
+                                        "with PETSc ex45's rows (h^d f inside, 2 (sum w) g on the boundary)"));
+    params_.add("grid_shape", std::vector<std::int64_t>(grid.begin(), grid.end()));
+    params_.add("spacing", 1.0 / double(n_ - 1));
+    params_.add("fields",
+                std::string("f, g: c + sum_{k in {0..4}^d} a_k |k|^-2 prod cos(pi k_a x_a + phi), a, c ~ N(0,1)"));
+    KSPType type = nullptr;
+    PC pc = nullptr;
+    PCType pc_type = nullptr;
+    NEUROPS_PETSC(KSPGetType(solver_->ksp(), &type));
+    NEUROPS_PETSC(KSPGetPC(solver_->ksp(), &pc));
+    NEUROPS_PETSC(PCGetType(pc, &pc_type));
+    ksp_ = std::string(type) + " + " + pc_type;
+    params_.add("solver", ksp_);
+    params_.add("ksp_rtol", rtol_);
+  }
+  std::vector<DatasetSpec> datasets() const override {
+    std::vector<index_t> sample{1};
+    for (index_t g : solver_->grid()) sample.push_back(g);
+    return {{"inputs", Shape(sample)}, {"outputs", Shape(sample)}, {"ksp_iterations", {1}}};
+  }
+  const Parameters& parameters() const override { return params_; }
+  void generate(index_t index, index_t row, std::vector<Tensor<double>>& chunk) override {
+    const auto fields = pde::poisson_sample(*solver_, seed_, index);
+    copy_into(fields[2], chunk[0], row);
+    copy_into(fields[3], chunk[1], row);
+    chunk[2](row, 0) = double(solver_->last_iterations());
+    iterations_.push_back(double(solver_->last_iterations()));
+  }
+  std::string status() const override {
+    return iterations_.empty() ? "" : "KSP its " + fmt(iterations_.back(), "%.0f");
+  }
+  std::vector<std::pair<std::string, std::string>> summary() const override {
+    if (iterations_.empty()) return {};
+    return {{"solver", ksp_}, {"KSP iterations (median)", fmt(median(iterations_), "%.0f")}};
+  }
+  io::UniformGrid preview_grid() const override {
+    if (dim_ != 2) return {};  // the preview is a 2-D image
+    const double h = 1.0 / double(n_ - 1);
+    return {{n_, n_}, {0, 0}, {h, h}};
+  }
+  std::vector<std::string> preview_datasets() const override { return {"inputs", "outputs"}; }
+  bool distributed() const override { return true; }
+
+ private:
+  std::uint64_t seed_;
+  int dim_ = 2;
+  index_t n_ = 0;
+  double rtol_ = 0;
+  std::string ksp_;
+  std::unique_ptr<pde::PoissonSolver> solver_;
   Parameters params_;
   std::vector<double> iterations_;
 };
@@ -465,9 +538,10 @@ int main(int argc, char** argv) {
     PetscSession session(&argc, &argv, "neurops_generate: PDE/ODE training data to HDF5\n");
     const int rank = session.rank(), size = session.size();
     Options opt("neurops_generate", "");
-    const std::string problem = opt.choice(
-        "problem", "darcy", {"darcy", "navier_stokes", "antiderivative", "ode", "pendulum", "diffusion_reaction"},
-        "data set to generate");
+    const std::string problem =
+        opt.choice("problem", "darcy",
+                   {"darcy", "poisson", "navier_stokes", "antiderivative", "ode", "pendulum", "diffusion_reaction"},
+                   "data set to generate");
     const index_t samples = opt.integer("samples", 100, "total number of samples in the file", 1, kMaxSamples);
     const auto seed = static_cast<std::uint64_t>(opt.integer(
         "seed", 0, "random seed; sample i uses Rng::stream(seed, i)", 0, std::numeric_limits<std::int64_t>::max()));
@@ -483,6 +557,8 @@ int main(int argc, char** argv) {
     std::unique_ptr<SampleGenerator> gen;
     if (problem == "darcy")
       gen = std::make_unique<DarcyGenerator>(seed);
+    else if (problem == "poisson")
+      gen = std::make_unique<PoissonGenerator>(seed);
     else if (problem == "navier_stokes")
       gen = std::make_unique<NavierStokesGenerator>(seed);
     else
@@ -490,8 +566,8 @@ int main(int argc, char** argv) {
     if (opt.help_requested()) return 0;
     NEUROPS_CHECK(samples >= 1, "option -samples: expected at least 1, found " << samples);
     NEUROPS_CHECK(!(resume && overwrite), "options -resume and -overwrite exclude each other");
-    NEUROPS_CHECK(size == 1 || gen->distributed(),
-                  "-problem " << problem << " runs on one MPI rank (found " << size << "); only darcy is distributed");
+    NEUROPS_CHECK(size == 1 || gen->distributed(), "-problem " << problem << " runs on one MPI rank (found " << size
+                                                               << "); only darcy and poisson are distributed");
     const fs::path path = out.empty() ? fs::path(problem + ".h5") : fs::path(out);
     const index_t chunk_rows = chunk > 0 ? chunk : std::max<index_t>(1, samples / 100);
     const auto specs = gen->datasets();
@@ -577,9 +653,16 @@ int main(int argc, char** argv) {
         const index_t channels = first.size(1);
         // The last channel: the latest snapshot for Navier-Stokes, the only one elsewhere.
         const index_t c = channels - 1;
-        // 2-D data as an image; 1-D data (ODE inputs/solutions) as a one-row strip.
+        // 2-D data as an image; 1-D data (ODE inputs/solutions) as a one-row strip; 3-D data (Poisson
+        // -poisson_dim 3) as its middle z slice.
         Tensor<double> field(first.rank() >= 4 ? first.shape().tail(2) : Shape({1, per_channel}));
+        const index_t slice = first.rank() == 5 ? (first.size(2) / 2) * first.size(3) * first.size(4) : 0;
         std::copy(first.begin() + c * per_channel, first.begin() + (c + 1) * per_channel, field.begin());
+        if (first.rank() == 5) {
+          Tensor<double> plane(field.shape().tail(1));
+          std::copy(field.begin() + slice, field.begin() + slice + plane.numel(), plane.begin());
+          field = std::move(plane);
+        }
         const fs::path png = stem.string() + "_" + name + ".png";
         io::write_png(png, field);
         previews.push_back(png.string());

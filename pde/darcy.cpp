@@ -10,6 +10,7 @@
 #include "neurops/core/progress.hpp"
 #include "neurops/core/random.hpp"
 #include "neurops/pde/grf.hpp"
+#include "neurops/solvers/dmda_bridge.hpp"
 
 namespace neurops::pde {
 
@@ -25,6 +26,7 @@ struct DarcySolver::Impl {
   PetscVec b, x, natural, gathered;
   PetscKSP ksp;
   VecScatter to_all = nullptr;
+  bool assembled = false;
   ~Impl() {
     if (to_all) (void)VecScatterDestroy(&to_all);
   }
@@ -100,7 +102,7 @@ DarcySolver& DarcySolver::operator=(DarcySolver&&) noexcept = default;
 
 Tensor<double> DarcySolver::solve(const Tensor<double>& a) { return solve(a, Tensor<double>({n_, n_}, 1.0)); }
 
-Tensor<double> DarcySolver::solve(const Tensor<double>& a, const Tensor<double>& f) {
+void DarcySolver::assemble(const Tensor<double>& a, const Tensor<double>& f) {
   check_shape(a.shape(), {n_, n_}, "Darcy coefficient");
   check_shape(f.shape(), {n_, n_}, "Darcy source");
   for (index_t p = 0; p < a.numel(); ++p)
@@ -154,8 +156,14 @@ Tensor<double> DarcySolver::solve(const Tensor<double>& a, const Tensor<double>&
 
   configure_ksp();
   NEUROPS_PETSC(KSPSetOperators(m.ksp, m.A, m.A));
-  NEUROPS_PETSC(VecZeroEntries(m.x));
-  NEUROPS_PETSC(KSPSolve(m.ksp, m.b, m.x));
+  m.assembled = true;
+}
+
+void DarcySolver::solve(Vec b, Vec x, bool nonzero_guess) {
+  Impl& m = *impl_;
+  NEUROPS_CHECK(m.assembled, "DarcySolver: solve(b, x) before assemble() built the matrix");
+  NEUROPS_PETSC(KSPSetInitialGuessNonzero(m.ksp, nonzero_guess ? PETSC_TRUE : PETSC_FALSE));
+  NEUROPS_PETSC(KSPSolve(m.ksp, b, x));
   KSPConvergedReason reason;
   PetscInt its;
   PetscReal rnorm;
@@ -171,7 +179,10 @@ Tensor<double> DarcySolver::solve(const Tensor<double>& a, const Tensor<double>&
                                 << ") after " << its << " iterations, residual norm " << rnorm << "; change -"
                                 << settings_.options_prefix << "ksp_type/-" << settings_.options_prefix
                                 << "pc_type or raise -" << settings_.options_prefix << "ksp_max_it");
+}
 
+Tensor<double> DarcySolver::solution_tensor() {
+  Impl& m = *impl_;
   NEUROPS_PETSC(DMDAGlobalToNaturalBegin(m.da, m.x, INSERT_VALUES, m.natural));
   NEUROPS_PETSC(DMDAGlobalToNaturalEnd(m.da, m.x, INSERT_VALUES, m.natural));
   NEUROPS_PETSC(VecScatterBegin(m.to_all, m.natural, m.gathered, INSERT_VALUES, SCATTER_FORWARD));
@@ -185,6 +196,30 @@ Tensor<double> DarcySolver::solve(const Tensor<double>& a, const Tensor<double>&
   for (index_t i = 0; i < n_; ++i) u(0, i) = u(n_ - 1, i) = u(i, 0) = u(i, n_ - 1) = 0.0;
   return u;
 }
+
+Tensor<double> DarcySolver::solve(const Tensor<double>& a, const Tensor<double>& f) {
+  assemble(a, f);
+  NEUROPS_PETSC(VecZeroEntries(impl_->x));
+  solve(impl_->b, impl_->x, false);
+  return solution_tensor();
+}
+
+Tensor<double> DarcySolver::solve(const Tensor<double>& a, const Tensor<double>& f,
+                                  const Tensor<double>& initial_guess) {
+  check_shape(initial_guess.shape(), {n_, n_}, "Darcy initial guess");
+  assemble(a, f);
+  Tensor<double> guess = initial_guess;
+  guess.reshape({1, 1, n_, n_});
+  solvers::from_tensor(impl_->da, guess, impl_->x);
+  solve(impl_->b, impl_->x, true);
+  return solution_tensor();
+}
+
+DM DarcySolver::dm() const { return impl_->da; }
+Mat DarcySolver::matrix() const { return impl_->A; }
+KSP DarcySolver::ksp() const { return impl_->ksp; }
+Vec DarcySolver::rhs() const { return impl_->b; }
+Vec DarcySolver::solution() const { return impl_->x; }
 
 Tensor<double> DarcySolver::apply(const Tensor<double>& a, const Tensor<double>& u) const {
   check_shape(a.shape(), {n_, n_}, "Darcy coefficient");

@@ -16,6 +16,7 @@ packages=(
   libboost-test-dev                   # Boost.Test
   libpng-dev                          # PNG previews
   clang-format                        # the CI format check (scripts/check-format.sh)
+  doxygen                             # the API reference (`docs` target and its CTest)
 )
 if [[ "${NEUROPS_SKIP_PEERS:-0}" != 1 ]]; then
   packages+=(python3 python3-numpy python3-h5py python3-torch)   # benchmark peers and file checks

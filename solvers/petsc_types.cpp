@@ -13,6 +13,7 @@ void register_petsc_types() {
   NEUROPS_PETSC(PCRegister(PCSORBANDIT, PCCreate_SorBandit));
   NEUROPS_PETSC(KSPRegister(KSPDCDM, KSPCreate_DCDM));
   NEUROPS_PETSC(PCRegister(PCDCDM, PCCreate_DCDM));
+  NEUROPS_PETSC(KSPGuessRegister(KSPGUESSNEUROPS, KSPGuessCreate_Neurops));
   registered = true;
 }
 

@@ -5,10 +5,10 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
 #include "neurops/core/progress.hpp"
+#include "neurops/io/hdf5.hpp"
 #include "neurops/io/plot.hpp"
 
 namespace neurops::solvers {
@@ -111,8 +111,7 @@ std::string results_table(const std::vector<SolverResult>& results) {
 }
 
 void write_histories_csv(const std::filesystem::path& path, const std::vector<SolverResult>& results) {
-  std::ofstream f(path);
-  NEUROPS_CHECK(f, "cannot write '" << path.string() << "'");
+  std::ostringstream f;
   std::size_t rows = 0;
   f << "iteration";
   for (const auto& r : results) {
@@ -128,7 +127,7 @@ void write_histories_csv(const std::filesystem::path& path, const std::vector<So
     }
     f << "\n";
   }
-  NEUROPS_CHECK(f.good(), "writing '" << path.string() << "' failed");
+  io::write_text_atomically(path, f.str());  // an earlier file survives a failed write
 }
 
 void write_histories_png(const std::filesystem::path& path, const std::vector<SolverResult>& results,

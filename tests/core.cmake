@@ -9,7 +9,9 @@ if(NEUROPS_BUILD_EXAMPLES)
   set(demo_output ${CMAKE_CURRENT_BINARY_DIR}/example_neurops_demo.out/demo_output)
   set(mgno_output ${CMAKE_CURRENT_BINARY_DIR}/example_mgno_darcy.out/mgno_darcy_output)
   set(deeponet_output ${CMAKE_CURRENT_BINARY_DIR}/example_deeponet_antiderivative.out/deeponet_antiderivative_output)
-  set(consumer_model_args "-DMODELS=${demo_output}/mgno.h5,${demo_output}/test_data.h5,${mgno_output}/fno_32.h5,${mgno_output}/test_data_32.h5,${deeponet_output}/best.h5,${deeponet_output}/test_data.h5")
+  set(consumer_model_args "-DINSTALLED_DRIVER=neurops_generate" "-DHOST_MODEL=${mgno_output}/fno_32.h5"
+                          "-DMPIEXEC=${MPIEXEC_EXECUTABLE}")
+  list(APPEND consumer_model_args "-DMODELS=${demo_output}/mgno.h5,${demo_output}/test_data.h5,${mgno_output}/fno_32.h5,${mgno_output}/test_data_32.h5,${deeponet_output}/best.h5,${deeponet_output}/test_data.h5")
 endif()
 add_test(NAME test_install_consumer
          COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -DBINARY_DIR=${PROJECT_BINARY_DIR}
@@ -24,15 +26,33 @@ if(NEUROPS_BUILD_EXAMPLES)
   set_tests_properties(test_install_consumer PROPERTIES FIXTURES_REQUIRED
                        "example_neurops_demo_output;example_mgno_darcy_output;example_deeponet_antiderivative_output")
 
-  # h5py (Debian's python3-h5py, installed by scripts/install-deps.sh) reads what neurops writes.
+  # h5py (Debian's python3-h5py, installed by scripts/install-deps.sh) reads what the drivers write and
+  # checks it against the h5spec tables of docs/file-formats.md. Two tests, so that they run side by
+  # side: the demo, generated data and an FNO training run; the other drivers' files.
   find_program(NEUROPS_SYSTEM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
   if(NEUROPS_SYSTEM_PYTHON)
     execute_process(COMMAND ${NEUROPS_SYSTEM_PYTHON} -c "import h5py" RESULT_VARIABLE have_h5py OUTPUT_QUIET ERROR_QUIET)
     if(have_h5py EQUAL 0)
-      add_test(NAME test_io_h5py
-               COMMAND ${NEUROPS_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/io/check_h5py.py
-                       $<TARGET_FILE:neurops_demo> ${CMAKE_CURRENT_BINARY_DIR}/h5py_check)
-      set_tests_properties(test_io_h5py PROPERTIES LABELS unit)
+      # neurops_add_h5py_check(NAME flag=target ...): passes each built driver as --flag <its executable>.
+      function(neurops_add_h5py_check name)
+        set(driver_args "")
+        foreach(driver IN LISTS ARGN)
+          string(REPLACE "=" ";" pair "${driver}")
+          list(GET pair 0 flag)
+          list(GET pair 1 target)
+          if(TARGET ${target})
+            list(APPEND driver_args --${flag} $<TARGET_FILE:${target}>)
+          endif()
+        endforeach()
+        add_test(NAME ${name}
+                 COMMAND ${NEUROPS_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/io/check_h5py.py
+                         --spec ${PROJECT_SOURCE_DIR}/docs/file-formats.md --work ${CMAKE_CURRENT_BINARY_DIR}/${name}
+                         ${driver_args})
+        set_tests_properties(${name} PROPERTIES LABELS unit ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}" TIMEOUT 300)
+      endfunction()
+      neurops_add_h5py_check(test_io_h5py demo=neurops_demo generate=neurops_generate fno-train=fno_train)
+      neurops_add_h5py_check(test_io_h5py_drivers mgno-darcy=mgno_darcy deeponet=deeponet_antiderivative
+                             tune-sor=neurops_tune_sor dcdm=dcdm_poisson learning-to-relax=learning_to_relax)
     endif()
   endif()
 endif()

@@ -14,6 +14,7 @@
 
 // io
 #include "neurops/io/hdf5.hpp"
+#include "neurops/io/petsc_fields.hpp"
 #include "neurops/io/plot.hpp"
 #include "neurops/io/png.hpp"
 #include "neurops/io/xdmf.hpp"
@@ -59,12 +60,14 @@
 #include "neurops/pde/grf.hpp"
 #include "neurops/pde/linear_systems.hpp"
 #include "neurops/pde/navier_stokes.hpp"
+#include "neurops/pde/poisson.hpp"
 #include "neurops/pde/rk45.hpp"
 
 // solvers
 #include "neurops/solvers/bandits.hpp"
 #include "neurops/solvers/dcdm.hpp"
 #include "neurops/solvers/dcdm_training.hpp"
+#include "neurops/solvers/dmda_bridge.hpp"
 #include "neurops/solvers/linear_solver.hpp"
 #include "neurops/solvers/pc_sorbandit.hpp"
 #include "neurops/solvers/petsc_types.hpp"

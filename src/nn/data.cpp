@@ -7,6 +7,7 @@
 
 #include "neurops/core/random.hpp"
 #include "neurops/io/hdf5.hpp"
+#include "neurops/io/petsc_fields.hpp"
 
 namespace neurops::nn {
 
@@ -87,8 +88,32 @@ FieldDataset<T> FieldDataset<T>::load(const std::filesystem::path& file, const s
   NEUROPS_CHECK(si.rank() >= 1 && st.rank() >= 1 && si[0] == st[0],
                 "'" << file.string() << "': " << input_name << " has shape " << si << " but " << target_name << " has "
                     << st << " (the sample counts must agree)");
-  const index_t n = max_samples >= 0 ? std::min(max_samples, si[0]) : si[0];
+  index_t rows = si[0];
+  if (f.has_attr("/", "completed")) {  // a neurops_generate file: rows past the counter are an unfinished chunk
+    const std::int64_t done = f.attr_int("/", "completed");
+    NEUROPS_CHECK(done >= 0 && done <= rows, "'" << file.string() << "': the counter /completed = " << done
+                                                 << " does not fit the " << rows << " rows of " << input_name);
+    NEUROPS_CHECK(done > 0, "'" << file.string() << "': no completed sample (/completed = 0): was the generation "
+                                << "interrupted before its first chunk? Resume it with neurops_generate -resume");
+    rows = done;
+  }
+  const index_t n = max_samples >= 0 ? std::min(max_samples, rows) : rows;
   FieldDataset d{f.read_rows<T>(input_name, 0, n), f.read_rows<T>(target_name, 0, n)};
+  d.validate("dataset '" + file.string() + "'");
+  return stride > 1 ? d.subsampled(stride) : d;
+}
+
+template <class T>
+FieldDataset<T> FieldDataset<T>::load_petsc(const std::filesystem::path& file, const std::string& input_name,
+                                            const std::string& target_name, int dim, index_t stride,
+                                            index_t max_samples) {
+  Tensor<T> in = io::read_petsc_field<T>(file, input_name, dim);
+  Tensor<T> out = io::read_petsc_field<T>(file, target_name, dim);
+  NEUROPS_CHECK(in.size(0) == out.size(0), "'" << file.string() << "': " << input_name << " holds " << in.size(0)
+                                               << " time steps but " << target_name << " holds " << out.size(0)
+                                               << " (the sample counts must agree)");
+  const index_t n = max_samples >= 0 ? std::min(max_samples, in.size(0)) : in.size(0);
+  FieldDataset d{Tensor<T>(in.view().slice(0, n)), Tensor<T>(out.view().slice(0, n))};
   d.validate("dataset '" + file.string() + "'");
   return stride > 1 ? d.subsampled(stride) : d;
 }

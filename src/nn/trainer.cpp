@@ -156,12 +156,9 @@ void Trainer<T>::record(const Dataset<T>& train, const Dataset<T>* validation, d
   state_.seconds.push_back(seconds);
   if (std::isfinite(metric) && metric < state_.best_metric) {
     state_.best_metric = metric;
-    state_.best_step = state_.step;
-    state_.best_epoch = state_.epoch + 1;
+    state_.best_step = state_.step;  // fit() sets best_epoch and writes best.h5 once the state is complete
     best_.clear();
     for (auto& p : model_.named_parameters()) best_.push_back(p.param->value);
-    if (options_.save_best && !options_.output_dir.empty() && rank_ == 0)
-      nn::save_checkpoint(options_.output_dir / "best.h5", contents());
   }
 }
 
@@ -218,8 +215,14 @@ const TrainingState& Trainer<T>::fit(const Dataset<T>& train, const Dataset<T>* 
                                   ? (state_.step % options_.validate_every == 0 || state_.step == total)
                                   : (epoch_end || state_.step == total);
     if (evaluate_now) {
-      record(train, validation, state_.pending_loss / state_.pending_samples, since_record.seconds());
-      state_.pending_loss = state_.pending_samples = 0;
+      const double train_loss = state_.pending_loss / state_.pending_samples;
+      state_.pending_loss = state_.pending_samples = 0;  // counted in train_loss: a resume must not count them again
+      record(train, validation, train_loss, since_record.seconds());
+      if (state_.best_step == state_.step) {  // a new best, in the epoch this step belongs to (1-based)
+        state_.best_epoch = epoch + 1;
+        if (options_.save_best && !options_.output_dir.empty() && rank_ == 0)
+          nn::save_checkpoint(options_.output_dir / "best.h5", contents());
+      }
       since_record = Timer();
       model_.train();
       if (talk && !tty) {

@@ -26,6 +26,7 @@ struct Case {
   Shape input;
   double kink_margin = 0;  // moves inputs at least this far from 0 (the kink of ReLU)
   double tolerance = 1e-6;
+  double eps = 1e-5;  // finite-difference step
 };
 std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.name << " on " << c.input; }
 
@@ -158,19 +159,21 @@ std::vector<Case> other_cases() {
                  net->push_back(std::make_unique<LayerNorm<double>>(LayerNorm<double>::over_channels(4)));
                  return net;
                },
-               Shape({2, 3, 4, 5})});
+               Shape({2, 3, 4, 5}), 0, 1e-6,
+               // LayerNorm over 4 channels is strongly curved: the central difference's O(h^2) truncation
+               // error measured 1.1e-6, 9.4e-6 and 1.0e-4 at h = 1e-5, 3e-5 and 1e-4 (a correct gradient).
+               3e-6});
   return v;
 }
 
 void run(const Case& c) {
-  // std::hash is not portable; seed_from_name (FNV-1a) is, but with its seeds two cases (ConvTranspose2d
-  // k4 s2 p1 op1, Linear) show a 3e-6 input error while their adjoint tests pass to 1e-11: open.
-  Rng rng(std::hash<std::string>{}(c.name) % 1000);
+  // Seeded by the case's name (FNV-1a: the same on every platform, unlike std::hash).
+  Rng rng(seed_from_name(c.name));
   auto m = c.make(rng);
   Tensor<double> x = Tensor<double>::randn(c.input, rng);
   for (auto& e : x) e += e > 0 ? c.kink_margin : -c.kink_margin;
   // A step of 1e-5 balances truncation (zero for the linear layers) against rounding in the loss.
-  const auto r = gradcheck(*m, x, {.eps = 1e-5, .entries_per_tensor = 48});
+  const auto r = gradcheck(*m, x, {.eps = c.eps, .entries_per_tensor = 48});
   BOOST_TEST(r.max_error() < c.tolerance, c.name << ": " << r.summary());
 }
 

@@ -107,6 +107,33 @@ BOOST_AUTO_TEST_CASE(field_dataset_from_hdf5) {
   BOOST_CHECK_THROW(FieldDataset<float>::load(p, "/inputs", "/other_grid"), Error);
 }
 
+// An interrupted neurops_generate run leaves rows past its /completed counter: they are not data yet.
+BOOST_AUTO_TEST_CASE(field_dataset_reads_only_the_completed_samples_of_a_generated_file) {
+  fs::create_directories("training_scratch");
+  const fs::path p = "training_scratch/interrupted.h5";
+  Rng rng(4);
+  {
+    auto f = io::H5File::create(p);
+    f.write("/inputs", Tensor<double>::randn({10, 1, 8, 8}, rng));
+    f.write("/outputs", Tensor<double>::randn({10, 1, 8, 8}, rng));
+    f.set_attr("/", "completed", std::int64_t(6));
+    f.commit();
+  }
+  BOOST_TEST(FieldDataset<double>::load(p).size() == 6);
+  BOOST_TEST(FieldDataset<double>::load(p, "/inputs", "/outputs", 1, 4).size() == 4);
+  {
+    auto f = io::H5File::open(p, io::FileMode::read_write);
+    f.set_attr("/", "completed", std::int64_t(0));
+    f.commit();
+  }
+  try {
+    FieldDataset<double>::load(p);
+    BOOST_FAIL("no error");
+  } catch (const Error& e) {
+    BOOST_TEST(std::string(e.what()).find("/completed = 0") != std::string::npos, e.what());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(deeponet_triples_and_cartesian_form) {
   fs::create_directories("training_scratch");
   const fs::path p = "training_scratch/deeponet.h5";

@@ -60,7 +60,9 @@ BOOST_AUTO_TEST_CASE(training_reduces_the_error) {
   BOOST_TEST(st.train_loss.size() == 6u);
   BOOST_TEST(st.validation_metric.back() < 0.6 * before);
   BOOST_TEST(st.learning_rate[1] == st.learning_rate[0] * 0.7, boost::test_tools::tolerance(1e-9));
+  // The best evaluation fell at the end of epoch best_epoch (1-based): 24 samples / batch 4 = 6 steps each.
   BOOST_TEST(st.best_epoch >= 1);
+  BOOST_TEST(st.best_step == 6 * st.best_epoch);
 }
 
 BOOST_AUTO_TEST_CASE(resume_is_bit_exact) {
@@ -191,6 +193,8 @@ BOOST_AUTO_TEST_CASE(a_resumed_run_restores_the_best_model_of_the_earlier_run) {
   load_checkpoint(dir / "best.h5", bc);
   BOOST_TEST(best_state.points() == best_state.validation_metric.size());
   BOOST_TEST(best_state.best_step == best_state.step);
+  BOOST_TEST(best_state.best_epoch == best_state.epoch);  // evaluated at the end of that epoch
+  BOOST_TEST(best_state.pending_samples == 0.0);          // its loss is in train_loss already
 
   // Resume and continue to the same epoch: nothing is trained in this process, so restore_best must
   // take the best parameters of the earlier run from best.h5 (not the last epoch's weights).

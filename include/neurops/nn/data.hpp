@@ -30,7 +30,7 @@ template <class T>
 Tensor<T> gather_rows(TensorView<const T> data, const std::vector<index_t>& indices);
 
 /// Every `stride`-th point along each spatial axis (axes >= 2) of an (N, C, spatial...) tensor:
-/// train at 64² from 256² data with stride 4 (FNO's convention: x[:, :, ::s, ::s]).
+/// train at 64² from 256² data with stride 4 (FNO's convention: a slice with step `stride` on each spatial axis).
 template <class T>
 Tensor<T> subsample_grid(TensorView<const T> data, index_t stride);
 
@@ -70,6 +70,10 @@ struct FieldDataset : Dataset<T> {
   /// optionally the first `max_samples` only, subsampled by `stride` on the spatial axes.
   static FieldDataset load(const std::filesystem::path& file, const std::string& input_name = "/inputs",
                            const std::string& target_name = "/outputs", index_t stride = 1, index_t max_samples = -1);
+  /// Reads two fields written by PETSc's HDF5 viewer (VecView of `dim`-D DMDA Vecs, io/petsc_fields.hpp):
+  /// one sample per time step, dof as channels. A simulation's own output becomes training data.
+  static FieldDataset load_petsc(const std::filesystem::path& file, const std::string& input_name,
+                                 const std::string& target_name, int dim, index_t stride = 1, index_t max_samples = -1);
   /// Writes `input_name` and `target_name` (the layout load() reads) atomically to `file`.
   void save(const std::filesystem::path& file, const std::string& input_name = "/inputs",
             const std::string& target_name = "/outputs") const;

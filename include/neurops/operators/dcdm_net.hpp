@@ -47,8 +47,8 @@ struct DcdmNetConfig {
 
   /// The reference's variants: n = 64 (4/6/4) or 128 (6/10/6); Error for any other n.
   static DcdmNetConfig variant(int n);
-  /// Reads -<prefix>variant n64|n128 (a preset), then -<prefix>channels, -<prefix>pre_convs,
-  /// -<prefix>mid_convs, -<prefix>post_convs, -<prefix>seed over the values of `defaults`.
+  /// Reads `-<prefix>variant n64|n128` (a preset), then `-<prefix>channels`, `-<prefix>pre_convs`,
+  /// `-<prefix>mid_convs`, `-<prefix>post_convs`, `-<prefix>seed` over the values of `defaults`.
   static DcdmNetConfig from_options(const std::string& prefix, const DcdmNetConfig& defaults);
   static DcdmNetConfig from_options(const std::string& prefix = "dcdm_");
   /// Error naming the field and the accepted values.

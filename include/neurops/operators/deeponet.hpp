@@ -73,7 +73,7 @@ struct DeepOnetConfig {
   void save(io::H5File& file, const std::string& group) const;
   /// Error when the group holds no DeepONet configuration, naming the file and the model found.
   static DeepOnetConfig load(const io::H5File& file, const std::string& group);
-  /// Reads -<prefix>branch, -<prefix>trunk, ... from the options database over the current values.
+  /// Reads `-<prefix>branch`, `-<prefix>trunk`, ... from the options database over the current values.
   void set_from_options(const std::string& prefix = "deeponet_");
   bool operator==(const DeepOnetConfig& o) const;
 };

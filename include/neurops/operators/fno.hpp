@@ -56,7 +56,7 @@ struct FnoConfig {
   void validate() const;
   void save(io::H5File& file, const std::string& group) const;
   static FnoConfig load(const io::H5File& file, const std::string& group);
-  /// Reads -<prefix>width, -<prefix>modes, ... from the options database over the current values
+  /// Reads `-<prefix>width`, `-<prefix>modes`, ... from the options database over the current values
   /// (PETSc's XSetFromOptions: call after the code's defaults); -help lists them.
   void set_from_options(const std::string& prefix = "fno_");
   bool operator==(const FnoConfig& o) const;

@@ -63,7 +63,7 @@ struct MgnoConfig {
   void save(io::H5File& file, const std::string& group) const;
   /// Error when the group holds no MgNO configuration (e.g. an FNO checkpoint), naming the file.
   static MgnoConfig load(const io::H5File& file, const std::string& group);
-  /// Reads -<prefix>width, -<prefix>pre, ... from the options database over the current values.
+  /// Reads `-<prefix>width`, `-<prefix>pre`, ... from the options database over the current values.
   void set_from_options(const std::string& prefix = "mgno_");
   bool operator==(const MgnoConfig& o) const;
 };

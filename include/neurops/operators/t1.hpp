@@ -88,7 +88,7 @@ struct T1Config {
   std::vector<index_t> modes_per_axis() const;
   void save(io::H5File& file, const std::string& group) const;
   static T1Config load(const io::H5File& file, const std::string& group);
-  /// Reads -<prefix>width, -<prefix>modes, ... over the current values; -help lists them.
+  /// Reads `-<prefix>width`, `-<prefix>modes`, ... over the current values; -help lists them.
   void set_from_options(const std::string& prefix = "t1_");
   bool operator==(const T1Config& o) const;
 };

@@ -17,6 +17,7 @@
 // with Galerkin coarse operators, which needs n - 1 divisible by 2^(levels - 1)). A solve that does not
 // converge (KSPConvergedReason < 0) is an Error naming the reason.
 #include <mpi.h>
+#include <petscksp.h>
 
 #include <memory>
 #include <string>
@@ -58,6 +59,26 @@ class DarcySolver {
   Tensor<double> solve(const Tensor<double>& a, const Tensor<double>& f);
   /// The same with f = 1 everywhere (FNO's Darcy data).
   Tensor<double> solve(const Tensor<double>& a);
+  /// The same starting from `initial_guess` (n, n) instead of zero, e.g. a neural operator's prediction
+  /// (solvers/dmda_bridge.hpp): last_solve().iterations counts what the guess saved.
+  Tensor<double> solve(const Tensor<double>& a, const Tensor<double>& f, const Tensor<double>& initial_guess);
+
+  // ---- for host codes: the PETSc objects, to solve one's own systems with this operator ----------
+  /// Assembles the matrix and the right-hand side for (a, f) and sets up a fresh KSP on them (solve()
+  /// does this itself). The KSP handle changes with every assemble(); the DM, Mat and Vecs do not.
+  void assemble(const Tensor<double>& a, const Tensor<double>& f);
+  /// Solves A x = b with the assembled matrix; x is the initial guess when `nonzero_guess`. b and x are
+  /// global Vecs of dm(). A solve that does not converge is an Error naming the reason.
+  void solve(Vec b, Vec x, bool nonzero_guess = false);
+  /// The 2-D DMDA (n x n nodes, one dof, unit-square coordinates set).
+  DM dm() const;
+  /// The matrix of the last assemble() (SPD; boundary rows 4 a_P on the diagonal).
+  Mat matrix() const;
+  /// The KSP of the last assemble() (prefix settings.options_prefix), set up on matrix().
+  KSP ksp() const;
+  /// The right-hand side of the last assemble() and the last solution, global Vecs of dm().
+  Vec rhs() const;
+  Vec solution() const;
   const DarcySolveInfo& last_solve() const noexcept { return info_; }
   index_t n() const noexcept { return n_; }
   /// Applies the discrete operator to u (n, n) (boundary rows: u itself), for residual checks.
@@ -65,6 +86,7 @@ class DarcySolver {
 
  private:
   void configure_ksp();
+  Tensor<double> solution_tensor();
   struct Impl;
   index_t n_;
   DarcySettings settings_;

@@ -7,9 +7,11 @@
 //   PC "sorbandit"   solvers/pc_sorbandit.hpp   SOR/SSOR with omega tuned online by a bandit learner
 //   KSP "dcdm"       solvers/ksp_dcdm.hpp       Deep Conjugate Direction Method (trained CNN directions)
 //   PC "dcdm"        solvers/pc_dcdm.hpp        the DCDM network as a nonlinear PC (for -ksp_type fcg)
+//   KSPGuess "neurops" solvers/ksp_guess_neurops.hpp  initial guess x0 = model(b) from a trained operator
 #include <petscksp.h>
 
 #include "neurops/solvers/ksp_dcdm.hpp"
+#include "neurops/solvers/ksp_guess_neurops.hpp"
 #include "neurops/solvers/pc_dcdm.hpp"
 #include "neurops/solvers/pc_sorbandit.hpp"
 

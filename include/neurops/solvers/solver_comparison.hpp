@@ -46,7 +46,7 @@ SolverResult run_solver(const SolverSpec& spec, Mat A, DM dm, Vec b, double rtol
 /// Text table: solver, iterations, set-up, solve, total time, relative residual, reason.
 std::string results_table(const std::vector<SolverResult>& results);
 
-/// CSV with columns iteration,<solver>... (relative residuals; empty cells after a solver stopped).
+/// CSV with columns `iteration,<solver>...` (relative residuals; empty cells after a solver stopped).
 void write_histories_csv(const std::filesystem::path& path, const std::vector<SolverResult>& results);
 /// Semi-log plot of log10 of the relative residual histories.
 void write_histories_png(const std::filesystem::path& path, const std::vector<SolverResult>& results,
