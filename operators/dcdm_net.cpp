@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "config_group.hpp"
 #include "neurops/core/options.hpp"
 #include "neurops/io/hdf5.hpp"
 #include "neurops/nn/activation.hpp"
@@ -67,11 +68,7 @@ void DcdmNetConfig::save(io::H5File& file, const std::string& group) const {
 }
 
 DcdmNetConfig DcdmNetConfig::load(const io::H5File& file, const std::string& group) {
-  NEUROPS_CHECK(file.exists(group) && file.has_attr(group, "model"),
-                "'" << file.path().string() << "' has no model configuration at '" << group << "'");
-  const std::string model = file.attr_string(group, "model");
-  NEUROPS_CHECK(model == kDcdmNetType,
-                "'" << file.path().string() << "' holds a " << model << " model, expected " << kDcdmNetType);
+  check_config_group(file, group, kDcdmNetType);
   DcdmNetConfig c;
   c.channels = file.attr_int(group, "channels");
   c.pre_convs = file.attr_int(group, "pre_convs");

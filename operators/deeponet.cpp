@@ -8,6 +8,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "config_group.hpp"
 #include "neurops/core/progress.hpp"
 #include "neurops/io/hdf5.hpp"
 #include "neurops/nn/init.hpp"
@@ -99,11 +100,7 @@ void DeepOnetConfig::save(io::H5File& file, const std::string& group) const {
 }
 
 DeepOnetConfig DeepOnetConfig::load(const io::H5File& file, const std::string& group) {
-  NEUROPS_CHECK(file.exists(group) && file.has_attr(group, "model"),
-                "'" << file.path().string() << "' has no model configuration at '" << group << "'");
-  const std::string model = file.attr_string(group, "model");
-  NEUROPS_CHECK(model == "DeepONet",
-                "'" << file.path().string() << "' holds a " << model << " model, expected DeepONet");
+  check_config_group(file, group, "DeepONet");
   DeepOnetConfig c;
   const auto b = file.attr_ints(group, "branch_layers"), t = file.attr_ints(group, "trunk_layers");
   c.branch_layers.assign(b.begin(), b.end());

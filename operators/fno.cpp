@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "config_group.hpp"
 #include "neurops/io/hdf5.hpp"
 #include "neurops/nn/spectral_init.hpp"
 
@@ -64,10 +65,7 @@ void FnoConfig::save(io::H5File& file, const std::string& group) const {
 }
 
 FnoConfig FnoConfig::load(const io::H5File& file, const std::string& group) {
-  NEUROPS_CHECK(file.exists(group) && file.has_attr(group, "model"),
-                "'" << file.path().string() << "' has no model configuration at '" << group << "'");
-  const std::string model = file.attr_string(group, "model");
-  NEUROPS_CHECK(model == "FNO", "'" << file.path().string() << "' holds a " << model << " model, expected FNO");
+  check_config_group(file, group, "FNO");
   FnoConfig c;
   c.dims = static_cast<int>(file.attr_int(group, "dims"));
   c.in_channels = file.attr_int(group, "in_channels");

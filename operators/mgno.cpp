@@ -3,6 +3,7 @@
 
 #include <sstream>
 
+#include "config_group.hpp"
 #include "neurops/io/hdf5.hpp"
 
 namespace neurops::operators {
@@ -95,10 +96,7 @@ void MgnoConfig::save(io::H5File& file, const std::string& group) const {
 }
 
 MgnoConfig MgnoConfig::load(const io::H5File& file, const std::string& group) {
-  NEUROPS_CHECK(file.exists(group) && file.has_attr(group, "model"),
-                "'" << file.path().string() << "' has no model configuration at '" << group << "'");
-  const std::string model = file.attr_string(group, "model");
-  NEUROPS_CHECK(model == "MgNO", "'" << file.path().string() << "' holds a " << model << " model, expected MgNO");
+  check_config_group(file, group, "MgNO");
   MgnoConfig c;
   c.in_channels = file.attr_int(group, "in_channels");
   c.out_channels = file.attr_int(group, "out_channels");

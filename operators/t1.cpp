@@ -6,6 +6,7 @@
 #include <numeric>
 #include <type_traits>
 
+#include "config_group.hpp"
 #include "neurops/core/options.hpp"
 #include "neurops/core/strings.hpp"
 #include "neurops/io/hdf5.hpp"
@@ -124,10 +125,7 @@ void T1Config::save(io::H5File& file, const std::string& group) const {
 }
 
 T1Config T1Config::load(const io::H5File& file, const std::string& group) {
-  NEUROPS_CHECK(file.exists(group) && file.has_attr(group, "model"),
-                "'" << file.path().string() << "' has no model configuration at '" << group << "'");
-  const std::string model = file.attr_string(group, "model");
-  NEUROPS_CHECK(model == "T1", "'" << file.path().string() << "' holds a " << model << " model, expected T1");
+  check_config_group(file, group, "T1");
   T1Config c;
   c.dims = static_cast<int>(file.attr_int(group, "dims"));
   c.in_channels = file.attr_int(group, "in_channels");

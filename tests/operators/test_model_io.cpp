@@ -12,6 +12,8 @@
 #include "neurops/operators/model_io.hpp"
 #include "neurops/operators/model_registry.hpp"
 
+#include "../support/expect_error.hpp"
+
 using namespace neurops;
 using namespace neurops::operators;
 namespace fs = std::filesystem;
@@ -27,19 +29,6 @@ fs::path scratch(const std::string& name) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
-}
-
-/// Errors whose message contains every part.
-template <class F>
-void expect_error(F&& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    BOOST_FAIL("no error");
-  } catch (const Error& e) {
-    const std::string m = e.what();
-    BOOST_TEST_MESSAGE(m);
-    for (const auto& p : parts) BOOST_TEST(m.find(p) != std::string::npos, "'" << p << "' not in: " << m);
-  }
 }
 
 FnoConfig fno_config() {

@@ -15,6 +15,8 @@
 #include "neurops/operators/t1.hpp"
 #include "neurops/pde/navier_stokes_pairs.hpp"
 
+#include "../support/expect_error.hpp"
+
 using namespace neurops;
 using namespace neurops::operators;
 namespace fs = std::filesystem;
@@ -24,18 +26,6 @@ namespace {
 struct PetscFixture {
   PetscSession session;
 };
-
-template <class F>
-void expect_error(F&& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    BOOST_FAIL("no error");
-  } catch (const Error& e) {
-    const std::string m = e.what();
-    BOOST_TEST_MESSAGE(m);
-    for (const auto& p : parts) BOOST_TEST(m.find(p) != std::string::npos, "'" << p << "' not in: " << m);
-  }
-}
 
 T1Config small_config() {
   T1Config c;

@@ -12,30 +12,14 @@
 #include "neurops/operators/model_io.hpp"
 #include "neurops/solvers/dmda_bridge.hpp"
 
+#include "../support/dmda_grid.hpp"
+#include "../support/expect_error.hpp"
+
 using namespace neurops;
 using namespace neurops::solvers;
 namespace fs = std::filesystem;
 
 namespace {
-
-int world_rank() {
-  PetscMPIInt r = 0;
-  MPI_Comm_rank(PETSC_COMM_WORLD, &r);
-  return r;
-}
-
-PetscDM make_grid(int dim, PetscInt nx, PetscInt ny, PetscInt nz, PetscInt dof) {
-  PetscDM dm;
-  if (dim == 2)
-    NEUROPS_PETSC(DMDACreate2d(PETSC_COMM_WORLD, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, nx, ny,
-                               PETSC_DECIDE, PETSC_DECIDE, dof, 1, nullptr, nullptr, dm.out()));
-  else
-    NEUROPS_PETSC(DMDACreate3d(PETSC_COMM_WORLD, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE,
-                               DMDA_STENCIL_STAR, nx, ny, nz, PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, dof, 1, nullptr,
-                               nullptr, nullptr, dm.out()));
-  NEUROPS_PETSC(DMSetUp(dm));
-  return dm;
-}
 
 double code(PetscInt c, PetscInt z, PetscInt y, PetscInt x) { return 1000.0 * c + 100.0 * z + 10.0 * y + x; }
 
@@ -70,17 +54,6 @@ double max_abs_difference(Vec x, Vec y) {
   PetscReal m = 0;
   NEUROPS_PETSC(VecNorm(d, NORM_INFINITY, &m));
   return m;
-}
-
-template <class F>
-void expect_error(F&& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    BOOST_FAIL("no error");
-  } catch (const Error& e) {
-    const std::string m = e.what();
-    for (const auto& p : parts) BOOST_TEST(m.find(p) != std::string::npos, "'" << p << "' not in: " << m);
-  }
 }
 
 /// A small untrained FNO saved and loaded the way users get models (one file per rank: no shared writes).
