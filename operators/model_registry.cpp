@@ -9,6 +9,7 @@
 #include "neurops/operators/deeponet.hpp"
 #include "neurops/operators/fno.hpp"
 #include "neurops/operators/mgno.hpp"
+#include "neurops/operators/sfno.hpp"
 #include "neurops/operators/t1.hpp"
 
 namespace neurops::operators {
@@ -64,6 +65,7 @@ struct Registry {
                                             [](DeepOnetConfig& c) { c.pod = false; }));
     add(make_type<DeepOnet, DeepOnetConfig>("PODDeepONet", "DeepONet with a POD trunk", "deeponet_",
                                             [](DeepOnetConfig& c) { c.pod = true; }));
+    add(make_type<Sfno, SfnoConfig>("SFNO", "spatiotemporal FNO of the Spectral-Refiner (frames -> frames)", "sfno_"));
     add(make_type<T1, T1Config>("T1_2d", "Transform Once: learns on the kept DCT modes, 2-D", "t1_"));
   }
   void add(ModelType t) { types[t.name] = std::move(t); }

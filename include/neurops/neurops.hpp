@@ -39,6 +39,7 @@
 #include "neurops/nn/optim.hpp"
 #include "neurops/nn/pooling.hpp"
 #include "neurops/nn/scheduler.hpp"
+#include "neurops/nn/space_time_encoding.hpp"
 #include "neurops/nn/spectral_conv.hpp"
 #include "neurops/nn/spectral_init.hpp"
 #include "neurops/nn/time_series.hpp"
@@ -52,6 +53,8 @@
 #include "neurops/operators/mgno.hpp"
 #include "neurops/operators/model_io.hpp"
 #include "neurops/operators/model_registry.hpp"
+#include "neurops/operators/sfno.hpp"
+#include "neurops/operators/sfno_output.hpp"
 #include "neurops/operators/t1.hpp"
 
 // pde

@@ -3,6 +3,7 @@
 #include "neurops/core/strings.hpp"
 
 #include <Eigen/Core>
+#include <cmath>
 #include <cstring>
 #include <sstream>
 
@@ -138,6 +139,17 @@ template <class T>
 void SpectralConv<T>::for_each_parameter(const typename ModuleBase<T>::ParameterFn& fn) {
   for (int c = 0; c < corners(); ++c) fn("weight" + std::to_string(c), weights_[static_cast<std::size_t>(c)]);
   if (has_bias_) fn("bias", bias_);
+  for (std::size_t c = 0; c < spectral_bias_.size(); ++c) fn("spectral_bias" + std::to_string(c), spectral_bias_[c]);
+}
+
+template <class T>
+void SpectralConv<T>::set_spectral_bias(double delta) {
+  NEUROPS_CHECK(std::isfinite(delta), type_name() << ": spectral bias scale must be finite, found " << delta);
+  std::vector<index_t> shape(modes_.begin(), modes_.end());
+  shape.push_back(2);
+  spectral_bias_.clear();
+  for (int c = 0; c < corners(); ++c) spectral_bias_.emplace_back(Tensor<T>(Shape(shape)), true);
+  spectral_bias_scale_ = delta;
 }
 
 template <class T>
@@ -252,6 +264,16 @@ Tensor<T> SpectralConv<T>::forward(const Tensor<T>& x) {
     CMatMap<Complex> Y(y_hat.data() + p * Rout, B, out_);
     Y.noalias() = X * W;
   }
+  if (has_spectral_bias()) {
+    const T scale = static_cast<T>(spectral_bias_scale_);
+    for (index_t p = 0; p < P; ++p) {
+      const T* b =
+          spectral_bias_[static_cast<std::size_t>(p / modes_per_corner_)].value.data() + 2 * (p % modes_per_corner_);
+      const Complex shift(scale * b[0], scale * b[1]);
+      Complex* Y = y_hat.data() + p * Rout;
+      for (index_t r = 0; r < Rout; ++r) Y[r] += shift;
+    }
+  }
 
   // 3. Zero-padded spectrum on the output grid, inverse transform, 1/N scaling and bias.
   std::vector<index_t> out_dims{B, out_};
@@ -353,6 +375,18 @@ Tensor<T> SpectralConv<T>::backward(const Tensor<T>& dy) {
             grad[(e * M + q) * 2 + 1] += v.imag();
           }
     }
+  if (has_spectral_bias()) {
+    // The bias enters every (batch, output channel) entry of its mode: its gradient is their sum.
+    const T scale = static_cast<T>(spectral_bias_scale_);
+    for (index_t p = 0; p < P; ++p) {
+      const Complex* G = gy.data() + p * Rout;
+      Complex acc(0);
+      for (index_t r = 0; r < Rout; ++r) acc += G[r];
+      T* grad = spectral_bias_[static_cast<std::size_t>(p / M)].grad.data() + 2 * (p % M);
+      grad[0] += scale * acc.real();
+      grad[1] += scale * acc.imag();
+    }
+  }
   if (has_bias_) {
     for (index_t r = 0; r < Rout; ++r) {
       const T* row = dy.data() + r * N;

@@ -17,6 +17,11 @@
 // number of points per axis (zero-padded or truncated spectrum, e.g. temporal super-resolution).
 // "No truncation" on an even grid n is m = n/2 on the non-last axes and m = n/2+1 on the last.
 //
+// Spectral bias (set_spectral_bias): a complex bias per kept mode, shared by the output channels,
+// scaled by a constant delta and added to the mixed spectrum before the inverse transform, as in the
+// output layer of the Spectral-Refiner SFNO (a source term of the spectral integral operator). Stored
+// per corner as spectral_bias<c> of shape (m_0, ..., m_{d-1}, 2), zero-initialised.
+//
 // Speed: the (batch, channel) signals are transformed in blocks of 8 per OpenMP thread in a
 // cache-resident buffer, and only the kept columns of its half spectrum go through the transforms along
 // the non-last axes (a pruned rfftn), so no full-size spectrum is ever stored; the mixing is one
@@ -57,6 +62,12 @@ class SpectralConv : public ModuleImpl<SpectralConv<T>, T> {
   bool has_bias() const noexcept { return has_bias_; }
   Parameter<T>& bias() { return bias_; }
 
+  /// Adds the zero-initialised spectral bias parameters, scaled by `delta` (see above).
+  void set_spectral_bias(double delta);
+  bool has_spectral_bias() const noexcept { return !spectral_bias_.empty(); }
+  double spectral_bias_scale() const noexcept { return spectral_bias_scale_; }
+  Parameter<T>& spectral_bias(int corner) { return spectral_bias_.at(static_cast<std::size_t>(corner)); }
+
  protected:
   void on_mode_change() override;
 
@@ -72,6 +83,8 @@ class SpectralConv : public ModuleImpl<SpectralConv<T>, T> {
   bool has_bias_;
   std::vector<Parameter<T>> weights_;
   Parameter<T> bias_;
+  std::vector<Parameter<T>> spectral_bias_;  // one per corner when set_spectral_bias() was called
+  double spectral_bias_scale_ = 0;
   std::vector<index_t> output_grid_;
 
   // Mode-major complex weights [mode][in][out] packed by the last forward pass; backward uses them.
