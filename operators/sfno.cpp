@@ -74,12 +74,12 @@ Tensor<T> sum_frames(const Tensor<T>& g) {
 // ---- configuration ------------------------------------------------------------------------------
 
 void SfnoConfig::validate() const {
-  NEUROPS_CHECK(modes_x >= 1 && modes_y >= 1 && modes_t >= 1,
-                "SFNO: modes_x, modes_y, modes_t must be >= 1, found " << modes_x << ", " << modes_y << ", " << modes_t);
+  NEUROPS_CHECK(modes_x >= 1 && modes_y >= 1 && modes_t >= 1, "SFNO: modes_x, modes_y, modes_t must be >= 1, found "
+                                                                  << modes_x << ", " << modes_y << ", " << modes_t);
   NEUROPS_CHECK(width >= 4 && width % 2 == 0,
                 "SFNO: width must be even and >= 4 (the positional encoding's channels), found " << width);
-  NEUROPS_CHECK(layers >= 2, "SFNO: layers must be >= 2 (the lifting's spectral layer and >= 1 hidden block), found "
-                                 << layers);
+  NEUROPS_CHECK(layers >= 2,
+                "SFNO: layers must be >= 2 (the lifting's spectral layer and >= 1 hidden block), found " << layers);
   NEUROPS_CHECK(channel_expansion >= 1, "SFNO: channel_expansion must be >= 1, found " << channel_expansion);
   const index_t need = std::max<index_t>(1, 2 * (modes_t - 1));
   NEUROPS_CHECK(latent_steps >= need, "SFNO: latent_steps " << latent_steps << " is too few frames for modes_t "
@@ -336,14 +336,14 @@ void Sfno<T>::check_input(const Tensor<T>& x) const {
   NEUROPS_CHECK(x.rank() == 4, "SFNO: expected input frames (N, t_in, n0, n1), found " << x.shape());
   const index_t t_in = x.size(1);
   NEUROPS_CHECK(t_in >= config_.latent_steps && t_in <= kMaxTimeSteps,
-                "SFNO: input " << x.shape() << " has " << t_in << " frames; expected between latent_steps = "
-                               << config_.latent_steps << " and " << kMaxTimeSteps
-                               << " (the positional encoding's time grid)");
+                "SFNO: input " << x.shape() << " has " << t_in
+                               << " frames; expected between latent_steps = " << config_.latent_steps << " and "
+                               << kMaxTimeSteps << " (the positional encoding's time grid)");
   NEUROPS_CHECK(x.size(2) >= 2 * config_.modes_x && x.size(3) >= 2 * config_.modes_y,
                 "SFNO: input " << x.shape() << " has a " << x.size(2) << " x " << x.size(3)
-                               << " grid, too small for modes_x = " << config_.modes_x << ", modes_y = "
-                               << config_.modes_y << ": needs at least " << 2 * config_.modes_x << " x "
-                               << 2 * config_.modes_y);
+                               << " grid, too small for modes_x = " << config_.modes_x
+                               << ", modes_y = " << config_.modes_y << ": needs at least " << 2 * config_.modes_x
+                               << " x " << 2 * config_.modes_y);
 }
 
 template <class T>
@@ -370,8 +370,8 @@ Tensor<T> Sfno<T>::output_from_latent(const Tensor<T>& latent, const Tensor<T>& 
   check_input(x);
   NEUROPS_CHECK(latent.rank() == 5 && latent.size(0) == x.size(0) && latent.size(1) == 1 &&
                     latent.size(2) == x.size(2) && latent.size(3) == x.size(3),
-                "SFNO: latent " << latent.shape() << " does not fit the input " << x.shape() << ": expected (" << x.size(0)
-                                << ", 1, " << x.size(2) << ", " << x.size(3) << ", latent frames)");
+                "SFNO: latent " << latent.shape() << " does not fit the input " << x.shape() << ": expected ("
+                                << x.size(0) << ", 1, " << x.size(2) << ", " << x.size(3) << ", latent frames)");
   const index_t n = x.size(0), t_in = x.size(1), plane = x.size(2) * x.size(3), tl = latent.size(4);
   // [last input frame, latent] along time.
   Tensor<T> v = Tensor<T>::uninitialized(latent.shape().with(4, tl + 1));

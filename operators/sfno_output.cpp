@@ -17,8 +17,8 @@ void copy_frames(const Tensor<T>& x, index_t from, Tensor<T>& y, index_t to, ind
                   "copy_frames: shapes " << x.shape() << " and " << y.shape() << " differ before the last axis");
   const index_t nx = x.size(r - 1), ny = y.size(r - 1), rows = x.numel() / std::max<index_t>(nx, 1);
   NEUROPS_CHECK(from >= 0 && to >= 0 && count >= 0 && from + count <= nx && to + count <= ny,
-                "copy_frames: frames [" << from << ", " << from + count << ") of " << x.shape() << " to [" << to
-                                        << ", " << to + count << ") of " << y.shape() << " are out of range");
+                "copy_frames: frames [" << from << ", " << from + count << ") of " << x.shape() << " to [" << to << ", "
+                                        << to + count << ") of " << y.shape() << " are out of range");
   if (count == 0) return;
 #pragma omp parallel for schedule(static) if (rows * count > (1 << 16))
   for (index_t i = 0; i < rows; ++i)
@@ -28,8 +28,8 @@ void copy_frames(const Tensor<T>& x, index_t from, Tensor<T>& y, index_t to, ind
 template <class T>
 SfnoOutputConv<T>::SfnoOutputConv(const std::vector<index_t>& modes, double delta, std::uint64_t seed)
     : conv_(1, 1, modes, false, seed) {
-  NEUROPS_CHECK(modes.size() == 3, type_name() << ": modes " << format_tuple(modes)
-                                               << " must be (modes_x, modes_y, modes_t)");
+  NEUROPS_CHECK(modes.size() == 3, type_name()
+                                       << ": modes " << format_tuple(modes) << " must be (modes_x, modes_y, modes_t)");
   Rng rng(seed);
   for (int c = 0; c < conv_.corners(); ++c) nn::init_uniform(conv_.weight(c), 0.5, rng);
   conv_.set_spectral_bias(delta);

@@ -21,6 +21,11 @@ if(NEUROPS_SYSTEM_PYTHON)
   endif()
 endif()
 
+# The checkpoint sfno_dump writes is read by h5py against the config-SFNO table of docs/file-formats.md.
+if(COMMAND neurops_add_h5py_check)
+  neurops_add_h5py_check(test_io_h5py_sfno sfno-dump=sfno_dump)
+endif()
+
 if(TARGET bench_sfno_train_step)
   add_test(NAME bench_sfno_train_step_smoke COMMAND bench_sfno_train_step -bench_smoke)
   set_tests_properties(bench_sfno_train_step_smoke PROPERTIES LABELS bench ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")

@@ -18,9 +18,9 @@ template <class T>
 Tensor<T> SpaceTimeEncoding<T>::encoding(index_t n0, index_t n1, index_t nt) const {
   NEUROPS_CHECK(n0 >= 1 && n1 >= 1 && nt >= 1,
                 type_name() << ": grid (" << n0 << ", " << n1 << ", " << nt << ") must have >= 1 point per axis");
-  NEUROPS_CHECK(nt <= max_time_steps_, type_name() << ": " << nt << " frames, at most max_time_steps = "
-                                                   << max_time_steps_ << " (the time grid is (j+1)/" << max_time_steps_
-                                                   << ")");
+  NEUROPS_CHECK(nt <= max_time_steps_, type_name()
+                                           << ": " << nt << " frames, at most max_time_steps = " << max_time_steps_
+                                           << " (the time grid is (j+1)/" << max_time_steps_ << ")");
   Tensor<T> pe = Tensor<T>::uninitialized({channels_, n0, n1, nt});
   const index_t plane = n0 * n1 * nt;
   // linspace(0, 1, n) includes both ends; a single point sits at 0 as in torch.

@@ -13,7 +13,8 @@ It also runs every ```python example of the document whose input files this run 
 
   check_h5py.py --work DIR [--demo neurops_demo] [--generate neurops_generate] [--fno-train fno_train]
                 [--mgno-darcy mgno_darcy] [--deeponet deeponet_antiderivative] [--tune-sor neurops_tune_sor]
-                [--dcdm dcdm_poisson] [--learning-to-relax learning_to_relax] [--spec docs/file-formats.md]
+                [--dcdm dcdm_poisson] [--learning-to-relax learning_to_relax] [--sfno-dump sfno_dump]
+                [--spec docs/file-formats.md]
 """
 import argparse
 import contextlib
@@ -570,11 +571,18 @@ def check_learning_to_relax(c, exe, work):
     SNIPPET_FILES["ltr_output/learning_to_relax.h5"] = os.path.join(out, "learning_to_relax.h5")
 
 
+def check_sfno_dump(c, exe, work):
+    out = os.path.join(work, "sfno")
+    run([exe, out])
+    c.check(os.path.join(out, "sfno.h5"), ["model-file", "config-SFNO"])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", required=True, help="scratch folder (emptied first)")
     ap.add_argument("--spec", default=os.path.join(HERE, "..", "..", "docs", "file-formats.md"))
-    for name in ("demo", "generate", "fno-train", "mgno-darcy", "deeponet", "tune-sor", "dcdm", "learning-to-relax"):
+    for name in ("demo", "generate", "fno-train", "mgno-darcy", "deeponet", "tune-sor", "dcdm", "learning-to-relax",
+                 "sfno-dump"):
         ap.add_argument("--" + name, help="the driver's executable")
     a = ap.parse_args()
     shutil.rmtree(a.work, ignore_errors=True)
@@ -595,6 +603,8 @@ def main():
         check_dcdm(c, a.dcdm, a.work)
     if a.learning_to_relax:
         check_learning_to_relax(c, a.learning_to_relax, a.work)
+    if a.sfno_dump:
+        check_sfno_dump(c, a.sfno_dump, a.work)
     shipped = os.path.join(os.path.dirname(os.path.abspath(a.spec)), "..", "models", "dcdm_poisson.h5")
     if os.path.exists(shipped):
         SNIPPET_FILES["models/dcdm_poisson.h5"] = shipped

@@ -291,11 +291,17 @@ BOOST_AUTO_TEST_CASE(checkpoint_round_trip_through_load_model) {
 BOOST_AUTO_TEST_CASE(bad_input_gives_errors_that_name_the_shape_and_option) {
   Sfno<double> model(small_config());
   Rng rng(1);
-  expect_error([&] { model.forward(Tensor<double>::randn({1, 4, 6, 4}, rng)); },
-               {"(1, 4, 6, 4)", "4 frames", "latent_steps = 5"});
+  expect_error(
+      [&] {
+        model.forward(Tensor<double>::randn({1, 4, 6, 4}, rng));
+      },
+      {"(1, 4, 6, 4)", "4 frames", "latent_steps = 5"});
   expect_error([&] { model.forward(Tensor<double>::randn({1, 101, 6, 4}, rng)); }, {"101 frames", "100"});
-  expect_error([&] { model.forward(Tensor<double>::randn({1, 6, 5, 4}, rng)); },
-               {"5 x 4 grid", "modes_x = 3", "at least 6 x 4"});
+  expect_error(
+      [&] {
+        model.forward(Tensor<double>::randn({1, 6, 5, 4}, rng));
+      },
+      {"5 x 4 grid", "modes_x = 3", "at least 6 x 4"});
   expect_error([&] { model.forward(Tensor<double>::randn({1, 6, 6, 3}, rng)); }, {"modes_y = 2"});
   expect_error([&] { model.forward(Tensor<double>::randn({1, 1, 6, 6, 4}, rng)); }, {"(N, t_in, n0, n1)"});
   expect_error([&] { model.set_output_steps(0); }, {"output steps", "found 0"});

@@ -55,16 +55,16 @@ class H5File;
 namespace neurops::operators {
 
 struct SfnoConfig {
-  index_t modes_x = 12;  // kept modes +-modes_x on spatial axis 0
-  index_t modes_y = 12;  // kept modes +-modes_y on spatial axis 1
-  index_t modes_t = 5;   // kept low modes of the time axis
-  index_t width = 20;    // channels of the hidden space-time fields (even, >= 4: the encoding's channels)
-  index_t layers = 4;    // spectral layers: the lifting's and layers - 1 hidden blocks (>= 2)
-  index_t input_steps = 10;   // input frames t_in (in_channels(); forward accepts latent_steps..100)
-  index_t latent_steps = 10;  // frames of the hidden fields
-  index_t output_steps = 40;  // output frames (set_output_steps changes it per call)
-  double beta = -1e-2;        // exponential time scale of the positional encoding
-  double delta = 0.1;         // scale of the output layer's spectral bias
+  index_t modes_x = 12;           // kept modes +-modes_x on spatial axis 0
+  index_t modes_y = 12;           // kept modes +-modes_y on spatial axis 1
+  index_t modes_t = 5;            // kept low modes of the time axis
+  index_t width = 20;             // channels of the hidden space-time fields (even, >= 4: the encoding's channels)
+  index_t layers = 4;             // spectral layers: the lifting's and layers - 1 hidden blocks (>= 2)
+  index_t input_steps = 10;       // input frames t_in (in_channels(); forward accepts latent_steps..100)
+  index_t latent_steps = 10;      // frames of the hidden fields
+  index_t output_steps = 40;      // output frames (set_output_steps changes it per call)
+  double beta = -1e-2;            // exponential time scale of the positional encoding
+  double delta = 0.1;             // scale of the output layer's spectral bias
   index_t channel_expansion = 4;  // FFN hidden channels = channel_expansion * width
   nn::ActivationKind activation = nn::ActivationKind::ReLU;
   bool lift_activation = true;  // FFN and activation in the lifting (false: one 1x1 conv, no activation)
