@@ -32,20 +32,9 @@ nn::SpectralConv<T> make_spectral(const SfnoConfig& c, std::uint64_t stream) {
   return s;
 }
 
-/// PointwiseFFN: 1x1 conv width -> expansion*width, act, 1x1 conv back; or, for the lifting without
-/// its nonlinearity, one 1x1 conv.
 template <class T>
-nn::Sequential<T> make_ffn(const SfnoConfig& c, bool nonlinear, Rng& rng) {
-  nn::Sequential<T> s;
-  if (!nonlinear) {
-    s.template emplace<nn::Conv<T>>(3, c.width, c.width, std::vector<index_t>{1}, rng, pointwise());
-    return s;
-  }
-  const index_t hidden = c.channel_expansion * c.width;
-  s.template emplace<nn::Conv<T>>(3, c.width, hidden, std::vector<index_t>{1}, rng, pointwise());
-  s.template emplace<nn::Activation<T>>(c.activation);
-  s.template emplace<nn::Conv<T>>(3, hidden, c.width, std::vector<index_t>{1}, rng, pointwise());
-  return s;
+nn::PointwiseFfn<T> make_ffn(const SfnoConfig& c, Rng& rng) {
+  return nn::PointwiseFfn<T>(3, c.width, c.channel_expansion * c.width, c.width, c.activation, rng);
 }
 
 /// y[..., t] += x[..., 0] for every frame t (x has one frame); both (N, C, n0, n1, .).
@@ -204,12 +193,14 @@ SfnoLifting<T>::SfnoLifting(const SfnoConfig& c)
         return nn::Conv<T>(3, c.width, c.width, {1}, rng, pointwise());
       }()),
       sconv_(make_spectral<T>(c, 2)),
-      mlp_([&] {
-        Rng rng = Rng::stream(c.seed, 3);
-        return make_ffn<T>(c, c.lift_activation, rng);
-      }()),
       activation_(c.lift_activation ? c.activation : nn::ActivationKind::Identity),
-      latent_steps_(c.latent_steps) {}
+      latent_steps_(c.latent_steps) {
+  Rng rng = Rng::stream(c.seed, 3);
+  if (c.lift_activation)
+    mlp_.emplace(make_ffn<T>(c, rng));
+  else
+    mlp_linear_.emplace(3, c.width, c.width, std::vector<index_t>{1}, rng, pointwise());
+}
 
 template <class T>
 Tensor<T> SfnoLifting<T>::forward(const Tensor<T>& x) {
@@ -219,7 +210,8 @@ Tensor<T> SfnoLifting<T>::forward(const Tensor<T>& x) {
   v = nn::with_module_path("proj", proj_.type_name(), [&] { return proj_.forward(v); });
   sconv_.set_output_grid({x.size(2), x.size(3), latent_steps_});
   Tensor<T> w = nn::with_module_path("sconv", sconv_.type_name(), [&] { return sconv_.forward(v); });
-  w = nn::with_module_path("mlp", "Sequential", [&] { return mlp_.forward(w); });
+  w = nn::with_module_path("mlp", mlp_ ? mlp_->type_name() : mlp_linear_->type_name(),
+                           [&] { return mlp_ ? mlp_->forward(w) : mlp_linear_->forward(w); });
   // The skip: the lifted field's last frame, the same for every latent frame.
   Tensor<T> last = Tensor<T>::uninitialized(v.shape().with(4, 1));
   copy_frames(v, t_in - 1, last, 0, 1);
@@ -239,7 +231,7 @@ Tensor<T> SfnoLifting<T>::backward(const Tensor<T>& dy) {
                                                                    << ", expected " << pre_activation_.shape());
   Tensor<T> g = Tensor<T>::uninitialized(dy.shape());
   nn::activation_backward(activation_, pre_activation_.data(), dy.data(), g.data(), g.numel());
-  Tensor<T> dv = sconv_.backward(mlp_.backward(g));
+  Tensor<T> dv = sconv_.backward(mlp_ ? mlp_->backward(g) : mlp_linear_->backward(g));
   const Tensor<T> dlast = sum_frames(g);
   const index_t nt = dv.size(4), rows = dv.numel() / nt;
   for (index_t r = 0; r < rows; ++r) dv.data()[r * nt + input_frames_ - 1] += dlast.data()[r];
@@ -254,7 +246,10 @@ void SfnoLifting<T>::for_each_child(const typename nn::ModuleBase<T>::ChildFn& f
   fn("norm", norm_);
   fn("proj", proj_);
   fn("sconv", sconv_);
-  fn("mlp", mlp_);
+  if (mlp_)
+    fn("mlp", *mlp_);
+  else
+    fn("mlp", *mlp_linear_);
 }
 
 // ---- hidden block -------------------------------------------------------------------------------
@@ -267,14 +262,14 @@ SfnoBlock<T>::SfnoBlock(const SfnoConfig& c, Rng& rng)
         sfno_spectral_init(s, r);
         return s;
       }()),
-      mlp_(make_ffn<T>(c, true, rng)),
+      mlp_(make_ffn<T>(c, rng)),
       w_(3, c.width, c.width, {1}, rng, pointwise()),
       activation_(c.activation) {}
 
 template <class T>
 Tensor<T> SfnoBlock<T>::forward(const Tensor<T>& x) {
   Tensor<T> y = nn::with_module_path("sconv", sconv_.type_name(), [&] { return sconv_.forward(x); });
-  y = nn::with_module_path("mlp", "Sequential", [&] { return mlp_.forward(y); });
+  y = nn::with_module_path("mlp", mlp_.type_name(), [&] { return mlp_.forward(y); });
   y.vec() += nn::with_module_path("w", w_.type_name(), [&] { return w_.forward(x); }).vec();
   if (this->training()) pre_activation_ = y;
   nn::activation_forward(activation_, y.data(), y.data(), y.numel());

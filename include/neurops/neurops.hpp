@@ -37,6 +37,7 @@
 #include "neurops/nn/norm.hpp"
 #include "neurops/nn/normalizer.hpp"
 #include "neurops/nn/optim.hpp"
+#include "neurops/nn/pointwise_ffn.hpp"
 #include "neurops/nn/pooling.hpp"
 #include "neurops/nn/scheduler.hpp"
 #include "neurops/nn/space_time_encoding.hpp"

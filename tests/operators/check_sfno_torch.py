@@ -55,7 +55,7 @@ def conv1(v, p, name):
 
 
 def ffn(v, p, name, act):
-    return conv1(act(conv1(v, p, name + ".0")), p, name + ".2")
+    return conv1(act(conv1(v, p, name + ".linear1")), p, name + ".linear2")
 
 
 def sfno(x, p, cfg, out_steps):
@@ -73,7 +73,7 @@ def sfno(x, p, cfg, out_steps):
     if cfg["lift_activation"]:
         v = act(v[..., -1:] + ffn(w, p, "lifting.mlp", act))
     else:
-        v = v[..., -1:] + conv1(w, p, "lifting.mlp.0")
+        v = v[..., -1:] + conv1(w, p, "lifting.mlp")
     # Hidden blocks.
     for l in range(cfg["layers"] - 1):
         b = f"blocks.{l}"

@@ -8,6 +8,7 @@
 #include "neurops/core/petsc.hpp"
 #include "neurops/io/hdf5.hpp"
 #include "neurops/nn/gradcheck.hpp"
+#include "neurops/nn/pointwise_ffn.hpp"
 #include "neurops/nn/space_time_encoding.hpp"
 #include "neurops/nn/spectral_init.hpp"
 #include "neurops/operators/fno.hpp"
@@ -139,6 +140,40 @@ BOOST_AUTO_TEST_CASE(space_time_encoding_matches_its_formula_and_passes_checks) 
   BOOST_TEST(passes(r, 1e-5), r.summary());
   expect_error([&] { pe.encoding(3, 4, 101); }, {"101 frames", "max_time_steps = 100"});
   expect_error([&] { nn::SpaceTimeEncoding<double>(5, beta); }, {"even and >= 4", "found 5"});
+}
+
+BOOST_AUTO_TEST_CASE(pointwise_ffn_matches_two_convolutions_and_passes_checks) {
+  // More points than one tile (256) and a partial last tile, so the tiling shows.
+  for (auto act : {nn::ActivationKind::GELU, nn::ActivationKind::Tanh}) {
+    Rng rng(5);
+    nn::PointwiseFfn<double> ffn(3, 3, 7, 2, act, rng);
+    const auto x = Tensor<double>::randn({2, 3, 5, 6, 11}, rng);
+    const auto r = nn::gradcheck(ffn, x);
+    BOOST_TEST_MESSAGE(nn::to_string(act) << ": " << r.summary());
+    BOOST_TEST(passes(r, 1e-6), r.summary());
+    // The same map written out point by point.
+    const auto y = ffn.forward(x);
+    const auto& w1 = ffn.parameter("linear1.weight").value;
+    const auto& b1 = ffn.parameter("linear1.bias").value;
+    const auto& w2 = ffn.parameter("linear2.weight").value;
+    const auto& b2 = ffn.parameter("linear2.bias").value;
+    double worst = 0;
+    const index_t P = 5 * 6 * 11;
+    for (index_t s = 0; s < 2; ++s)
+      for (index_t p = 0; p < P; ++p)
+        for (index_t o = 0; o < 2; ++o) {
+          double v = b2[o];
+          for (index_t h = 0; h < 7; ++h) {
+            double z = b1[h];
+            for (index_t i = 0; i < 3; ++i) z += w1[h * 3 + i] * x[(s * 3 + i) * P + p];
+            double a = z;
+            nn::activation_forward(act, &z, &a, 1);
+            v += w2[o * 7 + h] * a;
+          }
+          worst = std::max(worst, std::abs(v - y[(s * 2 + o) * P + p]));
+        }
+    BOOST_TEST(worst < 1e-13);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(output_layer_passes_gradient_and_adjoint_checks_for_any_number_of_frames) {

@@ -36,6 +36,7 @@
 //   operators::Sfno<float> sfno(c);
 //   Tensor<float> y = sfno.forward(x);       // x: (N, 10, 64, 64) -> y: (N, 40, 64, 64)
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,7 @@
 #include "neurops/nn/conv.hpp"
 #include "neurops/nn/model.hpp"
 #include "neurops/nn/norm.hpp"
+#include "neurops/nn/pointwise_ffn.hpp"
 #include "neurops/nn/space_time_encoding.hpp"
 #include "neurops/nn/spectral_conv.hpp"
 #include "neurops/operators/sfno_output.hpp"
@@ -98,7 +100,8 @@ class SfnoLifting : public nn::ModuleImpl<SfnoLifting<T>, T> {
   nn::GroupNorm<T> norm_;
   nn::Conv<T> proj_;
   nn::SpectralConv<T> sconv_;
-  nn::Sequential<T> mlp_;
+  std::optional<nn::PointwiseFfn<T>> mlp_;  // with lift_activation
+  std::optional<nn::Conv<T>> mlp_linear_;   // without: one 1x1 conv, as the reference
   nn::ActivationKind activation_;
   index_t latent_steps_;
   Tensor<T> pre_activation_;
@@ -120,7 +123,7 @@ class SfnoBlock : public nn::ModuleImpl<SfnoBlock<T>, T> {
 
  private:
   nn::SpectralConv<T> sconv_;
-  nn::Sequential<T> mlp_;
+  nn::PointwiseFfn<T> mlp_;
   nn::Conv<T> w_;
   nn::ActivationKind activation_;
   Tensor<T> pre_activation_;
