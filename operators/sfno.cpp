@@ -78,6 +78,9 @@ void SfnoConfig::validate() const {
                 "SFNO: input_steps must be in [latent_steps = " << latent_steps << ", " << kMaxTimeSteps << "], found "
                                                                 << input_steps);
   NEUROPS_CHECK(output_steps >= 1, "SFNO: output_steps must be >= 1, found " << output_steps);
+  NEUROPS_CHECK(output_modes.empty() ||
+                    (output_modes.size() == 3 && output_modes[0] >= 1 && output_modes[1] >= 1 && output_modes[2] >= 1),
+                "SFNO: output_modes must be empty or three values >= 1, found " << output_modes.size() << " values");
   NEUROPS_CHECK(std::isfinite(beta) && std::isfinite(delta),
                 "SFNO: beta and delta must be finite, found " << beta << " and " << delta);
 }
@@ -99,6 +102,7 @@ void SfnoConfig::save(io::H5File& file, const std::string& group) const {
   file.set_attr(group, "activation", nn::to_string(activation));
   file.set_attr(group, "lift_activation", std::int64_t(lift_activation));
   file.set_attr(group, "seed", std::int64_t(seed));
+  file.set_attr(group, "output_modes", std::vector<std::int64_t>(output_modes.begin(), output_modes.end()));
 }
 
 SfnoConfig SfnoConfig::load(const io::H5File& file, const std::string& group) {
@@ -118,6 +122,8 @@ SfnoConfig SfnoConfig::load(const io::H5File& file, const std::string& group) {
   c.activation = nn::activation_from_string(file.attr_string(group, "activation"));
   c.lift_activation = file.attr_int(group, "lift_activation") != 0;
   c.seed = static_cast<std::uint64_t>(file.attr_int(group, "seed"));
+  const auto om = file.attr_ints(group, "output_modes");
+  c.output_modes.assign(om.begin(), om.end());
   c.validate();
   return c;
 }
@@ -147,7 +153,7 @@ bool SfnoConfig::operator==(const SfnoConfig& o) const {
          layers == o.layers && input_steps == o.input_steps && latent_steps == o.latent_steps &&
          output_steps == o.output_steps && beta == o.beta && delta == o.delta &&
          channel_expansion == o.channel_expansion && activation == o.activation &&
-         lift_activation == o.lift_activation && seed == o.seed;
+         lift_activation == o.lift_activation && seed == o.seed && output_layer_modes() == o.output_layer_modes();
 }
 
 // ---- layout helpers -----------------------------------------------------------------------------
@@ -313,7 +319,7 @@ Sfno<T>::Sfno(SfnoConfig config)
         Rng rng = Rng::stream(config_.seed, 1000);
         return nn::Conv<T>(3, config_.width, 1, {1}, rng, pointwise());
       }()),
-      output_(config_.modes(), config_.delta, Rng::stream(config_.seed, 1001).next_u64()) {
+      output_(config_.output_layer_modes(), config_.delta, Rng::stream(config_.seed, 1001).next_u64()) {
   for (index_t l = 1; l < config_.layers; ++l) {
     Rng rng = Rng::stream(config_.seed, static_cast<std::uint64_t>(100 + l));
     blocks_.emplace_back(config_, rng);
@@ -436,6 +442,15 @@ Tensor<T> Sfno<T>::backward_field(const Tensor<T>& dy) {
     for (index_t p = 0; p < plane; ++p) frame[p] += g[p];
   }
   return dx;
+}
+
+template <class T>
+void Sfno<T>::set_output_layer(SfnoOutputConv<T> layer) {
+  NEUROPS_CHECK(layer.conv().spectral_bias_scale() == config_.delta, "SFNO: the new output layer's spectral bias scale "
+                                                                         << layer.conv().spectral_bias_scale()
+                                                                         << " differs from delta = " << config_.delta);
+  config_.output_modes = layer.conv().modes();
+  output_ = std::move(layer);
 }
 
 template <class T>

@@ -1,5 +1,6 @@
 #include "neurops/operators/sfno_output.hpp"
 
+#include <cmath>
 #include <cstring>
 
 #include "neurops/core/strings.hpp"
@@ -71,8 +72,51 @@ Tensor<T> SfnoOutputConv<T>::backward(const Tensor<T>& dy) {
   return dx;
 }
 
+template <class T>
+SfnoOutputConv<T> fine_tuning_output_layer(SfnoOutputConv<T>& trained, const std::vector<index_t>& modes, NewModes fill,
+                                           std::uint64_t seed) {
+  nn::SpectralConv<T>& old = trained.conv();
+  const std::vector<index_t>& m = old.modes();
+  NEUROPS_CHECK(modes.size() == 3 && modes[0] >= m[0] && modes[1] >= m[1] && modes[2] >= m[2],
+                "fine_tuning_output_layer: modes " << format_tuple(modes)
+                                                   << " must be (modes_x, modes_y, modes_t) with "
+                                                   << "at least the trained layer's " << format_tuple(m));
+  SfnoOutputConv<T> layer(modes, old.spectral_bias_scale(), seed);
+  nn::SpectralConv<T>& conv = layer.conv();
+  Rng rng(seed);
+  // xavier_uniform(gain 1e-6) of a (1, 1, mx, my, mt, 2) tensor: fan_in = fan_out = mx*my*mt*2.
+  const double fan = double(modes[0] * modes[1] * modes[2] * 2);
+  const double bound = fill == NewModes::reference ? 1e-6 * std::sqrt(6.0 / (2 * fan)) : 0.0;
+  for (int c = 0; c < conv.corners(); ++c) {
+    for (auto& v : conv.weight(c).value) v = static_cast<T>(bound * (2 * rng.uniform() - 1));
+    conv.spectral_bias(c).value.zero();
+    // Corner c takes the negative block of axis a when bit a is set: there the trained block sits at
+    // the end of the larger one (the same frequencies -m..-1).
+    const index_t off0 = (c & 1) ? modes[0] - m[0] : 0, off1 = (c & 2) ? modes[1] - m[1] : 0;
+    const T* w = old.weight(c).value.data();
+    const T* b = old.spectral_bias(c).value.data();
+    T* nw = conv.weight(c).value.data();
+    T* nb = conv.spectral_bias(c).value.data();
+    for (index_t i = 0; i < m[0]; ++i)
+      for (index_t j = 0; j < m[1]; ++j)
+        for (index_t k = 0; k < m[2]; ++k)
+          for (index_t r = 0; r < 2; ++r) {
+            const index_t from = ((i * m[1] + j) * m[2] + k) * 2 + r;
+            const index_t to = (((i + off0) * modes[1] + j + off1) * modes[2] + k) * 2 + r;
+            nw[to] = w[from];
+            nb[to] = b[from];
+          }
+  }
+  layer.set_frames(trained.frames());
+  return layer;
+}
+
 template void copy_frames<float>(const Tensor<float>&, index_t, Tensor<float>&, index_t, index_t);
 template void copy_frames<double>(const Tensor<double>&, index_t, Tensor<double>&, index_t, index_t);
+template SfnoOutputConv<float> fine_tuning_output_layer<float>(SfnoOutputConv<float>&, const std::vector<index_t>&,
+                                                               NewModes, std::uint64_t);
+template SfnoOutputConv<double> fine_tuning_output_layer<double>(SfnoOutputConv<double>&, const std::vector<index_t>&,
+                                                                 NewModes, std::uint64_t);
 template class SfnoOutputConv<float>;
 template class SfnoOutputConv<double>;
 

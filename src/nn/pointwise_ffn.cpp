@@ -32,9 +32,8 @@ PointwiseFfn<T>::PointwiseFfn(int dims, index_t in_channels, index_t hidden_chan
                               ActivationKind activation, Rng& rng)
     : dims_(dims), in_(in_channels), hidden_(hidden_channels), out_(out_channels), activation_(activation) {
   NEUROPS_CHECK(dims_ >= 1 && dims_ <= 3, "PointwiseFfn: dims must be 1, 2 or 3, found " << dims_);
-  NEUROPS_CHECK(in_ >= 1 && hidden_ >= 1 && out_ >= 1, "PointwiseFfn: channels in " << in_ << ", hidden " << hidden_
-                                                                                    << ", out " << out_
-                                                                                    << " must be >= 1");
+  NEUROPS_CHECK(in_ >= 1 && hidden_ >= 1 && out_ >= 1,
+                "PointwiseFfn: channels in " << in_ << ", hidden " << hidden_ << ", out " << out_ << " must be >= 1");
   w1_ = Parameter<T>(Tensor<T>(weight_shape(hidden_, in_, dims_)));
   b1_ = Parameter<T>(Tensor<T>(Shape{hidden_}));
   w2_ = Parameter<T>(Tensor<T>(weight_shape(out_, hidden_, dims_)));
@@ -53,8 +52,8 @@ void PointwiseFfn<T>::for_each_parameter(const typename ModuleBase<T>::Parameter
 
 template <class T>
 void PointwiseFfn<T>::check_input(const Shape& s) const {
-  NEUROPS_CHECK(s.rank() == dims_ + 2 && s[1] == in_, type_name() << ": expected input (N, " << in_ << ", " << dims_
-                                                                  << " spatial axes), found " << s);
+  NEUROPS_CHECK(s.rank() == dims_ + 2 && s[1] == in_,
+                type_name() << ": expected input (N, " << in_ << ", " << dims_ << " spatial axes), found " << s);
 }
 
 template <class T>

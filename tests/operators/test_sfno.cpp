@@ -285,6 +285,52 @@ BOOST_AUTO_TEST_CASE(output_layer_on_a_cached_latent_reproduces_the_model_and_tr
   BOOST_TEST(std::abs((up - down) / (2 * h) - analytic) < 1e-7 * std::max(1.0, std::abs(analytic)));
 }
 
+BOOST_AUTO_TEST_CASE(fine_tuning_layer_starts_from_the_trained_output_and_checkpoints_load) {
+  const auto dir = scratch("fine_tuning");
+  SfnoConfig c = small_config();
+  c.output_steps = 6;
+  Sfno<double> model(c);
+  perturb(model, 8);
+  model.eval();
+  Rng rng(4);
+  // Zero-shot on a 2x finer grid; the new layer keeps every spatial mode there (n/2 per axis) and one
+  // more temporal mode than the trained layer.
+  const auto x = Tensor<double>::randn({2, 6, 12, 8}, rng);
+  const auto z = model.latent(x);
+  const auto y = model.output_from_latent(z, x);
+  const std::vector<index_t> fine{6, 4, 4};
+  BOOST_CHECK_THROW(fine_tuning_output_layer(model.output_layer(), {2, 4, 4}), Error);
+
+  // Zero in the new modes: the trained layer's output, up to rounding.
+  Sfno<double> exact = model;
+  exact.set_output_layer(fine_tuning_output_layer(exact.output_layer(), fine, NewModes::zero));
+  const auto y_exact = exact.output_from_latent(z, x);
+  BOOST_TEST((y_exact.vec() - y.vec()).norm() <= 1e-13 * y.vec().norm());
+  // The reference's xavier(gain 1e-6) in the new modes: the same output to ~1e-8.
+  Sfno<double> tuned = model;
+  tuned.set_output_layer(fine_tuning_output_layer(tuned.output_layer(), fine, NewModes::reference, 3));
+  const auto y_ref = tuned.output_from_latent(z, x);
+  const double change = (y_ref.vec() - y.vec()).norm() / y.vec().norm();
+  BOOST_TEST(change > 0.0);
+  BOOST_TEST(change < 1e-7);
+  BOOST_TEST(tuned.output_layer().parameter_count() == 2 * 4 * 6 * 4 * 4 * 2);
+  // The copied weights sit at the same frequencies: the negative-x corner's last block entry.
+  BOOST_TEST(tuned.parameter("output.conv.weight1").value[((5 * 4 + 0) * 4 + 2) * 2] ==
+             model.parameter("output.conv.weight1").value[((2 * 2 + 0) * 3 + 2) * 2]);
+
+  // Only the new layer trains; the fine-tuned model's checkpoint records its modes and loads.
+  tuned.set_backbone_trainable(false);
+  BOOST_TEST(tuned.parameter_count(true) == tuned.output_layer().parameter_count());
+  save_model(dir / "tuned.h5", tuned);
+  auto loaded = load_model<double>(dir / "tuned.h5");
+  auto& back = dynamic_cast<Sfno<double>&>(loaded.model());
+  BOOST_TEST(back.config().output_layer_modes() == fine, boost::test_tools::per_element());
+  BOOST_TEST((back.forward(x).vec() - y_ref.vec()).norm() <= 1e-12 * y.vec().norm());
+  // A layer with another delta would change what the copied biases do.
+  SfnoOutputConv<double> other({3, 2, 3}, 0.05, 1);
+  expect_error([&] { tuned.set_output_layer(other); }, {"spectral bias scale 0.05", "delta = 0.1"});
+}
+
 BOOST_AUTO_TEST_CASE(parameter_count_of_the_reference_configuration) {
   // modes 12/12/5, width 20, 4 spectral layers: four 20x20 spectral convolutions of 4 corners of
   // 12*12*5 complex modes; four FFNs 20->80->20; three 1x1 skips; norm and projection of the lifting;

@@ -24,8 +24,8 @@ template <class T>
 class PointwiseFfn : public ModuleImpl<PointwiseFfn<T>, T> {
  public:
   /// dims: spatial axes of the input (the trailing 1s of the weight shapes, as Conv{dims}d).
-  PointwiseFfn(int dims, index_t in_channels, index_t hidden_channels, index_t out_channels,
-               ActivationKind activation, Rng& rng);
+  PointwiseFfn(int dims, index_t in_channels, index_t hidden_channels, index_t out_channels, ActivationKind activation,
+               Rng& rng);
 
   Tensor<T> forward(const Tensor<T>& x) override;
   Tensor<T> backward(const Tensor<T>& dy) override;

@@ -29,7 +29,9 @@
 // configured input_steps (TrainedModel::predict expects that many frames).
 //
 // Fine-tuning (Spectral-Refiner): freeze the backbone (set_backbone_trainable(false)), cache
-// latent(x) once, and train only the output layer through output_from_latent / output_backward.
+// latent(x) once, replace the output layer by one with more modes initialised from the trained one
+// (set_output_layer(fine_tuning_output_layer(output_layer(), modes))), and train only it through
+// output_from_latent / output_backward.
 //
 //   operators::SfnoConfig c;                 // modes 12/12/5, width 20, 4 layers, 10 -> 40 frames
 //   c.set_from_options("sfno_");             // -sfno_width 20 -sfno_modes_t 5 ...
@@ -71,6 +73,9 @@ struct SfnoConfig {
   nn::ActivationKind activation = nn::ActivationKind::ReLU;
   bool lift_activation = true;  // FFN and activation in the lifting (false: one 1x1 conv, no activation)
   std::uint64_t seed = 0;
+  /// Modes of the output layer; empty: (modes_x, modes_y, modes_t). A fine-tuned model (see
+  /// Sfno::set_output_layer) records its larger ones here, so its checkpoint loads.
+  std::vector<index_t> output_modes;
 
   /// Error naming the field and the accepted range when a value is out of range.
   void validate() const;
@@ -80,6 +85,7 @@ struct SfnoConfig {
   void set_from_options(const std::string& prefix = "sfno_");
   bool operator==(const SfnoConfig& o) const;
   std::vector<index_t> modes() const { return {modes_x, modes_y, modes_t}; }
+  std::vector<index_t> output_layer_modes() const { return output_modes.empty() ? modes() : output_modes; }
 };
 
 /// The lifting: (N, 1, n0, n1, t_in) -> (N, width, n0, n1, latent_steps).
@@ -156,6 +162,9 @@ class Sfno : public nn::FieldModel<T> {
   Tensor<T> output_backward(const Tensor<T>& dy);
 
   SfnoOutputConv<T>& output_layer() noexcept { return output_; }
+  /// Replaces the output layer (fine-tuning: fine_tuning_output_layer(output_layer(), modes)); its
+  /// modes go into the configuration. Error unless its spectral bias scale is the configured delta.
+  void set_output_layer(SfnoOutputConv<T> layer);
   /// Freezes (false) or unfreezes the lifting, the hidden blocks and the reduction.
   void set_backbone_trainable(bool on);
   std::vector<nn::NamedParameter<T>> backbone_parameters();

@@ -45,6 +45,22 @@ class SfnoOutputConv : public nn::ModuleImpl<SfnoOutputConv<T>, T> {
   Shape input_shape_;
 };
 
+/// How fine_tuning_output_layer fills the modes the trained layer did not have.
+enum class NewModes {
+  reference,  // the reference's _reset_parameters: xavier_uniform with gain 1e-6 (|w| ~ 1e-9)
+  zero        // zero: at initialisation the layer gives exactly the trained layer's output
+};
+
+/// The Spectral-Refiner's fine-tuning output layer (torch-cfd fno/finetune.py, OutConvFT.
+/// _update_spectral_conv_weights): a layer with more modes (e.g. no truncation on the fine grid:
+/// modes n0/2, n1/2 and (2T)/2+1 for T frames fed in) whose low modes hold the trained layer's weights
+/// and spectral biases, each corner's block copied to the same frequencies (the negative blocks to the
+/// end of the larger blocks). The trained layer's delta is kept, so the copied biases act as before.
+/// Error unless every axis has at least the trained layer's modes.
+template <class T>
+SfnoOutputConv<T> fine_tuning_output_layer(SfnoOutputConv<T>& trained, const std::vector<index_t>& modes,
+                                           NewModes fill = NewModes::reference, std::uint64_t seed = 0);
+
 /// Copies frames [from, from + count) of the last axis of x into frames [to, to + count) of the last
 /// axis of y; both have the same leading axes.
 template <class T>
