@@ -8,9 +8,13 @@
 #include "neurops/core/petsc.hpp"
 #include "neurops/io/hdf5.hpp"
 #include "neurops/nn/gradcheck.hpp"
+#include "neurops/nn/loss.hpp"
+#include "neurops/nn/optim.hpp"
 #include "neurops/nn/pointwise_ffn.hpp"
 #include "neurops/nn/space_time_encoding.hpp"
 #include "neurops/nn/spectral_init.hpp"
+#include "neurops/nn/time_series.hpp"
+#include "neurops/nn/trainer.hpp"
 #include "neurops/operators/fno.hpp"
 #include "neurops/operators/model_io.hpp"
 #include "neurops/operators/sfno.hpp"
@@ -329,6 +333,37 @@ BOOST_AUTO_TEST_CASE(fine_tuning_layer_starts_from_the_trained_output_and_checkp
   // A layer with another delta would change what the copied biases do.
   SfnoOutputConv<double> other({3, 2, 3}, 0.05, 1);
   expect_error([&] { tuned.set_output_layer(other); }, {"spectral bias scale 0.05", "delta = 0.1"});
+}
+
+BOOST_AUTO_TEST_CASE(trains_on_a_time_series_dataset_with_the_trainer) {
+  // Decaying smooth fields u(t) = 0.85^t u0: 6 frames in, 4 out.
+  const index_t n = 12, steps = 10, g = 12;
+  Rng rng(12);
+  Tensor<float> traj({n, steps, g, g});
+  for (index_t i = 0; i < n; ++i) {
+    const double a = rng.uniform(-1, 1), b = rng.uniform(-1, 1);
+    for (index_t t = 0; t < steps; ++t)
+      for (index_t y = 0; y < g; ++y)
+        for (index_t x = 0; x < g; ++x)
+          traj(i, t, y, x) = float(std::pow(0.85, double(t)) * (1 + a * std::sin(2 * std::numbers::pi * x / g) +
+                                                                b * std::cos(2 * std::numbers::pi * y / g)));
+  }
+  const nn::TimeSeriesDataset<float> data(traj, 6, 4);
+  Sfno<float> model(small_config());
+  nn::Adam<float> adam(model, {.lr = 1e-2});  // the reference's learning rate
+  const nn::LpLoss<float> loss(2);
+  nn::TrainerOptions o;
+  o.epochs = 15;
+  o.batch_size = 4;
+  o.seed = 5;
+  o.verbose = false;
+  nn::Trainer<float> trainer(model, adam, nullptr, loss, o);
+  const double before = trainer.evaluate(data);
+  trainer.fit(data, nullptr);
+  const double after = trainer.evaluate(data);
+  BOOST_TEST_MESSAGE("relative L2 before " << before << ", after " << after);
+  BOOST_TEST(after < 0.5 * before);
+  BOOST_TEST((model.training_grid() == std::vector<index_t>{g, g}));
 }
 
 BOOST_AUTO_TEST_CASE(parameter_count_of_the_reference_configuration) {
