@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <numbers>
 
 #include "neurops/core/petsc.hpp"
@@ -364,6 +365,10 @@ BOOST_AUTO_TEST_CASE(trains_on_a_time_series_dataset_with_the_trainer) {
   BOOST_TEST_MESSAGE("relative L2 before " << before << ", after " << after);
   BOOST_TEST(after < 0.5 * before);
   BOOST_TEST((model.training_grid() == std::vector<index_t>{g, g}));
+  // Non-finite frames are refused by the dataset before they reach the model.
+  traj(7, 3, 2, 5) = std::numeric_limits<float>::quiet_NaN();
+  expect_error([&] { nn::TimeSeriesDataset<float>(traj, 6, 4).validate("SFNO training data"); },
+               {"trajectory 7", "non-finite"});
 }
 
 BOOST_AUTO_TEST_CASE(parameter_count_of_the_reference_configuration) {

@@ -81,7 +81,7 @@ struct SfnoConfig {
   void validate() const;
   void save(io::H5File& file, const std::string& group) const;
   static SfnoConfig load(const io::H5File& file, const std::string& group);
-  /// Reads -<prefix>modes_x, -<prefix>width, ... over the current values; -help lists them.
+  /// Reads `-<prefix>modes_x`, `-<prefix>width`, ... over the current values; -help lists them.
   void set_from_options(const std::string& prefix = "sfno_");
   bool operator==(const SfnoConfig& o) const;
   std::vector<index_t> modes() const { return {modes_x, modes_y, modes_t}; }
