@@ -87,38 +87,38 @@ def sfno(x, p, cfg, out_steps):
     return (v_res[..., -1:] + v[..., -out_steps:]).squeeze(1)
 
 
-with h5py.File(os.path.join(work, "sfno.h5"), "r") as f:
-    attrs = f["config"].attrs
-    cfg = {k: attrs[k] for k in ("modes_x", "modes_y", "modes_t", "width", "layers", "latent_steps", "beta", "delta",
-                                 "lift_activation", "activation")}
-    cfg = {k: (v.decode() if isinstance(v, bytes) else v.item()) for k, v in cfg.items()}
-    params = {name: torch.tensor(f["parameters"][name][...], requires_grad=True) for name in f["parameters"]}
-print("config:", cfg)
-
 worst = 0.0
-with h5py.File(os.path.join(work, "cases.h5"), "r") as f:
-    for case in ("case0", "case1"):
-        g = f[case]
-        x_ours = g["x"][...]  # (N, t_in, n0, n1)
-        y_ours, dy, dx_ours = g["y"][...], g["dy"][...], g["dx"][...]
-        out_steps = y_ours.shape[1]
-        x = torch.tensor(x_ours).permute(0, 2, 3, 1).contiguous().requires_grad_(True)
-        for t in params.values():
-            t.grad = None
-        y = sfno(x, params, cfg, out_steps).permute(0, 3, 1, 2)
-        (y * torch.tensor(dy)).sum().backward()
-        scale = lambda a: max(np.abs(a).max(), 1e-300)
-        errors = {"output": np.abs(y.detach().numpy() - y_ours).max() / scale(y_ours),
-                  "input gradient": np.abs(x.grad.permute(0, 3, 1, 2).numpy() - dx_ours).max() / scale(dx_ours)}
-        for name, t in params.items():
-            ours = g["grad"][name][...]
-            ref = t.grad.numpy() if t.grad is not None else np.zeros_like(ours)
-            errors["grad " + name] = np.abs(ref - ours).max() / scale(ref)
-        for k, e in errors.items():
-            worst = max(worst, e)
-            assert e < 1e-10, f"{case}: {k} differs from the PyTorch reference by {e:.2e} (relative max)"
-        print(f"{case}: input {x_ours.shape}, output {y_ours.shape}: worst relative difference "
-              f"{max(errors.values()):.2e} over output, input gradient and {len(params)} parameter gradients")
+for suffix in ("", "_gelu"):
+    with h5py.File(os.path.join(work, f"sfno{suffix}.h5"), "r") as f:
+        attrs = f["config"].attrs
+        cfg = {k: attrs[k] for k in ("modes_x", "modes_y", "modes_t", "width", "layers", "latent_steps", "beta",
+                                     "delta", "lift_activation", "activation")}
+        cfg = {k: (v.decode() if isinstance(v, bytes) else v.item()) for k, v in cfg.items()}
+        params = {name: torch.tensor(f["parameters"][name][...], requires_grad=True) for name in f["parameters"]}
+    print("config:", cfg)
+    with h5py.File(os.path.join(work, f"cases{suffix}.h5"), "r") as f:
+        for case in ("case0", "case1"):
+            g = f[case]
+            x_ours = g["x"][...]  # (N, t_in, n0, n1)
+            y_ours, dy, dx_ours = g["y"][...], g["dy"][...], g["dx"][...]
+            out_steps = y_ours.shape[1]
+            x = torch.tensor(x_ours).permute(0, 2, 3, 1).contiguous().requires_grad_(True)
+            for t in params.values():
+                t.grad = None
+            y = sfno(x, params, cfg, out_steps).permute(0, 3, 1, 2)
+            (y * torch.tensor(dy)).sum().backward()
+            scale = lambda a: max(np.abs(a).max(), 1e-300)
+            errors = {"output": np.abs(y.detach().numpy() - y_ours).max() / scale(y_ours),
+                      "input gradient": np.abs(x.grad.permute(0, 3, 1, 2).numpy() - dx_ours).max() / scale(dx_ours)}
+            for name, t in params.items():
+                ours = g["grad"][name][...]
+                ref = t.grad.numpy() if t.grad is not None else np.zeros_like(ours)
+                errors["grad " + name] = np.abs(ref - ours).max() / scale(ref)
+            for k, e in errors.items():
+                worst = max(worst, e)
+                assert e < 1e-10, f"{suffix or 'relu'} {case}: {k} differs from the PyTorch reference by {e:.2e}"
+            print(f"{cfg['activation']} {case}: input {x_ours.shape}, output {y_ours.shape}: worst relative difference "
+                  f"{max(errors.values()):.2e} over output, input gradient and {len(params)} parameter gradients")
 
 # Parameter count of the reference configuration, counted on this implementation's tensor shapes.
 w, m, e = 20, 12 * 12 * 5, 4

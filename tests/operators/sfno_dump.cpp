@@ -1,8 +1,9 @@
-// sfno_dump OUT_DIR — writes OUT_DIR/sfno.h5, a double-precision SFNO checkpoint (non-zero spectral
-// biases and norm parameters), and OUT_DIR/cases.h5 with, per case, the input /caseK/x, the output
-// /caseK/y, a loss weight /caseK/dy, the input gradient /caseK/dx of L = <y, dy> and the parameter
-// gradients /caseK/grad/<name>. Case 0 runs the configured shapes; case 1 a 2x finer grid, other input
-// frames and other output steps. For tests/operators/check_sfno_torch.py.
+// sfno_dump OUT_DIR — writes OUT_DIR/sfno.h5, a double-precision SFNO checkpoint (ReLU, the lifting's
+// FFN; non-zero spectral biases and norm parameters), and OUT_DIR/cases.h5 with, per case, the input /caseK/x, the
+// output /caseK/y, a loss weight /caseK/dy, the input gradient /caseK/dx of L = <y, dy> and the parameter gradients
+// /caseK/grad/<name>. Case 0 runs the configured shapes; case 1 a 2x finer grid, other input frames and other output
+// steps. The same for a GELU model whose lifting has no FFN (lift_activation off): sfno_gelu.h5 and cases_gelu.h5. For
+// tests/operators/check_sfno_torch.py.
 #include <cstdio>
 #include <filesystem>
 
@@ -34,6 +35,20 @@ void run_case(operators::Sfno<double>& model, io::H5File& out, const std::string
   for (auto& p : model.named_parameters()) out.write(group + "/grad/" + p.name, p.param->grad);
 }
 
+void dump_model(const operators::SfnoConfig& c, const std::filesystem::path& dir, const std::string& suffix) {
+  operators::Sfno<double> model(c);
+  Rng rng(21);
+  for (int k = 0; k < 4; ++k)
+    nn::init_normal(model.parameter("output.conv.spectral_bias" + std::to_string(k)), 0.5, rng);
+  nn::init_normal(model.parameter("lifting.norm.weight"), 1.0, rng);
+  nn::init_normal(model.parameter("lifting.norm.bias"), 0.3, rng);
+  save_model(dir / ("sfno" + suffix + ".h5"), model);
+  auto out = io::H5File::create(dir / ("cases" + suffix + ".h5"));
+  run_case(model, out, "/case0", {2, 6, 8, 6}, 4, 1);
+  run_case(model, out, "/case1", {2, 7, 16, 12}, 9, 2);
+  out.commit();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -57,17 +72,11 @@ int main(int argc, char** argv) {
     c.beta = -0.05;
     c.delta = 0.1;
     c.seed = 11;
-    operators::Sfno<double> model(c);
-    Rng rng(21);
-    for (int k = 0; k < 4; ++k)
-      nn::init_normal(model.parameter("output.conv.spectral_bias" + std::to_string(k)), 0.5, rng);
-    nn::init_normal(model.parameter("lifting.norm.weight"), 1.0, rng);
-    nn::init_normal(model.parameter("lifting.norm.bias"), 0.3, rng);
-    save_model(dir / "sfno.h5", model);
-    auto out = io::H5File::create(dir / "cases.h5");
-    run_case(model, out, "/case0", {2, 6, 8, 6}, 4, 1);
-    run_case(model, out, "/case1", {2, 7, 16, 12}, 9, 2);
-    out.commit();
+    dump_model(c, dir, "");
+    c.activation = nn::ActivationKind::GELU;
+    c.lift_activation = false;
+    c.seed = 12;
+    dump_model(c, dir, "_gelu");
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sfno_dump: error: %s\n", e.what());
