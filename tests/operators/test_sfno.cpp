@@ -18,6 +18,7 @@
 #include "neurops/nn/trainer.hpp"
 #include "neurops/operators/fno.hpp"
 #include "neurops/operators/model_io.hpp"
+#include "neurops/operators/model_registry.hpp"
 #include "neurops/operators/sfno.hpp"
 #include "neurops/operators/sfno_output.hpp"
 
@@ -407,6 +408,28 @@ BOOST_AUTO_TEST_CASE(checkpoint_round_trip_through_load_model) {
   back.set_output_steps(7);
   const auto fine = Tensor<float>::randn({2, 6, 12, 8}, rng);
   BOOST_TEST(back.forward(fine).shape() == (Shape{2, 7, 12, 8}));
+}
+
+BOOST_AUTO_TEST_CASE(configured_from_the_options_database) {
+  PetscOptionsSetValue(nullptr, "-test_sfno_modes_x", "4");
+  PetscOptionsSetValue(nullptr, "-test_sfno_width", "8");
+  PetscOptionsSetValue(nullptr, "-test_sfno_output_steps", "7");
+  PetscOptionsSetValue(nullptr, "-test_sfno_activation", "gelu");
+  PetscOptionsSetValue(nullptr, "-test_sfno_lift_activation", "0");
+  auto model = create_model_from_options<float>("SFNO", "test_sfno_");
+  const auto& sfno = dynamic_cast<Sfno<float>&>(*model);
+  BOOST_TEST(sfno.config().modes_x == 4);
+  BOOST_TEST(sfno.config().modes_y == 12);
+  BOOST_TEST(sfno.config().width == 8);
+  BOOST_TEST(sfno.out_channels() == 7);
+  BOOST_TEST((sfno.config().activation == nn::ActivationKind::GELU));
+  BOOST_TEST(!sfno.config().lift_activation);
+  for (const char* o : {"-test_sfno_modes_x", "-test_sfno_width", "-test_sfno_output_steps", "-test_sfno_activation",
+                        "-test_sfno_lift_activation"})
+    PetscOptionsClearValue(nullptr, o);
+  PetscOptionsSetValue(nullptr, "-test_sfno_width", "7");
+  expect_error([&] { create_model_from_options<float>("SFNO", "test_sfno_"); }, {"width", "found 7"});
+  PetscOptionsClearValue(nullptr, "-test_sfno_width");
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_gives_errors_that_name_the_shape_and_option) {
