@@ -1,0 +1,232 @@
+// Navier-Stokes residual estimator (Spectral-Refiner loss): closed form on Taylor-Green modes, the
+// order of the IMEX evaluation step, perturbed trajectories, the adjoint gradient against central
+// differences, bad input.
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <numbers>
+#include <string>
+
+#include "neurops/core/error.hpp"
+#include "neurops/pde/grf.hpp"
+#include "neurops/pde/navier_stokes.hpp"
+#include "neurops/pde/ns_residual.hpp"
+
+using namespace neurops;
+using namespace neurops::pde;
+
+namespace {
+constexpr double kTwoPi = 2 * std::numbers::pi;
+
+/// sin(2 pi k x) sin(2 pi k y) on the n x n grid (rows along y).
+Tensor<double> taylor_green(index_t n, int k) {
+  Tensor<double> w({n, n});
+  for (index_t j = 0; j < n; ++j)
+    for (index_t i = 0; i < n; ++i)
+      w(j, i) = std::sin(kTwoPi * k * double(i) / double(n)) * std::sin(kTwoPi * k * double(j) / double(n));
+  return w;
+}
+
+/// A solver trajectory (frames at `times`) from a GRF initial vorticity.
+Tensor<double> solver_trajectory(index_t n, std::uint64_t seed, const std::vector<double>& times, double dt = 2e-3) {
+  PeriodicGrf grf(n, {.alpha = 2.5, .tau = 7.0});
+  Rng rng(seed);
+  NavierStokes2d ns({.n = n, .viscosity = 1e-3, .dt = dt, .threads = 1});
+  ns.set_vorticity(grf.sample(rng));
+  return ns.run(times);
+}
+
+double max_abs(const Tensor<double>& a) {
+  double m = 0;
+  for (double v : a) m = std::max(m, std::abs(v));
+  return m;
+}
+
+bool message_has(const Error& e, const std::string& text) {
+  const bool ok = e.message().find(text) != std::string::npos;
+  if (!ok) BOOST_TEST_MESSAGE("message: " << e.message());
+  return ok;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(ns_residual)
+
+BOOST_AUTO_TEST_CASE(taylor_green_modes_match_the_closed_form) {
+  // On w = W sin sin (one |k|^2 shell) and forcing F sin sin, u . grad w = 0 exactly, every operator
+  // is a scalar on the mode, and R = M G - A w_bar - F with G = F + A W, w_bar = (a+b) W + dt Pm G,
+  // M = a/(1 + dt A/2) + b/(1 - dt A/2), Pm = b/(1 - dt A/2) - a/(1 + dt A/2), A = -8 pi^2 k^2 nu.
+  // q = (alpha + 8 pi^2 k^2)^p n^2 |r| / 2 through Parseval (sum of sin^2 sin^2 over the grid n^2/4).
+  const index_t n = 32;
+  const int k = 2;
+  const double nu = 1e-2, dt = 1e-2;
+  const std::vector<double> amplitudes{1.5, -0.7, 0.2};  // W of three frames
+  for (const auto [a, b] : {std::pair{0.5, 0.5}, std::pair{0.0, 1.0}, std::pair{0.3, 0.9}}) {
+    for (const double F : {0.0, 0.37}) {
+      NsResidualSettings s{.viscosity = nu, .dt = dt, .weight_minus = a, .weight_plus = b, .threads = 2};
+      NsResidual est(n, s);
+      const Tensor<double> mode = taylor_green(n, k);
+      Tensor<double> f({n, n});
+      for (index_t p = 0; p < f.numel(); ++p) f[p] = F * mode[p];
+      est.set_forcing(f);
+      Tensor<double> w({1, index_t(amplitudes.size()), n, n});
+      for (std::size_t t = 0; t < amplitudes.size(); ++t)
+        for (index_t p = 0; p < n * n; ++p) w[index_t(t) * n * n + p] = amplitudes[t] * mode[p];
+      const Tensor<double> R = est.residual(w);
+      const NsResidualNorms q = est.norms(w);
+      const double A = -8 * std::numbers::pi * std::numbers::pi * k * k * nu, h = 0.5 * dt * A;
+      const double M = a / (1 + h) + b / (1 - h), Pm = b / (1 - h) - a / (1 + h);
+      double sum_q2 = 0;
+      for (std::size_t t = 0; t < amplitudes.size(); ++t) {
+        const double W = amplitudes[t], G = F + A * W;
+        const double r = M * G - A * ((a + b) * W + dt * Pm * G) - F;
+        double err = 0;
+        for (index_t p = 0; p < n * n; ++p) err = std::max(err, std::abs(R[index_t(t) * n * n + p] - r * mode[p]));
+        BOOST_TEST(err <= 1e-13 * std::max(1.0, std::abs(W)));
+        const double expected = std::pow(s.alpha + 8 * std::numbers::pi * std::numbers::pi * k * k, s.power) *
+                                double(n * n) * std::abs(r) / 2;
+        BOOST_TEST(q.per_step(0, index_t(t)) == expected, boost::test_tools::tolerance(1e-10));
+        sum_q2 += expected * expected;
+      }
+      BOOST_TEST(q.total == std::sqrt(sum_q2 / double(amplitudes.size())), boost::test_tools::tolerance(1e-10));
+    }
+  }
+  // The steady Taylor-Green flow (F = -A W, a + b = 1) is an exact solution: R = 0.
+  NsResidual est(n, {.viscosity = nu, .dt = dt, .threads = 1});
+  const Tensor<double> mode = taylor_green(n, k);
+  const double A = -8 * std::numbers::pi * std::numbers::pi * k * k * nu;
+  Tensor<double> f({n, n});
+  for (index_t p = 0; p < f.numel(); ++p) f[p] = -A * 2.0 * mode[p];
+  est.set_forcing(f);
+  Tensor<double> w({1, n, n});
+  for (index_t p = 0; p < w.numel(); ++p) w[p] = 2.0 * mode[p];
+  BOOST_TEST(max_abs(est.residual(w)) < 1e-13 * max_abs(f));
+}
+
+BOOST_AUTO_TEST_CASE(falls_at_the_order_of_the_evaluation_step) {
+  // A solver trajectory: R = O(dt^2) with the weights (1/2, 1/2), O(dt) with (0, 1) (see the header:
+  // each frame's w_t is the rate of one IMEX step of size -+dt). Measured orders asserted in a band.
+  const index_t n = 64;
+  const Tensor<double> w = solver_trajectory(n, 11, {0.2, 0.4, 0.6});
+  for (const auto [a, b, order] : {std::tuple{0.5, 0.5, 2.0}, std::tuple{0.0, 1.0, 1.0}}) {
+    std::vector<double> totals;
+    for (const double dt : {4e-3, 2e-3, 1e-3, 5e-4}) {
+      NsResidual est(n, {.dt = dt, .weight_minus = a, .weight_plus = b, .threads = 2});
+      totals.push_back(est.norms(w).total);
+    }
+    for (std::size_t i = 1; i < totals.size(); ++i) {
+      const double measured = std::log2(totals[i - 1] / totals[i]);
+      BOOST_TEST_MESSAGE("weights (" << a << ", " << b << "): " << totals[i - 1] << " -> " << totals[i]
+                                     << ", order " << measured);
+      BOOST_TEST(measured > order - 0.15);
+      BOOST_TEST(measured < order + 0.15);
+    }
+  }
+  // The trajectory's own accuracy barely matters (the frames are evaluated one by one): solver steps
+  // 2e-3 and 5e-4 give indicators within 1% of each other.
+  const Tensor<double> finer = solver_trajectory(n, 11, {0.2, 0.4, 0.6}, 5e-4);
+  NsResidual est(n, {.dt = 1e-3, .threads = 2});
+  const double coarse_total = est.norms(w).total, fine_total = est.norms(finer).total;
+  BOOST_TEST_MESSAGE("solver dt 2e-3: " << coarse_total << ", 5e-4: " << fine_total);
+  BOOST_TEST(std::abs(coarse_total - fine_total) < 0.01 * fine_total);
+}
+
+BOOST_AUTO_TEST_CASE(perturbed_trajectory_gives_a_larger_residual) {
+  // The notebook's setting (dt 1e-6, weights (1/2, 1/2), alpha 10^-1.5) on a solver trajectory and on
+  // the same trajectory with 1% grid-scale noise. A smooth 5% perturbation of mode (3, 1) is only
+  // reported: the indicator weighs fine scales (A^2, A^3 terms) and barely sees it.
+  const index_t n = 64;
+  const Tensor<double> w = solver_trajectory(n, 5, {0.5, 1.0});
+  NsResidual est(n, {.threads = 2});
+  const double clean = est.norms(w).total;
+  Rng rng(99);
+  const double scale = max_abs(w);
+  Tensor<double> noisy = w, smooth = w;
+  for (index_t p = 0; p < w.numel(); ++p) noisy[p] += 0.01 * scale * rng.normal();
+  for (index_t t = 0; t < 2; ++t)
+    for (index_t j = 0; j < n; ++j)
+      for (index_t i = 0; i < n; ++i)
+        smooth(t, j, i) += 0.05 * scale * std::cos(kTwoPi * (3.0 * double(i) + double(j)) / double(n));
+  const double with_noise = est.norms(noisy).total, with_mode = est.norms(smooth).total;
+  BOOST_TEST_MESSAGE("clean " << clean << ", 1% noise " << with_noise << ", 5% mode (3,1) " << with_mode);
+  BOOST_TEST(clean > 0);
+  BOOST_TEST(with_noise > 10 * clean);
+}
+
+BOOST_AUTO_TEST_CASE(gradient_matches_central_differences) {
+  // Double precision: the adjoint gradient against central differences along random directions and
+  // for single entries, on a batch (B, T) = (2, 2) of non-mean-free fields with Nyquist content,
+  // with and without dealiasing, unequal weights and the grid-mean normalisation.
+  const index_t n = 12;
+  Rng rng(7);
+  const Tensor<double> w = Tensor<double>::randn(Shape({2, 2, n, n}), rng, 0.3, 1.0);
+  const std::vector<NsResidualSettings> settings{
+      {.viscosity = 1e-2, .dt = 1e-2, .threads = 2},
+      {.viscosity = 3e-3, .power = -0.5, .dt = 2e-2, .weight_minus = 0.2, .weight_plus = 0.7, .dealias = false,
+       .grid_mean = true, .threads = 1}};
+  for (const auto& s : settings) {
+    NsResidual est(n, s);
+    Tensor<double> g;
+    const double value = est.value_and_gradient(w, g);
+    BOOST_TEST(value == est.norms(w).total, boost::test_tools::tolerance(1e-14));
+    BOOST_TEST(g.shape() == w.shape());
+    const auto total_at = [&](const Tensor<double>& x) { return est.norms(x).total; };
+    for (int trial = 0; trial < 3; ++trial) {
+      const Tensor<double> v = Tensor<double>::randn(w.shape(), rng);
+      const double eps = 1e-5;
+      Tensor<double> plus = w, minus = w;
+      for (index_t p = 0; p < w.numel(); ++p) {
+        plus[p] += eps * v[p];
+        minus[p] -= eps * v[p];
+      }
+      const double fd = (total_at(plus) - total_at(minus)) / (2 * eps);
+      double adjoint = 0;
+      for (index_t p = 0; p < w.numel(); ++p) adjoint += g[p] * v[p];
+      BOOST_TEST_MESSAGE("directional derivative: adjoint " << adjoint << ", central differences " << fd);
+      BOOST_TEST(std::abs(adjoint - fd) <= 1e-7 * std::abs(fd));
+    }
+    for (const index_t p : {index_t(0), index_t(5 * n + 7), index_t(n * n + n / 2), w.numel() - 1}) {
+      const double eps = 1e-5;
+      Tensor<double> plus = w, minus = w;
+      plus[p] += eps;
+      minus[p] -= eps;
+      const double fd = (total_at(plus) - total_at(minus)) / (2 * eps);
+      BOOST_TEST(std::abs(g[p] - fd) <= 1e-6 * max_abs(g));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(threads_do_not_change_the_result) {
+  const index_t n = 32;
+  const Tensor<double> w = solver_trajectory(n, 3, {0.1, 0.2, 0.3});
+  NsResidual one(n, {.threads = 1}), two(n, {.threads = 2});
+  const auto a = one.norms(w), b = two.norms(w);
+  for (index_t t = 0; t < 3; ++t) BOOST_TEST(a.per_step(0, t) == b.per_step(0, t));
+  BOOST_TEST(a.total == b.total);
+}
+
+BOOST_AUTO_TEST_CASE(bad_input_gives_clear_errors) {
+  BOOST_CHECK_EXCEPTION(NsResidual(33), Error, [](const Error& e) { return message_has(e, "even grid size"); });
+  BOOST_CHECK_EXCEPTION(NsResidual(2), Error, [](const Error& e) { return message_has(e, "n >= 4, found n = 2"); });
+  BOOST_CHECK_EXCEPTION(NsResidual(16, {.viscosity = -1}), Error,
+                        [](const Error& e) { return message_has(e, "viscosity > 0"); });
+  BOOST_CHECK_EXCEPTION(NsResidual(16, {.dt = 0}), Error, [](const Error& e) { return message_has(e, "dt > 0"); });
+  BOOST_CHECK_EXCEPTION(NsResidual(64, {.viscosity = 1, .dt = 2 / (8 * std::numbers::pi * std::numbers::pi)}), Error,
+                        [](const Error& e) { return message_has(e, "take a smaller dt"); });
+  NsResidual est(16, {.threads = 1});
+  BOOST_CHECK_EXCEPTION(est.norms(Tensor<double>({16, 16})), Error,
+                        [](const Error& e) { return message_has(e, "expected (T, n, n) or (B, T, n, n)"); });
+  BOOST_CHECK_EXCEPTION(est.norms(Tensor<double>({2, 16, 8})), Error,
+                        [](const Error& e) { return message_has(e, "expected frames of 16 x 16"); });
+  BOOST_CHECK_EXCEPTION(est.norms(Tensor<double>({1, 0, 16, 16})), Error,
+                        [](const Error& e) { return message_has(e, "holds no frame"); });
+  Tensor<double> w({2, 16, 16});
+  w(1, 3, 4) = std::nan("");
+  BOOST_CHECK_EXCEPTION(est.norms(w), Error, [](const Error& e) { return message_has(e, "non-finite value"); });
+  Tensor<double> g;
+  BOOST_CHECK_EXCEPTION(est.value_and_gradient(w, g), Error,
+                        [](const Error& e) { return message_has(e, "non-finite value"); });
+  BOOST_CHECK_EXCEPTION(est.set_forcing(Tensor<double>({8, 8})), Error,
+                        [](const Error& e) { return message_has(e, "forcing of shape"); });
+}
+
+BOOST_AUTO_TEST_SUITE_END()
