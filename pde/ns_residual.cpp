@@ -36,11 +36,11 @@ struct NsResidual::Impl {
   index_t n = 0, nc = 0;
   double a = 0, b = 0, dt = 0;
   // Per-mode factors of the half spectrum, row-major (row j: k_y, column i: k_x).
-  std::vector<double> dx, dy;     // i dx, i dy are the derivative symbols (reference conventions, see header)
-  std::vector<double> lap, kinv;  // Lap symbol (1 at k = 0) and K = -1/Lap (psi = K w)
-  std::vector<double> dealias;    // 1 where the 2/3 rule keeps the mode (all 1 without dealiasing)
-  std::vector<double> m, pm;      // w_t = M G, w_bar = (a + b) w + dt Pm G
-  std::vector<double> weight;     // (alpha + 4 pi^2 |k|^2)^(2p)
+  std::vector<double> dx, dy;        // i dx, i dy are the derivative symbols (reference conventions, see header)
+  std::vector<double> lap, kinv;     // Lap symbol (1 at k = 0) and K = -1/Lap (psi = K w)
+  std::vector<double> dealias;       // 1 where the 2/3 rule keeps the mode (all 1 without dealiasing)
+  std::vector<double> m, pm;         // w_t = M G, w_bar = (a + b) w + dt Pm G
+  std::vector<double> weight;        // (alpha + 4 pi^2 |k|^2)^(2p)
   std::vector<double> multiplicity;  // 1 for the columns k_x = 0, n/2, else 2 (Hermitian partner)
   detail::ComplexBuffer f_hat;
   detail::FftwPlan r2c, c2r;
@@ -53,7 +53,9 @@ struct NsResidual::Impl {
   std::size_t real_size() const { return std::size_t(n * n); }
   Workspace make_workspace() const;
 
-  void forward(const double* in, cplx* out) const { fftw_execute_dft_r2c(r2c.get(), const_cast<double*>(in), detail::as_fftw(out)); }
+  void forward(const double* in, cplx* out) const {
+    fftw_execute_dft_r2c(r2c.get(), const_cast<double*>(in), detail::as_fftw(out));
+  }
   /// Physical field of a spectrum (c2r destroys its input, so it runs on a scaled copy).
   void inverse(const cplx* in, double* out, cplx* scratch) const {
     const double s = 1.0 / double(n * n);
@@ -228,17 +230,17 @@ NsResidual::NsResidual(index_t n, const NsResidualSettings& s) : n_(n), settings
       I.multiplicity[p] = (i == 0 || nyquist_x) ? 1.0 : 2.0;
     }
   }
-  NEUROPS_CHECK(worst_denominator > 1e-8, "NsResidual: dt = " << s.dt << " makes 1 -+ (dt/2) nu Lap vanish on the "
-                                                              << n << "^2 grid; take a smaller dt");
+  NEUROPS_CHECK(worst_denominator > 1e-8, "NsResidual: dt = " << s.dt << " makes 1 -+ (dt/2) nu Lap vanish on the " << n
+                                                              << "^2 grid; take a smaller dt");
   {
     std::lock_guard<std::mutex> lock(detail::fftw_planner_mutex());
     detail::fftw_plan_threads(1);
     auto real = detail::fftw_buffer<double>(I.real_size());
     auto spec = detail::fftw_buffer<cplx>(ns);
-    I.r2c = detail::FftwPlan(
-        fftw_plan_dft_r2c_2d(int(n), int(n), real.get(), detail::as_fftw(spec.get()), FFTW_ESTIMATE));
-    I.c2r = detail::FftwPlan(
-        fftw_plan_dft_c2r_2d(int(n), int(n), detail::as_fftw(spec.get()), real.get(), FFTW_ESTIMATE));
+    I.r2c =
+        detail::FftwPlan(fftw_plan_dft_r2c_2d(int(n), int(n), real.get(), detail::as_fftw(spec.get()), FFTW_ESTIMATE));
+    I.c2r =
+        detail::FftwPlan(fftw_plan_dft_c2r_2d(int(n), int(n), detail::as_fftw(spec.get()), real.get(), FFTW_ESTIMATE));
   }
   I.f_hat = detail::fftw_buffer<cplx>(ns);
   set_forcing(NavierStokes2d::forcing(n, s.forcing_amplitude));
@@ -271,8 +273,8 @@ std::pair<index_t, index_t> frames_of(const Tensor<double>& w, index_t n) {
   const index_t B = r == 4 ? w.size(0) : 1, T = w.size(r - 3);
   NEUROPS_CHECK(B >= 1 && T >= 1, "NsResidual: trajectory of shape " << w.shape() << " holds no frame");
   const auto bad = std::find_if(w.begin(), w.end(), [](double v) { return !std::isfinite(v); });
-  NEUROPS_CHECK(bad == w.end(), "NsResidual: trajectory of shape " << w.shape() << " holds a non-finite value at flat index "
-                                                                   << (bad - w.begin()));
+  NEUROPS_CHECK(bad == w.end(), "NsResidual: trajectory of shape "
+                                    << w.shape() << " holds a non-finite value at flat index " << (bad - w.begin()));
   return {B, T};
 }
 }  // namespace

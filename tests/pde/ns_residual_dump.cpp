@@ -33,8 +33,8 @@ int main(int argc, char** argv) {
       w[per + p] = frames[p] + 0.25 + 0.05 * rng.normal();
     }
     const std::vector<pde::NsResidualSettings> settings{
-        {.dt = 5e-2},                                              // the notebook's weights (1/2, 1/2)
-        {.dt = 1e-2, .weight_minus = 0.0, .weight_plus = 1.0},     // OutConvFT's default weights
+        {.dt = 5e-2},                                           // the notebook's weights (1/2, 1/2)
+        {.dt = 1e-2, .weight_minus = 0.0, .weight_plus = 1.0},  // OutConvFT's default weights
         {.viscosity = 1e-2, .forcing_amplitude = 0.3, .alpha = 2.0, .power = -0.5, .dt = 2e-2, .dealias = false},
         {.dt = 1e-6}};  // the notebook's dt: the reference's difference quotient is rounding-dominated here
     auto out = io::H5File::create(argv[1]);

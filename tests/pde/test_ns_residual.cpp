@@ -115,8 +115,8 @@ BOOST_AUTO_TEST_CASE(falls_at_the_order_of_the_evaluation_step) {
     }
     for (std::size_t i = 1; i < totals.size(); ++i) {
       const double measured = std::log2(totals[i - 1] / totals[i]);
-      BOOST_TEST_MESSAGE("weights (" << a << ", " << b << "): " << totals[i - 1] << " -> " << totals[i]
-                                     << ", order " << measured);
+      BOOST_TEST_MESSAGE("weights (" << a << ", " << b << "): " << totals[i - 1] << " -> " << totals[i] << ", order "
+                                     << measured);
       BOOST_TEST(measured > order - 0.15);
       BOOST_TEST(measured < order + 0.15);
     }
@@ -159,10 +159,15 @@ BOOST_AUTO_TEST_CASE(gradient_matches_central_differences) {
   const index_t n = 12;
   Rng rng(7);
   const Tensor<double> w = Tensor<double>::randn(Shape({2, 2, n, n}), rng, 0.3, 1.0);
-  const std::vector<NsResidualSettings> settings{
-      {.viscosity = 1e-2, .dt = 1e-2, .threads = 2},
-      {.viscosity = 3e-3, .power = -0.5, .dt = 2e-2, .weight_minus = 0.2, .weight_plus = 0.7, .dealias = false,
-       .grid_mean = true, .threads = 1}};
+  const std::vector<NsResidualSettings> settings{{.viscosity = 1e-2, .dt = 1e-2, .threads = 2},
+                                                 {.viscosity = 3e-3,
+                                                  .power = -0.5,
+                                                  .dt = 2e-2,
+                                                  .weight_minus = 0.2,
+                                                  .weight_plus = 0.7,
+                                                  .dealias = false,
+                                                  .grid_mean = true,
+                                                  .threads = 1}};
   for (const auto& s : settings) {
     NsResidual est(n, s);
     Tensor<double> g;
