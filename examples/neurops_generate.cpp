@@ -313,6 +313,10 @@ class NavierStokesGenerator final : public SampleGenerator {
                              0, 1 << 20);
     t_end_ = opt.real("t_end", sfno ? 50.0 : 0.0, "with -ns_snapshots: end of the snapshot window");
     alpha_ = opt.real("alpha", 2.5, "initial-vorticity GRF exponent alpha");
+    grf_n_ = opt.integer("grf_n", 0,
+                         "grid of the GRF draw (even, >= ns_n), spectrally truncated to ns_n: the same initial "
+                         "field for runs on different solver grids (0: ns_n)",
+                         0, 1 << 15);
     tau_ = opt.real("tau", 7.0, "initial-vorticity GRF tau");
     s_.threads = int(opt.integer("threads", 0, "OpenMP/FFTW threads (0: OMP_NUM_THREADS from 256^2 up, 1 below)"));
     if (opt.help_requested()) return;
@@ -337,8 +341,11 @@ class NavierStokesGenerator final : public SampleGenerator {
     NEUROPS_CHECK(store_ >= 2 && store_ <= s_.n,
                   "option -ns_store: expected 2 <= store <= ns_n = " << s_.n << ", found " << store_);
     store_full_ = store_full_ && store_ < s_.n;
-    solver_ = std::make_unique<pde::NavierStokes2d>(s_);
-    grf_ = std::make_unique<pde::PeriodicGrf>(s_.n, pde::GrfSpectrum{.alpha = alpha_, .tau = tau_});
+    solver_ = std::make_unique<pde::NavierStokes2d>(s_);  // checks n first
+    if (grf_n_ == 0) grf_n_ = s_.n;
+    NEUROPS_CHECK(grf_n_ >= s_.n && grf_n_ % 2 == 0,
+                  "option -ns_grf_n: expected an even grid >= ns_n = " << s_.n << ", found " << grf_n_);
+    grf_ = std::make_unique<pde::PeriodicGrf>(grf_n_, pde::GrfSpectrum{.alpha = alpha_, .tau = tau_});
     // Snapshot times are checked against dt before any work is done.
     for (std::size_t i = 0; i < times_.size(); ++i) {
       const double steps = std::round(times_[i] / s_.dt);
@@ -369,6 +376,7 @@ class NavierStokesGenerator final : public SampleGenerator {
     params_.add("grf_alpha", alpha_);
     params_.add("grf_tau", tau_);
     params_.add("grf_sigma", grf_->sigma());
+    if (grf_n_ != s_.n) params_.add("grf_grid", std::int64_t(grf_n_));  // only then: older files resume
     params_.add("store_full", std::int64_t(store_full_));
   }
   std::vector<DatasetSpec> datasets() const override {
@@ -384,7 +392,9 @@ class NavierStokesGenerator final : public SampleGenerator {
   const Parameters& parameters() const override { return params_; }
   void generate(index_t index, index_t row, std::vector<Tensor<double>>& chunk) override {
     Rng rng = Rng::stream(seed_, std::uint64_t(index));
-    const Tensor<double> w0 = grf_->sample(rng);
+    const Tensor<double> draw = grf_->sample(rng);
+    const Tensor<double> w0 =
+        grf_n_ == s_.n ? draw : pde::NavierStokes2d::coarsen(draw, s_.n, pde::Coarsening::spectral);
     solver_->set_vorticity(w0, 0.0);
     const auto mode = coarsening_ == "spectral"   ? pde::Coarsening::spectral
                       : coarsening_ == "bilinear" ? pde::Coarsening::bilinear
@@ -428,7 +438,7 @@ class NavierStokesGenerator final : public SampleGenerator {
   std::string coarsening_;
   std::vector<double> times_;
   std::string preset_;
-  index_t snapshots_ = 0;
+  index_t snapshots_ = 0, grf_n_ = 0;
   double warmup_ = 0, t_end_ = 0;
   double alpha_ = 0, tau_ = 0, max_cfl_ = 0;
   std::unique_ptr<pde::NavierStokes2d> solver_;

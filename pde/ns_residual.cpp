@@ -322,6 +322,24 @@ double NsResidual::value_and_gradient(const Tensor<double>& w, Tensor<double>& g
   return nrm.total;
 }
 
+namespace {
+template <class To, class From>
+Tensor<To> converted(const Tensor<From>& x) {
+  Tensor<To> y(x.shape());
+  std::transform(x.begin(), x.end(), y.begin(), [](From v) { return To(v); });
+  return y;
+}
+}  // namespace
+
+NsResidualNorms NsResidual::norms(const Tensor<float>& w) const { return norms(converted<double>(w)); }
+
+double NsResidual::value_and_gradient(const Tensor<float>& w, Tensor<float>& gradient) const {
+  Tensor<double> g;
+  const double value = value_and_gradient(converted<double>(w), g);
+  gradient = converted<float>(g);
+  return value;
+}
+
 Tensor<double> NsResidual::residual(const Tensor<double>& w, Tensor<double>* w_t) const {
   const auto [B, T] = frames_of(w, n_);
   const Impl& I = *impl_;

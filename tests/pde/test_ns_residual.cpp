@@ -200,6 +200,24 @@ BOOST_AUTO_TEST_CASE(gradient_matches_central_differences) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(single_precision_trajectories) {
+  // A float trajectory gives the value of its double copy and the double gradient rounded to float.
+  const index_t n = 16;
+  Rng rng(8);
+  const Tensor<double> wd = Tensor<double>::randn(Shape({2, n, n}), rng);
+  Tensor<float> wf(wd.shape());
+  for (index_t p = 0; p < wd.numel(); ++p) wf[p] = float(wd[p]);
+  Tensor<double> exact(wd.shape());
+  for (index_t p = 0; p < wd.numel(); ++p) exact[p] = double(wf[p]);
+  NsResidual est(n, {.dt = 1e-2, .threads = 1});
+  Tensor<double> gd;
+  Tensor<float> gf;
+  const double vd = est.value_and_gradient(exact, gd), vf = est.value_and_gradient(wf, gf);
+  BOOST_TEST(vd == vf);
+  BOOST_TEST(est.norms(wf).total == vd);
+  for (index_t p = 0; p < gd.numel(); ++p) BOOST_TEST(gf[p] == float(gd[p]));
+}
+
 BOOST_AUTO_TEST_CASE(threads_do_not_change_the_result) {
   const index_t n = 32;
   const Tensor<double> w = solver_trajectory(n, 3, {0.1, 0.2, 0.3});

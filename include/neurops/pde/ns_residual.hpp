@@ -78,6 +78,10 @@ class NsResidual {
   NsResidualNorms norms(const Tensor<double>& w) const;
   /// The total norm and its gradient with respect to w (same shape as w).
   double value_and_gradient(const Tensor<double>& w, Tensor<double>& gradient) const;
+  /// Single-precision trajectories (a float32 model's output): evaluated in double, the gradient
+  /// rounded to float.
+  NsResidualNorms norms(const Tensor<float>& w) const;
+  double value_and_gradient(const Tensor<float>& w, Tensor<float>& gradient) const;
   /// The residual field R (same shape as w), and w_t (the reference's `w_t`) when asked for.
   Tensor<double> residual(const Tensor<double>& w, Tensor<double>* w_t = nullptr) const;
 
