@@ -707,7 +707,10 @@ int main(int argc, char** argv) {
     if (rank == 0) file = std::make_unique<io::H5File>(io::H5File::open(path, io::FileMode::read_write));
     index_t done = 0;
     while (done < to_generate) {
-      const index_t first = completed + done, count = std::min(chunk_rows, to_generate - done);
+      // Sample-parallel runs take `size` chunks at a time so that every rank has rows to solve; the
+      // datasets keep their chunk layout, so the file is the 1-rank file.
+      const index_t batch = gen->sample_parallel() && size > 1 ? chunk_rows * size : chunk_rows;
+      const index_t first = completed + done, count = std::min(batch, to_generate - done);
       std::vector<Tensor<double>> rows;
       for (const auto& d : specs) {
         std::vector<index_t> dims{count};
