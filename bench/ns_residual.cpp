@@ -45,8 +45,8 @@ struct PeerResult {
   double value_s = NAN, gradient_s = NAN, checksum = NAN;
 };
 
-std::map<index_t, PeerResult> run_peer(const std::string& script, const std::string& sizes, index_t frames,
-                                       int threads, int repeats) {
+std::map<index_t, PeerResult> run_peer(const std::string& script, const std::string& sizes, index_t frames, int threads,
+                                       int repeats) {
   std::map<index_t, PeerResult> out;
   const std::string cmd = "OMP_NUM_THREADS=" + std::to_string(threads) + " /usr/bin/python3 " + script + " --sizes " +
                           sizes + " --frames " + std::to_string(frames) + " --threads " + std::to_string(threads) +
