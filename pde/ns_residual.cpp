@@ -72,7 +72,33 @@ struct NsResidual::Impl {
   /// One frame: returns q^2 (the weighted sum); residual / w_t fields when asked; with `gradient`,
   /// adds scale * d(q^2)/dw to it.
   double frame(const double* w, Workspace& ws, double* residual, double* w_t, double* gradient, double scale) const;
+
+  // The frames mode (settings.time_derivative == frames), one (B, T) batch of trajectories at a time.
+  /// R_hat of every frame, frame after frame (B T spectra); the difference quotients when asked.
+  std::vector<cplx> frames_residual(const double* w, index_t B, index_t T, std::vector<cplx>* w_t_hat) const;
+  /// Adds scale[b] * d(q^2)/dw of every frame of trajectory b to `gradient`, given R_hat.
+  void frames_gradient(const double* w, index_t B, index_t T, const std::vector<cplx>& r_hat,
+                       const std::vector<double>& scale, double* gradient) const;
+  /// The weighted sum q^2 of one R_hat.
+  double weighted_square(const cplx* r_hat) const;
+  /// Physical field of one spectrum into dst (through the workspace's aligned buffers).
+  void store(const cplx* spectrum, Workspace& ws, double* dst) const;
+  double frame_dt = 0;
 };
+
+namespace {
+/// Second-order difference of frame t of T (T >= 3) in units of 1/(2 dt_f): coefficients of the
+/// frames first, first + 1, first + 2 (central inside, one-sided at the ends).
+struct Stencil {
+  index_t first;
+  double c[3];
+};
+Stencil time_stencil(index_t t, index_t T) {
+  if (t == 0) return {0, {-3, 4, -1}};
+  if (t == T - 1) return {T - 3, {1, -4, 3}};
+  return {t - 1, {-1, 0, 1}};
+}
+}  // namespace
 
 Workspace NsResidual::Impl::make_workspace() const {
   const std::size_t ns = spectral_size(), nr = real_size();
@@ -146,12 +172,8 @@ double NsResidual::Impl::frame(const double* w, Workspace& ws, double* residual,
     rh[p] = wt[p] + ch[p] - viscosity * lap[p] * wb[p] - fh[p];
     q2 += multiplicity[p] * weight[p] * std::norm(rh[p]);
   }
-  const auto store = [&](const cplx* spectrum, double* dst) {
-    inverse(spectrum, ws.field.get(), ws.scratch.get());
-    std::copy(ws.field.get(), ws.field.get() + real_size(), dst);
-  };
-  if (residual) store(rh, residual);
-  if (w_t) store(wt, w_t);
+  if (residual) store(rh, ws, residual);
+  if (w_t) store(wt, ws, w_t);
   if (!gradient) return q2;
 
   // Adjoint sweep, every spectrum being r2c of a real gradient field: d(q^2)/dR = 2 c2r(weight R_hat).
@@ -176,6 +198,93 @@ double NsResidual::Impl::frame(const double* w, Workspace& ws, double* residual,
   return q2;
 }
 
+void NsResidual::Impl::store(const cplx* spectrum, Workspace& ws, double* dst) const {
+  inverse(spectrum, ws.field.get(), ws.scratch.get());
+  std::copy(ws.field.get(), ws.field.get() + real_size(), dst);
+}
+
+double NsResidual::Impl::weighted_square(const cplx* r_hat) const {
+  double q2 = 0;
+  for (std::size_t p = 0; p < spectral_size(); ++p) q2 += multiplicity[p] * weight[p] * std::norm(r_hat[p]);
+  return q2;
+}
+
+std::vector<cplx> NsResidual::Impl::frames_residual(const double* w, index_t B, index_t T,
+                                                    std::vector<cplx>* w_t_hat) const {
+  const std::size_t ns = spectral_size();
+  const index_t frames = B * T;
+  std::vector<cplx> w_hat(std::size_t(frames) * ns), r_hat(std::size_t(frames) * ns);
+  // Pass 1, frame by frame: w_hat and the spatial part C(w) - A w - f.
+#pragma omp parallel for num_threads(int(work.size())) schedule(dynamic)
+  for (index_t k = 0; k < frames; ++k) {
+    Workspace& ws = work[std::size_t(omp_get_thread_num())];
+    std::copy(w + k * n * n, w + (k + 1) * n * n, ws.input.get());
+    forward(ws.input.get(), ws.w_hat.get());
+    convection(ws.w_hat.get(), ws.at_w, ws, ws.c_hat.get());
+    cplx *wh = &w_hat[std::size_t(k) * ns], *rh = &r_hat[std::size_t(k) * ns];
+    for (std::size_t p = 0; p < ns; ++p) {
+      wh[p] = ws.w_hat[p];
+      rh[p] = ws.c_hat[p] - viscosity * lap[p] * wh[p] - f_hat[p];
+    }
+  }
+  // Pass 2: the difference quotient couples each frame to its neighbours in the same trajectory.
+  if (w_t_hat) w_t_hat->assign(std::size_t(frames) * ns, cplx(0));
+  const double inv = 1.0 / (2 * frame_dt);
+#pragma omp parallel for num_threads(int(work.size())) schedule(static)
+  for (index_t k = 0; k < frames; ++k) {
+    const Stencil st = time_stencil(k % T, T);
+    const cplx* base = &w_hat[std::size_t(k - k % T + st.first) * ns];
+    cplx* rh = &r_hat[std::size_t(k) * ns];
+    cplx* wt = w_t_hat ? &(*w_t_hat)[std::size_t(k) * ns] : nullptr;
+    for (std::size_t p = 0; p < ns; ++p) {
+      const cplx d = inv * (st.c[0] * base[p] + st.c[1] * base[ns + p] + st.c[2] * base[2 * ns + p]);
+      rh[p] += d;
+      if (wt) wt[p] = d;
+    }
+  }
+  return r_hat;
+}
+
+void NsResidual::Impl::frames_gradient(const double* w, index_t B, index_t T, const std::vector<cplx>& r_hat,
+                                       const std::vector<double>& scale, double* gradient) const {
+  const std::size_t ns = spectral_size();
+  const index_t frames = B * T;
+  // d(q_k^2)/dR_k as the spectrum of a real field (see frame()), scaled per trajectory.
+  const double nn = double(n * n);
+  std::vector<cplx> g(std::size_t(frames) * ns);
+  for (index_t k = 0; k < frames; ++k)
+    for (std::size_t p = 0; p < ns; ++p) {
+      const std::size_t kp = std::size_t(k) * ns + p;
+      g[kp] = scale[std::size_t(k / T)] * 2 * nn * weight[p] * r_hat[kp];
+    }
+  const double inv = 1.0 / (2 * frame_dt);
+#pragma omp parallel for num_threads(int(work.size())) schedule(dynamic)
+  for (index_t j = 0; j < frames; ++j) {
+    Workspace& ws = work[std::size_t(omp_get_thread_num())];
+    // C's adjoint needs the velocity and gradient fields of frame j again.
+    std::copy(w + j * n * n, w + (j + 1) * n * n, ws.input.get());
+    forward(ws.input.get(), ws.w_hat.get());
+    convection(ws.w_hat.get(), ws.at_w, ws, ws.c_hat.get());
+    const cplx* gj = &g[std::size_t(j) * ns];
+    cplx* out = ws.grad_hat.get();
+    convection_adjoint(gj, ws.at_w, ws, out);
+    for (std::size_t p = 0; p < ns; ++p) out[p] -= viscosity * lap[p] * gj[p];
+    // Transpose of the difference stencil: every frame k whose stencil reaches frame j.
+    const index_t t = j % T, start = j - t;
+    for (index_t tk = std::max<index_t>(0, t - 2); tk <= std::min(T - 1, t + 2); ++tk) {
+      const Stencil st = time_stencil(tk, T);
+      const index_t offset = t - st.first;
+      if (offset < 0 || offset > 2 || st.c[offset] == 0) continue;
+      const double c = inv * st.c[offset];
+      const cplx* gk = &g[std::size_t(start + tk) * ns];
+      for (std::size_t p = 0; p < ns; ++p) out[p] += c * gk[p];
+    }
+    double* field = ws.field.get();
+    inverse(out, field, ws.scratch.get());
+    for (std::size_t p = 0; p < real_size(); ++p) gradient[j * n * n + index_t(p)] += field[p];
+  }
+}
+
 namespace {
 void check_settings(index_t n, const NsResidualSettings& s) {
   NEUROPS_CHECK(n >= 4 && n % 2 == 0, "NsResidual: expected an even grid size n >= 4, found n = " << n);
@@ -188,6 +297,10 @@ void check_settings(index_t n, const NsResidualSettings& s) {
   NEUROPS_CHECK(std::isfinite(s.weight_minus) && std::isfinite(s.weight_plus),
                 "NsResidual: the step weights are not finite");
   NEUROPS_CHECK(s.threads >= 0, "NsResidual: expected threads >= 0, found " << s.threads);
+  NEUROPS_CHECK(
+      s.time_derivative == NsTimeDerivative::reference_imex || (std::isfinite(s.frame_dt) && s.frame_dt > 0),
+      "NsResidual: time_derivative = frames needs frame_dt > 0 (the spacing of the trajectory's frames), found "
+          << s.frame_dt);
 }
 
 index_t frequency(index_t i, index_t n) { return i < (n + 1) / 2 ? i : i - n; }  // torch.fft.fftfreq * n
@@ -202,6 +315,7 @@ NsResidual::NsResidual(index_t n, const NsResidualSettings& s) : n_(n), settings
   I.b = s.weight_plus;
   I.dt = s.dt;
   I.viscosity = s.viscosity;
+  I.frame_dt = s.frame_dt;
   const std::size_t ns = I.spectral_size();
   for (auto* v : {&I.dx, &I.dy, &I.lap, &I.kinv, &I.dealias, &I.m, &I.pm, &I.weight, &I.multiplicity}) v->resize(ns);
   const double cut = (2.0 / 3.0) * double(n / 2);
@@ -230,8 +344,10 @@ NsResidual::NsResidual(index_t n, const NsResidualSettings& s) : n_(n), settings
       I.multiplicity[p] = (i == 0 || nyquist_x) ? 1.0 : 2.0;
     }
   }
-  NEUROPS_CHECK(worst_denominator > 1e-8, "NsResidual: dt = " << s.dt << " makes 1 -+ (dt/2) nu Lap vanish on the " << n
-                                                              << "^2 grid; take a smaller dt");
+  // The IMEX steps exist only in the reference mode.
+  NEUROPS_CHECK(
+      s.time_derivative == NsTimeDerivative::frames || worst_denominator > 1e-8,
+      "NsResidual: dt = " << s.dt << " makes 1 -+ (dt/2) nu Lap vanish on the " << n << "^2 grid; take a smaller dt");
   {
     std::lock_guard<std::mutex> lock(detail::fftw_planner_mutex());
     detail::fftw_plan_threads(1);
@@ -264,7 +380,7 @@ void NsResidual::set_forcing(const Tensor<double>& f) {
 
 namespace {
 /// (B, T) of a trajectory (T, n, n) or (B, T, n, n), after checking it.
-std::pair<index_t, index_t> frames_of(const Tensor<double>& w, index_t n) {
+std::pair<index_t, index_t> frames_of(const Tensor<double>& w, index_t n, NsTimeDerivative mode) {
   NEUROPS_CHECK(w.rank() == 3 || w.rank() == 4,
                 "NsResidual: trajectory of shape " << w.shape() << ", expected (T, n, n) or (B, T, n, n)");
   const int r = w.rank();
@@ -272,6 +388,9 @@ std::pair<index_t, index_t> frames_of(const Tensor<double>& w, index_t n) {
                 "NsResidual: trajectory of shape " << w.shape() << ", expected frames of " << n << " x " << n);
   const index_t B = r == 4 ? w.size(0) : 1, T = w.size(r - 3);
   NEUROPS_CHECK(B >= 1 && T >= 1, "NsResidual: trajectory of shape " << w.shape() << " holds no frame");
+  NEUROPS_CHECK(mode == NsTimeDerivative::reference_imex || T >= 3,
+                "NsResidual: trajectory of shape " << w.shape() << " has " << T
+                                                   << " frames; time_derivative = frames needs T >= 3");
   const auto bad = std::find_if(w.begin(), w.end(), [](double v) { return !std::isfinite(v); });
   NEUROPS_CHECK(bad == w.end(), "NsResidual: trajectory of shape "
                                     << w.shape() << " holds a non-finite value at flat index " << (bad - w.begin()));
@@ -280,16 +399,22 @@ std::pair<index_t, index_t> frames_of(const Tensor<double>& w, index_t n) {
 }  // namespace
 
 NsResidualNorms NsResidual::norms(const Tensor<double>& w) const {
-  const auto [B, T] = frames_of(w, n_);
+  const auto [B, T] = frames_of(w, n_, settings_.time_derivative);
   const Impl& I = *impl_;
   NsResidualNorms out;
   out.per_step = Tensor<double>(Shape({B, T}));
   const index_t frames = B * T, cells = n_ * n_;
   const double unit = settings_.grid_mean ? 1.0 / double(cells) : 1.0;
+  if (settings_.time_derivative == NsTimeDerivative::frames) {
+    const std::vector<cplx> r_hat = I.frames_residual(w.data(), B, T, nullptr);
+    for (index_t k = 0; k < frames; ++k)
+      out.per_step[k] = unit * std::sqrt(I.weighted_square(&r_hat[std::size_t(k) * I.spectral_size()]));
+  } else {
 #pragma omp parallel for num_threads(int(I.work.size())) schedule(dynamic)
-  for (index_t k = 0; k < frames; ++k) {
-    Workspace& ws = I.work[std::size_t(omp_get_thread_num())];
-    out.per_step[k] = unit * std::sqrt(I.frame(w.data() + k * cells, ws, nullptr, nullptr, nullptr, 0));
+    for (index_t k = 0; k < frames; ++k) {
+      Workspace& ws = I.work[std::size_t(omp_get_thread_num())];
+      out.per_step[k] = unit * std::sqrt(I.frame(w.data() + k * cells, ws, nullptr, nullptr, nullptr, 0));
+    }
   }
   for (index_t bi = 0; bi < B; ++bi) {
     double sum = 0;
@@ -301,7 +426,7 @@ NsResidualNorms NsResidual::norms(const Tensor<double>& w) const {
 
 double NsResidual::value_and_gradient(const Tensor<double>& w, Tensor<double>& gradient) const {
   const NsResidualNorms nrm = norms(w);
-  const auto [B, T] = frames_of(w, n_);
+  const auto [B, T] = frames_of(w, n_, settings_.time_derivative);
   const Impl& I = *impl_;
   gradient = Tensor<double>(w.shape());
   const index_t frames = B * T, cells = n_ * n_;
@@ -313,6 +438,10 @@ double NsResidual::value_and_gradient(const Tensor<double>& w, Tensor<double>& g
     for (index_t t = 0; t < T; ++t) sum += nrm.per_step(bi, t) * nrm.per_step(bi, t);
     const double rms = std::sqrt(sum / double(T)) / unit;  // (mean_t q^2)^(1/2) without the unit
     scale[std::size_t(bi)] = rms > 0 ? unit / (double(B) * double(T) * 2 * rms) : 0.0;
+  }
+  if (settings_.time_derivative == NsTimeDerivative::frames) {
+    I.frames_gradient(w.data(), B, T, I.frames_residual(w.data(), B, T, nullptr), scale, gradient.data());
+    return nrm.total;
   }
 #pragma omp parallel for num_threads(int(I.work.size())) schedule(dynamic)
   for (index_t k = 0; k < frames; ++k) {
@@ -341,11 +470,23 @@ double NsResidual::value_and_gradient(const Tensor<float>& w, Tensor<float>& gra
 }
 
 Tensor<double> NsResidual::residual(const Tensor<double>& w, Tensor<double>* w_t) const {
-  const auto [B, T] = frames_of(w, n_);
+  const auto [B, T] = frames_of(w, n_, settings_.time_derivative);
   const Impl& I = *impl_;
   Tensor<double> r(w.shape());
   if (w_t) *w_t = Tensor<double>(w.shape());
   const index_t frames = B * T, cells = n_ * n_;
+  if (settings_.time_derivative == NsTimeDerivative::frames) {
+    std::vector<cplx> w_t_hat;
+    const std::vector<cplx> r_hat = I.frames_residual(w.data(), B, T, w_t ? &w_t_hat : nullptr);
+    const std::size_t ns = I.spectral_size();
+#pragma omp parallel for num_threads(int(I.work.size())) schedule(dynamic)
+    for (index_t k = 0; k < frames; ++k) {
+      Workspace& ws = I.work[std::size_t(omp_get_thread_num())];
+      I.store(&r_hat[std::size_t(k) * ns], ws, r.data() + k * cells);
+      if (w_t) I.store(&w_t_hat[std::size_t(k) * ns], ws, w_t->data() + k * cells);
+    }
+    return r;
+  }
 #pragma omp parallel for num_threads(int(I.work.size())) schedule(dynamic)
   for (index_t k = 0; k < frames; ++k) {
     Workspace& ws = I.work[std::size_t(omp_get_thread_num())];

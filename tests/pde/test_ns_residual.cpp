@@ -42,6 +42,40 @@ double max_abs(const Tensor<double>& a) {
   return m;
 }
 
+/// The solver's trajectory recorded after every step of size dt up to t_end, shape (steps + 1, n, n), from a
+/// mean-free GRF vorticity without Nyquist content (where the solver's derivative conventions and the
+/// estimator's, which are the reference's, differ).
+Tensor<double> stepped_trajectory(index_t n, std::uint64_t seed, double dt, double t_end) {
+  PeriodicGrf grf(n, {.alpha = 2.5, .tau = 7.0});
+  Rng rng(seed);
+  Tensor<double> w0 = NavierStokes2d::coarsen(grf.sample(rng), n, Coarsening::spectral);
+  double mean = 0;
+  for (double v : w0) mean += v / double(w0.numel());
+  for (double& v : w0) v -= mean;
+  NavierStokes2d ns({.n = n, .viscosity = 1e-3, .dt = dt, .threads = 1});
+  ns.set_vorticity(w0);
+  const auto steps = index_t(std::lround(t_end / dt));
+  Tensor<double> w({steps + 1, n, n});
+  for (index_t k = 0; k <= steps; ++k) {
+    if (k > 0) ns.step();
+    const Tensor<double> frame = ns.vorticity();
+    std::copy(frame.begin(), frame.end(), w.data() + k * n * n);
+  }
+  return w;
+}
+
+/// w plus `amplitude` max|w| cos(2 pi (3 x + y)) on every frame: a smooth, time-independent error.
+Tensor<double> with_smooth_mode(const Tensor<double>& w, double amplitude) {
+  const index_t T = w.size(0), n = w.size(1);
+  const double scale = amplitude * max_abs(w);
+  Tensor<double> out = w;
+  for (index_t t = 0; t < T; ++t)
+    for (index_t j = 0; j < n; ++j)
+      for (index_t i = 0; i < n; ++i)
+        out(t, j, i) += scale * std::cos(kTwoPi * (3.0 * double(i) + double(j)) / double(n));
+  return out;
+}
+
 bool message_has(const Error& e, const std::string& text) {
   const bool ok = e.message().find(text) != std::string::npos;
   if (!ok) BOOST_TEST_MESSAGE("message: " << e.message());
@@ -250,6 +284,169 @@ BOOST_AUTO_TEST_CASE(bad_input_gives_clear_errors) {
                         [](const Error& e) { return message_has(e, "non-finite value"); });
   BOOST_CHECK_EXCEPTION(est.set_forcing(Tensor<double>({8, 8})), Error,
                         [](const Error& e) { return message_has(e, "forcing of shape"); });
+}
+
+// ---- time_derivative = frames: w_t from the frames by second-order differences ----
+
+BOOST_AUTO_TEST_CASE(frames_mode_matches_the_closed_form) {
+  // A single Taylor-Green mode W(t) sin sin with forcing F sin sin has C = 0 and R = W_t^fd - A W - F on
+  // the mode, W_t^fd the difference formula (central inside, one-sided at the ends) of the W(t_k).
+  // (1) W quadratic in t: the formulas are exact, R = W'(t) - A W - F. (2) The exact solution
+  // W = -F/A + (W0 + F/A) e^(A t): R is the formulas' error only, matched to the closed form.
+  const index_t n = 16;
+  const int k = 1;
+  const double nu = 2e-2, h = 0.05, F = 0.3;
+  const double A = -8 * std::numbers::pi * std::numbers::pi * k * k * nu;
+  const Tensor<double> mode = taylor_green(n, k);
+  NsResidualSettings s{.viscosity = nu, .time_derivative = NsTimeDerivative::frames, .frame_dt = h, .threads = 2};
+  NsResidual est(n, s);
+  Tensor<double> f({n, n});
+  for (index_t p = 0; p < f.numel(); ++p) f[p] = F * mode[p];
+  est.set_forcing(f);
+  const index_t T = 5;
+  const auto quadratic = [](double t) { return 0.4 - 1.3 * t + 2.1 * t * t; };
+  const auto exact = [&](double t) { return -F / A + (1.2 + F / A) * std::exp(A * t); };
+  for (const bool is_quadratic : {true, false}) {
+    std::vector<double> W(std::size_t(T), 0.0);
+    for (index_t t = 0; t < T; ++t) W[std::size_t(t)] = is_quadratic ? quadratic(double(t) * h) : exact(double(t) * h);
+    Tensor<double> w({T, n, n});
+    for (index_t t = 0; t < T; ++t)
+      for (index_t p = 0; p < n * n; ++p) w[t * n * n + p] = W[std::size_t(t)] * mode[p];
+    Tensor<double> w_t;
+    const Tensor<double> R = est.residual(w, &w_t);
+    const NsResidualNorms q = est.norms(w);
+    double sum_q2 = 0;
+    for (index_t t = 0; t < T; ++t) {
+      const auto Wt = [&](index_t i) { return W[std::size_t(i)]; };
+      const double fd = t == 0       ? (-3 * Wt(0) + 4 * Wt(1) - Wt(2)) / (2 * h)
+                        : t == T - 1 ? (3 * Wt(T - 1) - 4 * Wt(T - 2) + Wt(T - 3)) / (2 * h)
+                                     : (Wt(t + 1) - Wt(t - 1)) / (2 * h);
+      if (is_quadratic) BOOST_TEST(fd == -1.3 + 4.2 * double(t) * h, boost::test_tools::tolerance(1e-12));
+      const double r = fd - A * Wt(t) - F;
+      double err_r = 0, err_wt = 0;
+      for (index_t p = 0; p < n * n; ++p) {
+        err_r = std::max(err_r, std::abs(R[t * n * n + p] - r * mode[p]));
+        err_wt = std::max(err_wt, std::abs(w_t[t * n * n + p] - fd * mode[p]));
+      }
+      BOOST_TEST(err_r <= 1e-12);
+      BOOST_TEST(err_wt <= 1e-12);
+      const double expected = std::pow(s.alpha + 8 * std::numbers::pi * std::numbers::pi * k * k, s.power) *
+                              double(n * n) * std::abs(r) / 2;
+      BOOST_TEST(q.per_step(0, t) == expected, boost::test_tools::tolerance(1e-10));
+      sum_q2 += expected * expected;
+    }
+    BOOST_TEST(q.total == std::sqrt(sum_q2 / double(T)), boost::test_tools::tolerance(1e-10));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(frames_mode_falls_at_the_solver_order) {
+  // The solver's own trajectory, recorded every step (frame_dt = solver dt): its steps are second
+  // order, so the residual of its frames falls as dt^2. Measured orders asserted in [1.7, 2.3].
+  const index_t n = 64;
+  const double t_end = 0.1;
+  std::vector<double> totals;
+  for (const double dt : {2e-3, 1e-3, 5e-4}) {
+    const Tensor<double> w = stepped_trajectory(n, 21, dt, t_end);
+    NsResidual est(n, {.time_derivative = NsTimeDerivative::frames, .frame_dt = dt, .threads = 2});
+    totals.push_back(est.norms(w).total);
+  }
+  for (std::size_t i = 1; i < totals.size(); ++i) {
+    const double measured = std::log2(totals[i - 1] / totals[i]);
+    BOOST_TEST_MESSAGE("frames mode, solver trajectory: " << totals[i - 1] << " -> " << totals[i] << ", order "
+                                                          << measured);
+    BOOST_TEST(measured >= 1.7);
+    BOOST_TEST(measured <= 2.3);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(frames_mode_sees_a_smooth_perturbation) {
+  // 5% of the smooth mode (3, 1) added to every frame of a solver trajectory: the frames no longer
+  // evolve by the equations and the frames mode's residual grows by orders of magnitude; the
+  // reference mode, which looks at each frame on its own, changes by far less.
+  const index_t n = 64;
+  const double dt = 1e-3;
+  const Tensor<double> w = stepped_trajectory(n, 21, dt, 0.1);
+  const Tensor<double> perturbed = with_smooth_mode(w, 0.05);
+  NsResidual frames(n, {.time_derivative = NsTimeDerivative::frames, .frame_dt = dt, .threads = 2});
+  NsResidual reference(n, {.threads = 2});
+  const double frames_ratio = frames.norms(perturbed).total / frames.norms(w).total;
+  const double reference_ratio = reference.norms(perturbed).total / reference.norms(w).total;
+  BOOST_TEST_MESSAGE("5% mode (3,1): frames mode x" << frames_ratio << ", reference mode x" << reference_ratio);
+  BOOST_TEST(frames_ratio >= 10);
+  BOOST_TEST(reference_ratio < 2);
+  BOOST_TEST(frames_ratio > 10 * reference_ratio);
+}
+
+BOOST_AUTO_TEST_CASE(frames_mode_gradient_matches_central_differences) {
+  // The adjoint, difference stencil included, against central differences in double precision on
+  // batches of non-mean-free fields with Nyquist content: (B, T) = (2, 4) and (1, 3) (the smallest
+  // trajectory, where both one-sided formulas meet), with and without dealiasing and grid_mean.
+  Rng rng(17);
+  const index_t n = 12;
+  const std::vector<NsResidualSettings> settings{
+      {.viscosity = 1e-2, .time_derivative = NsTimeDerivative::frames, .frame_dt = 0.1, .threads = 2},
+      {.viscosity = 3e-3,
+       .power = -0.5,
+       .time_derivative = NsTimeDerivative::frames,
+       .frame_dt = 0.03,
+       .dealias = false,
+       .grid_mean = true,
+       .threads = 1}};
+  for (const Shape& shape : {Shape({2, 4, n, n}), Shape({3, n, n})}) {
+    const Tensor<double> w = Tensor<double>::randn(shape, rng, 0.3, 1.0);
+    for (const auto& s : settings) {
+      NsResidual est(n, s);
+      Tensor<double> g;
+      const double value = est.value_and_gradient(w, g);
+      BOOST_TEST(value == est.norms(w).total, boost::test_tools::tolerance(1e-14));
+      BOOST_TEST(g.shape() == w.shape());
+      const auto total_at = [&](const Tensor<double>& x) { return est.norms(x).total; };
+      const double eps = 1e-5;
+      for (int trial = 0; trial < 3; ++trial) {
+        const Tensor<double> v = Tensor<double>::randn(w.shape(), rng);
+        Tensor<double> plus = w, minus = w;
+        for (index_t p = 0; p < w.numel(); ++p) {
+          plus[p] += eps * v[p];
+          minus[p] -= eps * v[p];
+        }
+        const double fd = (total_at(plus) - total_at(minus)) / (2 * eps);
+        double adjoint = 0;
+        for (index_t p = 0; p < w.numel(); ++p) adjoint += g[p] * v[p];
+        BOOST_TEST_MESSAGE("frames mode directional derivative: adjoint " << adjoint << ", central differences " << fd);
+        BOOST_TEST(std::abs(adjoint - fd) <= 1e-7 * std::abs(fd));
+      }
+      // Single entries in the first, an inner and the last frame.
+      const index_t T = w.size(w.rank() - 3);
+      for (const index_t p :
+           {index_t(3), index_t(n * n + 5 * n + 7), index_t((T - 1) * n * n + n / 2), w.numel() - 1}) {
+        Tensor<double> plus = w, minus = w;
+        plus[p] += eps;
+        minus[p] -= eps;
+        const double fd = (total_at(plus) - total_at(minus)) / (2 * eps);
+        BOOST_TEST(std::abs(g[p] - fd) <= 1e-6 * max_abs(g));
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(frames_mode_bad_input_gives_clear_errors) {
+  for (const double h : {0.0, -1e-3, std::nan("")})
+    BOOST_CHECK_EXCEPTION(NsResidual(16, {.time_derivative = NsTimeDerivative::frames, .frame_dt = h}), Error,
+                          [](const Error& e) { return message_has(e, "time_derivative = frames needs frame_dt > 0"); });
+  // frame_dt left at its default.
+  BOOST_CHECK_EXCEPTION(NsResidual(16, {.time_derivative = NsTimeDerivative::frames}), Error,
+                        [](const Error& e) { return message_has(e, "frame_dt > 0"); });
+  NsResidual est(16, {.time_derivative = NsTimeDerivative::frames, .frame_dt = 0.1, .threads = 1});
+  BOOST_CHECK_EXCEPTION(est.norms(Tensor<double>({2, 16, 16})), Error,
+                        [](const Error& e) { return message_has(e, "shape (2, 16, 16) has 2 frames"); });
+  Tensor<double> g;
+  BOOST_CHECK_EXCEPTION(est.value_and_gradient(Tensor<double>({3, 1, 16, 16}), g), Error,
+                        [](const Error& e) { return message_has(e, "needs T >= 3"); });
+  BOOST_CHECK_EXCEPTION(est.residual(Tensor<double>({1, 2, 16, 16})), Error,
+                        [](const Error& e) { return message_has(e, "has 2 frames"); });
+  // The reference mode takes single frames and ignores frame_dt.
+  NsResidual reference(16, {.threads = 1});
+  BOOST_CHECK_NO_THROW(reference.norms(Tensor<double>({1, 16, 16})));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

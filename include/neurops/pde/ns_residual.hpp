@@ -1,7 +1,29 @@
 #pragma once
 // Negative-Sobolev norm of the 2-D Navier-Stokes residual of a vorticity trajectory, the error
 // indicator and fine-tuning loss of the Spectral-Refiner (torch-cfd `fno/finetune.py` OutConvFT and
-// `fno/losses.py` SobolevLoss), computed as that reference computes it.
+// `fno/losses.py` SobolevLoss), computed as that reference computes it, or with the time derivative
+// taken from the frames themselves.
+//
+// Two choices of w_t (NsResidualSettings::time_derivative):
+//   - reference_imex (default): the reference's per-frame IMEX rate described below. R -> 0 as dt -> 0
+//     for any field, so it does not tell whether the frames evolve by the Navier-Stokes equations; it
+//     weighs each frame's fine-scale content. Use it as the reference's fine-tuning loss (and to
+//     compare with the reference).
+//   - frames: w_t,k from the frames w_0 .. w_{T-1} of each trajectory, spaced by frame_dt, by
+//     second-order finite differences: (w_{k+1} - w_{k-1}) / (2 dt_f) inside, (-3 w_0 + 4 w_1 - w_2) /
+//     (2 dt_f) and (3 w_{T-1} - 4 w_{T-2} + w_{T-3}) / (2 dt_f) at the ends (T >= 3), and
+//         R_k = w_t,k + C(w_k) - A w_k - f,
+//     the Navier-Stokes residual of the trajectory itself (the negative of f - w_t - C + nu Lap w; the
+//     norm does not see the sign). It vanishes only when consecutive frames are related by the
+//     equations: a solver trajectory recorded every step gives R = O(dt_f^2), a trajectory whose frames
+//     are off gives a residual of the size of their error. Use it as the a-posteriori error indicator
+//     of a predicted trajectory (FNO/SFNO rollouts); frames far apart in time add the O(dt_f^2 w_ttt)
+//     error of the difference formula. C, A, f, the dealiasing and the Nyquist / k = 0 conventions
+//     below are the same in both modes (so a trajectory with a non-zero mean gets nu mean(w) in R),
+//     as are the norm, the power, alpha, the per-step values and the total. The gradient includes the
+//     difference stencil, which couples neighbouring frames.
+//
+// The reference mode:
 //
 // Every frame w (an (n, n) field on the torus [0, 1)^2, rows along y, columns along x, as the rest of
 // pde/) is treated on its own: its time derivative is not a difference between frames but the rate of
@@ -44,17 +66,25 @@
 
 namespace neurops::pde {
 
+/// How the residual's time derivative is obtained (see the header comment).
+enum class NsTimeDerivative {
+  reference_imex,  // each frame on its own: the rate of IMEX steps of -+dt (the reference's loss)
+  frames,          // second-order finite differences between the frames, spaced by frame_dt
+};
+
 struct NsResidualSettings {
   double viscosity = 1e-3;           // nu > 0
   double forcing_amplitude = 0.1;    // f = A (sin + cos)(2 pi (x + y)), as NavierStokes2d
   double alpha = 0.031622776601683;  // 10^(-3/2), the fine-tuning notebook's SobolevLoss alpha
   double power = -0.25;              // p of (alpha + 4 pi^2 |k|^2)^p; SobolevLoss(norm_order=-1) is -1/4
-  double dt = 1e-6;                  // h of the IMEX steps that define w_t (OutConvFT dt)
-  double weight_minus = 0.5;         // a, weight of the step of size -dt (notebook: bdf_weight (0.5, 0.5);
-  double weight_plus = 0.5;          // b, weight of +dt                    OutConvFT's default is (0, 1))
-  bool dealias = true;               // 2/3 rule on C(.)
-  bool grid_mean = false;            // q / n^2 (RMS over the grid) instead of the reference's sum
-  int threads = 0;                   // OpenMP threads over frames; 0: omp_get_max_threads()
+  NsTimeDerivative time_derivative = NsTimeDerivative::reference_imex;  // how w_t is obtained (see above)
+  double frame_dt = 0;        // spacing in time of the trajectory's frames; > 0, required by `frames`
+  double dt = 1e-6;           // h of the IMEX steps that define w_t (OutConvFT dt); reference_imex only
+  double weight_minus = 0.5;  // a, weight of the step of size -dt (notebook: bdf_weight (0.5, 0.5);
+  double weight_plus = 0.5;   // b, weight of +dt                    OutConvFT's default is (0, 1))
+  bool dealias = true;        // 2/3 rule on C(.)
+  bool grid_mean = false;     // q / n^2 (RMS over the grid) instead of the reference's sum
+  int threads = 0;            // OpenMP threads over frames; 0: omp_get_max_threads()
 };
 
 struct NsResidualNorms {
@@ -74,7 +104,8 @@ class NsResidual {
   /// Replaces the forcing field f (shape (n, n)); the default is settings.forcing_amplitude's.
   void set_forcing(const Tensor<double>& f);
 
-  /// Norms of a trajectory w of shape (T, n, n) (one batch entry) or (B, T, n, n).
+  /// Norms of a trajectory w of shape (T, n, n) (one batch entry) or (B, T, n, n); the frames mode
+  /// needs T >= 3.
   NsResidualNorms norms(const Tensor<double>& w) const;
   /// The total norm and its gradient with respect to w (same shape as w).
   double value_and_gradient(const Tensor<double>& w, Tensor<double>& gradient) const;
@@ -82,7 +113,8 @@ class NsResidual {
   /// rounded to float.
   NsResidualNorms norms(const Tensor<float>& w) const;
   double value_and_gradient(const Tensor<float>& w, Tensor<float>& gradient) const;
-  /// The residual field R (same shape as w), and w_t (the reference's `w_t`) when asked for.
+  /// The residual field R (same shape as w), and w_t (the reference's `w_t`, or the frames'
+  /// difference quotient) when asked for.
   Tensor<double> residual(const Tensor<double>& w, Tensor<double>* w_t = nullptr) const;
 
   index_t n() const noexcept { return n_; }
