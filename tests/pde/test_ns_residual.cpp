@@ -64,15 +64,23 @@ Tensor<double> stepped_trajectory(index_t n, std::uint64_t seed, double dt, doub
   return w;
 }
 
-/// w plus `amplitude` max|w| cos(2 pi (3 x + y)) on every frame: a smooth, time-independent error.
-Tensor<double> with_smooth_mode(const Tensor<double>& w, double amplitude) {
+/// cos(2 pi (3 x + y)) on the n x n grid: a smooth error.
+Tensor<double> smooth_mode(index_t n) {
+  Tensor<double> m({n, n});
+  for (index_t j = 0; j < n; ++j)
+    for (index_t i = 0; i < n; ++i) m(j, i) = std::cos(kTwoPi * (3.0 * double(i) + double(j)) / double(n));
+  return m;
+}
+
+/// Trajectory w (T, n, n) plus amplitude(t) max|w| smooth_mode on frame t.
+template <class Amplitude>
+Tensor<double> with_smooth_error(const Tensor<double>& w, Amplitude amplitude) {
   const index_t T = w.size(0), n = w.size(1);
-  const double scale = amplitude * max_abs(w);
+  const Tensor<double> mode = smooth_mode(n);
+  const double scale = max_abs(w);
   Tensor<double> out = w;
   for (index_t t = 0; t < T; ++t)
-    for (index_t j = 0; j < n; ++j)
-      for (index_t i = 0; i < n; ++i)
-        out(t, j, i) += scale * std::cos(kTwoPi * (3.0 * double(i) + double(j)) / double(n));
+    for (index_t p = 0; p < n * n; ++p) out[t * n * n + p] += amplitude(t) * scale * mode[p];
   return out;
 }
 
@@ -366,7 +374,7 @@ BOOST_AUTO_TEST_CASE(frames_mode_sees_a_smooth_perturbation) {
   const index_t n = 64;
   const double dt = 1e-3;
   const Tensor<double> w = stepped_trajectory(n, 21, dt, 0.1);
-  const Tensor<double> perturbed = with_smooth_mode(w, 0.05);
+  const Tensor<double> perturbed = with_smooth_error(w, [](index_t) { return 0.05; });
   NsResidual frames(n, {.time_derivative = NsTimeDerivative::frames, .frame_dt = dt, .threads = 2});
   NsResidual reference(n, {.threads = 2});
   const double frames_ratio = frames.norms(perturbed).total / frames.norms(w).total;
@@ -375,6 +383,36 @@ BOOST_AUTO_TEST_CASE(frames_mode_sees_a_smooth_perturbation) {
   BOOST_TEST(frames_ratio >= 10);
   BOOST_TEST(reference_ratio < 2);
   BOOST_TEST(frames_ratio > 10 * reference_ratio);
+}
+
+BOOST_AUTO_TEST_CASE(frames_mode_indicates_the_error_of_spaced_frames) {
+  // Frames 10 solver steps apart (as a model's predicted rollout would be), the exact trajectory
+  // against copies with an error e(t) = eps (t / t_end) max|w| cos(2 pi (3 x + y)) that grows along the
+  // rollout: the indicator grows with eps, in proportion once the error dominates the difference
+  // formula's own O(frame_dt^2) part.
+  const index_t n = 64;
+  const double dt = 1e-3, t_end = 0.2;
+  const index_t stride = 10;
+  const Tensor<double> every_step = stepped_trajectory(n, 21, dt, t_end);
+  const index_t T = (every_step.size(0) - 1) / stride + 1;
+  Tensor<double> w({T, n, n});
+  for (index_t t = 0; t < T; ++t)
+    std::copy(every_step.data() + t * stride * n * n, every_step.data() + (t * stride + 1) * n * n,
+              w.data() + t * n * n);
+  NsResidual est(n, {.time_derivative = NsTimeDerivative::frames, .frame_dt = double(stride) * dt, .threads = 2});
+  const double clean = est.norms(w).total;
+  std::vector<double> totals;
+  for (const double eps : {0.005, 0.01, 0.02, 0.04}) {
+    const Tensor<double> drifted = with_smooth_error(w, [&](index_t t) { return eps * double(t) / double(T - 1); });
+    totals.push_back(est.norms(drifted).total);
+    BOOST_TEST_MESSAGE("frames " << stride << " steps apart, drift " << eps << ": indicator " << totals.back()
+                                 << " (exact frames " << clean << ")");
+  }
+  BOOST_TEST(totals.front() > 10 * clean);
+  for (std::size_t i = 1; i < totals.size(); ++i) {
+    BOOST_TEST(totals[i] / totals[i - 1] > 1.9);  // eps doubles
+    BOOST_TEST(totals[i] / totals[i - 1] < 2.1);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(frames_mode_gradient_matches_central_differences) {

@@ -16,9 +16,10 @@
 //     the Navier-Stokes residual of the trajectory itself (the negative of f - w_t - C + nu Lap w; the
 //     norm does not see the sign). It vanishes only when consecutive frames are related by the
 //     equations: a solver trajectory recorded every step gives R = O(dt_f^2), a trajectory whose frames
-//     are off gives a residual of the size of their error. Use it as the a-posteriori error indicator
-//     of a predicted trajectory (FNO/SFNO rollouts); frames far apart in time add the O(dt_f^2 w_ttt)
-//     error of the difference formula. C, A, f, the dealiasing and the Nyquist / k = 0 conventions
+//     are off gives a residual that grows with their error (in proportion once that error dominates the
+//     difference formula's). Use it as the a-posteriori error indicator of a predicted trajectory
+//     (FNO/SFNO rollouts); frames far apart in time add the O(dt_f^2 w_ttt) error of the difference
+//     formula. C, A, f, the dealiasing and the Nyquist / k = 0 conventions
 //     below are the same in both modes (so a trajectory with a non-zero mean gets nu mean(w) in R),
 //     as are the norm, the power, alpha, the per-step values and the total. The gradient includes the
 //     difference stencil, which couples neighbouring frames.
