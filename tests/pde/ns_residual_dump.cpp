@@ -3,7 +3,9 @@
 // PyTorch). Writes /w (B, T, n, n): batch entry 0 from the solver, entry 1 the same frames plus noise
 // and a mean (exercising Nyquist content and the k = 0 conventions), and per setting i the group /c<i>
 // with settings = [viscosity, forcing amplitude, alpha, power, dt, weight_minus, weight_plus, dealias]
-// and the results residual, w_t (B, T, n, n), per_step (B, T), total (1).
+// and the results residual, w_t (B, T, n, n), per_step (B, T), total (1); per frames-mode setting i
+// the group /f<i> with settings = [viscosity, forcing amplitude, alpha, power, frame_dt, dealias] and
+// the same results plus gradient (B, T, n, n), the gradient of total.
 #include <cstdio>
 #include <vector>
 
@@ -51,6 +53,29 @@ int main(int argc, char** argv) {
       const pde::NsResidualNorms q = est.norms(w);
       out.write(g + "/per_step", q.per_step);
       out.write(g + "/total", Tensor<double>(Shape({1}), {q.total}));
+    }
+    const std::vector<pde::NsResidualSettings> frames_settings{
+        {.time_derivative = pde::NsTimeDerivative::frames, .frame_dt = 0.1},
+        {.viscosity = 1e-2,
+         .forcing_amplitude = 0.3,
+         .alpha = 2.0,
+         .power = -0.5,
+         .time_derivative = pde::NsTimeDerivative::frames,
+         .frame_dt = 0.05,
+         .dealias = false}};
+    for (std::size_t i = 0; i < frames_settings.size(); ++i) {
+      const auto& s = frames_settings[i];
+      pde::NsResidual est(n, s);
+      const std::string g = "/f" + std::to_string(i);
+      out.write(g + "/settings", Tensor<double>(Shape({6}), {s.viscosity, s.forcing_amplitude, s.alpha, s.power,
+                                                             s.frame_dt, s.dealias ? 1.0 : 0.0}));
+      Tensor<double> w_t, gradient;
+      out.write(g + "/residual", est.residual(w, &w_t));
+      out.write(g + "/w_t", w_t);
+      const pde::NsResidualNorms q = est.norms(w);
+      out.write(g + "/per_step", q.per_step);
+      out.write(g + "/total", Tensor<double>(Shape({1}), {est.value_and_gradient(w, gradient)}));
+      out.write(g + "/gradient", gradient);
     }
     out.commit();
     return 0;
