@@ -6,6 +6,7 @@
 //   ./ns_residual                                   # 256^2 x 40 frames (the fine-tuning size), 2 threads
 //   ./ns_residual -bench_sizes 64,256 -bench_frames 40 -bench_threads 2 -bench_repeats 5
 //   ./ns_residual -bench_smoke                      # seconds-long check (CTest label bench)
+//   ./ns_residual -bench_time_derivative frames     # w_t from the frames (both sides), frame_dt = 1e-2
 // Both sides evaluate the same smooth trajectory with dt = 1e-2 (where the reference's difference
 // quotient keeps its digits) and print the loss (checksum), which must agree to 1e-8.
 // Unless OMP_WAIT_POLICY is set, the program restarts itself with OMP_WAIT_POLICY=passive (see
@@ -46,11 +47,11 @@ struct PeerResult {
 };
 
 std::map<index_t, PeerResult> run_peer(const std::string& script, const std::string& sizes, index_t frames, int threads,
-                                       int repeats) {
+                                       int repeats, const std::string& time_derivative) {
   std::map<index_t, PeerResult> out;
   const std::string cmd = "OMP_NUM_THREADS=" + std::to_string(threads) + " /usr/bin/python3 " + script + " --sizes " +
                           sizes + " --frames " + std::to_string(frames) + " --threads " + std::to_string(threads) +
-                          " --repeats " + std::to_string(repeats);
+                          " --repeats " + std::to_string(repeats) + " --time-derivative " + time_derivative;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return out;
   char line[512];
@@ -80,6 +81,8 @@ int main(int argc, char** argv) {
     index_t frames = opt.integer("frames", 40, "frames of the trajectory (the SFNO output horizon)", 1, 1 << 16);
     const int threads = int(opt.integer("threads", 2, "OpenMP threads (and torch.set_num_threads)", 1, 1024));
     int repeats = int(opt.integer("repeats", 5, "timed runs per size (the median is reported)", 1, 1000));
+    const std::string time_derivative = opt.choice("time_derivative", "reference_imex", {"reference_imex", "frames"},
+                                                   "w_t: the reference's IMEX rate, or differences between frames");
     const bool peer = opt.flag("peer", true, "also run the PyTorch peer");
     const std::string script = opt.string(
         "script", (std::filesystem::path(__FILE__).parent_path() / "ns_residual.py").string(), "PyTorch peer script");
@@ -92,15 +95,22 @@ int main(int argc, char** argv) {
     std::string size_list;
     for (auto n : sizes) size_list += (size_list.empty() ? "" : ",") + std::to_string(n);
     std::map<index_t, PeerResult> torch;
-    if (peer) torch = run_peer(script, size_list, frames, threads, repeats);
+    if (peer) torch = run_peer(script, size_list, frames, threads, repeats, time_derivative);
+    const bool from_frames = time_derivative == "frames";
+    NEUROPS_CHECK(!from_frames || frames >= 3,
+                  "ns_residual: -bench_time_derivative frames needs -bench_frames >= 3, found " << frames);
 
-    std::printf("\nNsResidual, float64, %lld frames, %d threads, OMP_WAIT_POLICY=%s, median of %d runs\n",
-                (long long)frames, threads, std::getenv("OMP_WAIT_POLICY"), repeats);
+    std::printf("\nNsResidual (%s), float64, %lld frames, %d threads, OMP_WAIT_POLICY=%s, median of %d runs\n",
+                time_derivative.c_str(), (long long)frames, threads, std::getenv("OMP_WAIT_POLICY"), repeats);
     std::printf("%-6s %12s %12s %7s %14s %14s %7s %20s %20s\n", "n", "value [ms]", "torch [ms]", "ratio",
                 "value+grad [ms]", "torch [ms]", "ratio", "loss neurops", "loss torch");
     bool consistent = true;
     for (const index_t n : sizes) {
-      pde::NsResidual est(n, {.dt = 1e-2, .threads = threads});
+      pde::NsResidual est(
+          n, {.time_derivative = from_frames ? pde::NsTimeDerivative::frames : pde::NsTimeDerivative::reference_imex,
+              .frame_dt = 1e-2,
+              .dt = 1e-2,
+              .threads = threads});
       const Tensor<double> w = trajectory(n, frames);
       Tensor<double> g;
       double value = est.value_and_gradient(w, g);  // warm-up

@@ -3,7 +3,9 @@
 (torch-cfd fno/finetune.py OutConvFT._fine_tune + fno/losses.py SobolevLoss) evaluates it, and its
 gradient with respect to the trajectory by autograd; float64.
 
-Usage: ns_residual.py --sizes 256 --frames 40 --threads 2 --repeats 5
+Usage: ns_residual.py --sizes 256 --frames 40 --threads 2 --repeats 5 [--time-derivative frames]
+With --time-derivative frames, w_t is torch.gradient(w, spacing=FRAME_DT, edge_order=2) along the
+frames (NsResidual's frames mode) and the residual is evaluated at w.
 Prints one line per size: "torch n=<n> median_value_s=<t> median_gradient_s=<t> checksum=<loss>".
 The trajectory is the smooth field of bench/ns_residual.cpp (same formula), (1, frames, n, n).
 """
@@ -16,7 +18,7 @@ import torch.fft as fft
 
 torch.set_default_dtype(torch.float64)  # wavenumbers and grids in float64, as the reference's fine-tuning
 
-VISC, AMPLITUDE, ALPHA, POWER, DT, WEIGHTS = 1e-3, 0.1, 10 ** -1.5, -0.25, 1e-2, (0.5, 0.5)
+VISC, AMPLITUDE, ALPHA, POWER, DT, WEIGHTS, FRAME_DT = 1e-3, 0.1, 10 ** -1.5, -0.25, 1e-2, (0.5, 0.5), 1e-2
 
 
 def trajectory(n, frames):
@@ -32,7 +34,7 @@ def trajectory(n, frames):
     return torch.stack(out)[None]
 
 
-def make_loss(n):
+def make_loss(n, from_frames):
     kmax = n // 2
     kx, ky = torch.meshgrid(fft.fftfreq(n, d=1 / n), fft.fftfreq(n, d=1 / n), indexing="ij")
     weight = torch.sqrt(ALPHA + 4 * math.pi**2 * (kx**2 + ky**2)) ** (4 * POWER / 2)
@@ -52,6 +54,13 @@ def make_loss(n):
         w_y = fft.irfft2(2 * math.pi * ky * 1j * w_h, s=(n, n)).real
         return keep * fft.rfft2(u * w_x + v * w_y)
 
+    def frames_loss(w):
+        w_h = fft.rfft2(w)
+        w_t = torch.gradient(w, spacing=FRAME_DT, dim=1, edge_order=2)[0]
+        residual = fft.irfft2(fft.rfft2(w_t) + convection(w_h) - VISC * lap * w_h - f_h, s=(n, n)).real
+        q = torch.linalg.norm(fft.fftn(residual, dim=(-2, -1)) * weight, dim=(-2, -1))
+        return ((q**2).mean(dim=-1)).sqrt().mean()
+
     def loss(w):
         w_h = fft.rfft2(w)
         steps = []
@@ -64,7 +73,7 @@ def make_loss(n):
         q = torch.linalg.norm(fft.fftn(residual, dim=(-2, -1)) * weight, dim=(-2, -1))
         return ((q**2).mean(dim=-1)).sqrt().mean()
 
-    return loss
+    return frames_loss if from_frames else loss
 
 
 def main():
@@ -73,10 +82,11 @@ def main():
     p.add_argument("--frames", type=int, default=40)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--time-derivative", choices=("reference_imex", "frames"), default="reference_imex")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     for n in [int(s) for s in a.sizes.split(",")]:
-        loss = make_loss(n)
+        loss = make_loss(n, a.time_derivative == "frames")
         w = trajectory(n, a.frames)
         value_times, gradient_times = [], []
         for _ in range(a.repeats + 1):  # the first run warms up

@@ -41,7 +41,9 @@ if(TARGET bench_navier_stokes_step)
   add_test(NAME bench_navier_stokes_step_smoke COMMAND bench_navier_stokes_step -bench_smoke)
   add_test(NAME bench_darcy_throughput_smoke COMMAND bench_darcy_throughput -bench_smoke)
   add_test(NAME bench_ns_residual_smoke COMMAND bench_ns_residual -bench_smoke)
+  add_test(NAME bench_ns_residual_frames_smoke COMMAND bench_ns_residual -bench_smoke -bench_time_derivative frames)
   set_tests_properties(bench_navier_stokes_step_smoke bench_darcy_throughput_smoke bench_ns_residual_smoke
+                       bench_ns_residual_frames_smoke
                        PROPERTIES LABELS bench
                        ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
 endif()
