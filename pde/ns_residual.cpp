@@ -79,6 +79,8 @@ struct NsResidual::Impl {
   /// Adds scale[b] * d(q^2)/dw of every frame of trajectory b to `gradient`, given R_hat.
   void frames_gradient(const double* w, index_t B, index_t T, const std::vector<cplx>& r_hat,
                        const std::vector<double>& scale, double* gradient) const;
+  /// Per-step norms and total from the R_hat of frames_residual (unit: 1, or 1/n^2 with grid_mean).
+  NsResidualNorms frames_norms(const std::vector<cplx>& r_hat, index_t B, index_t T, double unit) const;
   /// The weighted sum q^2 of one R_hat.
   double weighted_square(const cplx* r_hat) const;
   /// Physical field of one spectrum into dst (through the workspace's aligned buffers).
@@ -252,6 +254,7 @@ void NsResidual::Impl::frames_gradient(const double* w, index_t B, index_t T, co
   // d(q_k^2)/dR_k as the spectrum of a real field (see frame()), scaled per trajectory.
   const double nn = double(n * n);
   std::vector<cplx> g(std::size_t(frames) * ns);
+#pragma omp parallel for num_threads(int(work.size())) schedule(static)
   for (index_t k = 0; k < frames; ++k)
     for (std::size_t p = 0; p < ns; ++p) {
       const std::size_t kp = std::size_t(k) * ns + p;
@@ -398,36 +401,56 @@ std::pair<index_t, index_t> frames_of(const Tensor<double>& w, index_t n, NsTime
 }
 }  // namespace
 
-NsResidualNorms NsResidual::norms(const Tensor<double>& w) const {
-  const auto [B, T] = frames_of(w, n_, settings_.time_derivative);
-  const Impl& I = *impl_;
-  NsResidualNorms out;
-  out.per_step = Tensor<double>(Shape({B, T}));
-  const index_t frames = B * T, cells = n_ * n_;
-  const double unit = settings_.grid_mean ? 1.0 / double(cells) : 1.0;
-  if (settings_.time_derivative == NsTimeDerivative::frames) {
-    const std::vector<cplx> r_hat = I.frames_residual(w.data(), B, T, nullptr);
-    for (index_t k = 0; k < frames; ++k)
-      out.per_step[k] = unit * std::sqrt(I.weighted_square(&r_hat[std::size_t(k) * I.spectral_size()]));
-  } else {
-#pragma omp parallel for num_threads(int(I.work.size())) schedule(dynamic)
-    for (index_t k = 0; k < frames; ++k) {
-      Workspace& ws = I.work[std::size_t(omp_get_thread_num())];
-      out.per_step[k] = unit * std::sqrt(I.frame(w.data() + k * cells, ws, nullptr, nullptr, nullptr, 0));
-    }
-  }
+namespace {
+/// Sets out.total = mean_b (mean_t q(b, t)^2)^(1/2) from out.per_step.
+void set_total(NsResidualNorms& out) {
+  const index_t B = out.per_step.size(0), T = out.per_step.size(1);
+  out.total = 0;
   for (index_t bi = 0; bi < B; ++bi) {
     double sum = 0;
     for (index_t t = 0; t < T; ++t) sum += out.per_step(bi, t) * out.per_step(bi, t);
     out.total += std::sqrt(sum / double(T)) / double(B);
   }
+}
+}  // namespace
+
+NsResidualNorms NsResidual::Impl::frames_norms(const std::vector<cplx>& r_hat, index_t B, index_t T,
+                                               double unit) const {
+  NsResidualNorms out;
+  out.per_step = Tensor<double>(Shape({B, T}));
+#pragma omp parallel for num_threads(int(work.size())) schedule(static)
+  for (index_t k = 0; k < B * T; ++k)
+    out.per_step[k] = unit * std::sqrt(weighted_square(&r_hat[std::size_t(k) * spectral_size()]));
+  set_total(out);
+  return out;
+}
+
+NsResidualNorms NsResidual::norms(const Tensor<double>& w) const {
+  const auto [B, T] = frames_of(w, n_, settings_.time_derivative);
+  const Impl& I = *impl_;
+  const index_t frames = B * T, cells = n_ * n_;
+  const double unit = settings_.grid_mean ? 1.0 / double(cells) : 1.0;
+  if (settings_.time_derivative == NsTimeDerivative::frames)
+    return I.frames_norms(I.frames_residual(w.data(), B, T, nullptr), B, T, unit);
+  NsResidualNorms out;
+  out.per_step = Tensor<double>(Shape({B, T}));
+#pragma omp parallel for num_threads(int(I.work.size())) schedule(dynamic)
+  for (index_t k = 0; k < frames; ++k) {
+    Workspace& ws = I.work[std::size_t(omp_get_thread_num())];
+    out.per_step[k] = unit * std::sqrt(I.frame(w.data() + k * cells, ws, nullptr, nullptr, nullptr, 0));
+  }
+  set_total(out);
   return out;
 }
 
 double NsResidual::value_and_gradient(const Tensor<double>& w, Tensor<double>& gradient) const {
-  const NsResidualNorms nrm = norms(w);
   const auto [B, T] = frames_of(w, n_, settings_.time_derivative);
   const Impl& I = *impl_;
+  const bool from_frames = settings_.time_derivative == NsTimeDerivative::frames;
+  // The frames mode's residual spectra serve both the value and the adjoint.
+  const std::vector<cplx> r_hat = from_frames ? I.frames_residual(w.data(), B, T, nullptr) : std::vector<cplx>{};
+  const NsResidualNorms nrm =
+      from_frames ? I.frames_norms(r_hat, B, T, settings_.grid_mean ? 1.0 / double(n_ * n_) : 1.0) : norms(w);
   gradient = Tensor<double>(w.shape());
   const index_t frames = B * T, cells = n_ * n_;
   const double unit = settings_.grid_mean ? 1.0 / double(cells) : 1.0;
@@ -439,8 +462,8 @@ double NsResidual::value_and_gradient(const Tensor<double>& w, Tensor<double>& g
     const double rms = std::sqrt(sum / double(T)) / unit;  // (mean_t q^2)^(1/2) without the unit
     scale[std::size_t(bi)] = rms > 0 ? unit / (double(B) * double(T) * 2 * rms) : 0.0;
   }
-  if (settings_.time_derivative == NsTimeDerivative::frames) {
-    I.frames_gradient(w.data(), B, T, I.frames_residual(w.data(), B, T, nullptr), scale, gradient.data());
+  if (from_frames) {
+    I.frames_gradient(w.data(), B, T, r_hat, scale, gradient.data());
     return nrm.total;
   }
 #pragma omp parallel for num_threads(int(I.work.size())) schedule(dynamic)
