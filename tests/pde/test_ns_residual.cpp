@@ -267,6 +267,12 @@ BOOST_AUTO_TEST_CASE(threads_do_not_change_the_result) {
   const auto a = one.norms(w), b = two.norms(w);
   for (index_t t = 0; t < 3; ++t) BOOST_TEST(a.per_step(0, t) == b.per_step(0, t));
   BOOST_TEST(a.total == b.total);
+  // The frames mode, value and gradient (each frame's gradient sums its stencil terms in a fixed order).
+  NsResidual f1(n, {.time_derivative = NsTimeDerivative::frames, .frame_dt = 0.1, .threads = 1});
+  NsResidual f2(n, {.time_derivative = NsTimeDerivative::frames, .frame_dt = 0.1, .threads = 2});
+  Tensor<double> g1, g2;
+  BOOST_TEST(f1.value_and_gradient(w, g1) == f2.value_and_gradient(w, g2));
+  for (index_t p = 0; p < w.numel(); ++p) BOOST_TEST(g1[p] == g2[p]);
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_gives_clear_errors) {
