@@ -8,7 +8,10 @@
 //        poisson             -Laplacian u = f, u = g on the boundary, 2-D or 3-D, PETSc ex45's system:
 //                            inputs are right-hand sides b, outputs solutions (for KSPGuess neurops)
 //        navier_stokes       2-D vorticity on the torus from a GRF (alpha 2.5, tau 7), forced, snapshots
-//                            at -ns_times, solved at -ns_n and stored at -ns_store (plus the full grid)
+//                            at -ns_times or, after a warm-up, evenly spaced (-ns_snapshots), solved at
+//                            -ns_n and stored at -ns_store (plus the full grid); -ns_preset sfno is the
+//                            Spectral-Refiner's setting. Sample-parallel under MPI: each rank solves its
+//                            own samples, rank 0 writes, and the file equals a 1-rank run's bit for bit
 //        antiderivative, ode, pendulum, diffusion_reaction
 //                            the DeepONet operators with RBF-GRF inputs at 100 sensors
 //   2. datasets (N, C, spatial...) created extendable and appended chunk by chunk, with every parameter,
@@ -25,6 +28,7 @@
 //   mpiexec -n 2 ./neurops_generate -problem darcy -samples 100 -darcy_n 129 -darcy_pc_type hypre -out darcy.h5
 //   ./neurops_generate -problem poisson -poisson_dim 3 -poisson_n 17 -samples 200 -out poisson.h5
 //   ./neurops_generate -problem navier_stokes -samples 10 -ns_n 256 -ns_store 64 -ns_times 1,2,3,4,5 -out ns.h5
+//   OMP_NUM_THREADS=1 mpiexec -n 2 ./neurops_generate -problem navier_stokes -ns_preset sfno -samples 16 -out sfno.h5
 //   ./neurops_generate -problem antiderivative -samples 10000 -out antideriv.h5
 //   ./neurops_generate -problem diffusion_reaction -samples 6 -max_new_samples 3 -out dr.h5   # stops after 3
 //   ./neurops_generate -problem diffusion_reaction -samples 6 -resume -out dr.h5             # adds 3 more
@@ -108,6 +112,9 @@ class SampleGenerator {
   virtual io::UniformGrid preview_grid() const { return {}; }
   virtual std::vector<std::string> preview_datasets() const { return {datasets().front().name}; }
   virtual bool distributed() const { return false; }
+  /// Samples are independent and solved on one rank each: under MPI, rank r generates the rows
+  /// r, r + size, ... of every chunk and rank 0 gathers them.
+  virtual bool sample_parallel() const { return false; }
 };
 
 template <class T>
@@ -284,17 +291,32 @@ class NavierStokesGenerator final : public SampleGenerator {
  public:
   NavierStokesGenerator(std::uint64_t seed) : seed_(seed) {
     Options opt("2-D Navier-Stokes data (-problem navier_stokes)", "ns_");
+    preset_ = opt.choice("preset", "none", {"none", "sfno"},
+                         "sfno: defaults of the Spectral-Refiner's data (torch-cfd data_gen_fno.py): bilinear "
+                         "coarsening, warm-up 30, 100 snapshots up to t = 50");
+    const bool sfno = preset_ == "sfno";
     s_.n = opt.integer("n", 256, "solver grid points per side (even, >= 8)");
     store_ = opt.integer("store", 64, "stored grid points per side (coarsened copy)");
-    coarsening_ = opt.choice("coarsening", "spectral", {"spectral", "subsample"},
-                             "coarsening: Fourier truncation to |k| < store/2, or every (n/store)-th point");
+    coarsening_ = opt.choice("coarsening", sfno ? "bilinear" : "spectral", {"spectral", "subsample", "bilinear"},
+                             "coarsening: Fourier truncation to |k| < store/2, every (n/store)-th point, or "
+                             "PyTorch's bilinear interpolation (align_corners=False) as the Spectral-Refiner's data");
     store_full_ = opt.flag("store_full", true, "also store the snapshots on the solver grid (when store < n)");
     s_.viscosity = opt.real("viscosity", 1e-3, "kinematic viscosity nu (FNO: 1e-3, 1e-4, 1e-5)");
     s_.dt = opt.real("dt", 1e-3, "time step");
     s_.forcing_amplitude = opt.real("forcing", 0.1, "forcing amplitude A in A (sin + cos)(2 pi (x + y))");
     s_.max_cfl = opt.real("max_cfl", 1.0, "largest CFL number dt max(|u|+|v|)/h accepted");
     times_ = opt.reals("times", {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, "snapshot times (increasing, multiples of dt)");
+    warmup_ = opt.real("warmup", sfno ? 30.0 : 0.0, "with -ns_snapshots: time of the first snapshot (warm-up)");
+    snapshots_ = opt.integer("snapshots", sfno ? 100 : 0,
+                             "evenly spaced snapshots t_k = warmup + k (t_end - warmup) / snapshots, k = 0 .. "
+                             "snapshots-1, instead of -ns_times (0: use -ns_times)",
+                             0, 1 << 20);
+    t_end_ = opt.real("t_end", sfno ? 50.0 : 0.0, "with -ns_snapshots: end of the snapshot window");
     alpha_ = opt.real("alpha", 2.5, "initial-vorticity GRF exponent alpha");
+    grf_n_ = opt.integer("grf_n", 0,
+                         "grid of the GRF draw (even, >= ns_n), spectrally truncated to ns_n: the same initial "
+                         "field for runs on different solver grids (0: ns_n)",
+                         0, 1 << 15);
     tau_ = opt.real("tau", 7.0, "initial-vorticity GRF tau");
     s_.threads = int(opt.integer("threads", 0, "OpenMP/FFTW threads (0: OMP_NUM_THREADS from 256^2 up, 1 below)"));
     if (opt.help_requested()) return;
@@ -302,18 +324,35 @@ class NavierStokesGenerator final : public SampleGenerator {
     NEUROPS_CHECK(alpha_ > 1, "option -ns_alpha: expected alpha > 1 (a 2-D GRF needs it), found " << alpha_);
     NEUROPS_CHECK(s_.viscosity > 0, "option -ns_viscosity: expected a viscosity > 0, found " << s_.viscosity);
     NEUROPS_CHECK(s_.dt > 0, "option -ns_dt: expected a time step > 0, found " << s_.dt);
+    if (snapshots_ > 0) {
+      PetscBool times_given = PETSC_FALSE;
+      NEUROPS_PETSC(PetscOptionsHasName(nullptr, nullptr, "-ns_times", &times_given));
+      NEUROPS_CHECK(!times_given, "options -ns_times and -ns_snapshots exclude each other (-ns_snapshots "
+                                      << snapshots_ << " gives the times)");
+      NEUROPS_CHECK(std::isfinite(warmup_) && warmup_ >= 0,
+                    "option -ns_warmup: expected a time >= 0, found " << warmup_);
+      NEUROPS_CHECK(std::isfinite(t_end_) && t_end_ > warmup_,
+                    "option -ns_t_end: expected an end time > -ns_warmup = " << warmup_ << ", found " << t_end_);
+      times_.clear();
+      for (index_t k = 0; k < snapshots_; ++k)
+        times_.push_back(warmup_ + double(k) * (t_end_ - warmup_) / double(snapshots_));
+    }
     NEUROPS_CHECK(!times_.empty(), "option -ns_times: expected at least one snapshot time");
     NEUROPS_CHECK(store_ >= 2 && store_ <= s_.n,
                   "option -ns_store: expected 2 <= store <= ns_n = " << s_.n << ", found " << store_);
     store_full_ = store_full_ && store_ < s_.n;
-    solver_ = std::make_unique<pde::NavierStokes2d>(s_);
-    grf_ = std::make_unique<pde::PeriodicGrf>(s_.n, pde::GrfSpectrum{.alpha = alpha_, .tau = tau_});
+    solver_ = std::make_unique<pde::NavierStokes2d>(s_);  // checks n first
+    if (grf_n_ == 0) grf_n_ = s_.n;
+    NEUROPS_CHECK(grf_n_ >= s_.n && grf_n_ % 2 == 0,
+                  "option -ns_grf_n: expected an even grid >= ns_n = " << s_.n << ", found " << grf_n_);
+    grf_ = std::make_unique<pde::PeriodicGrf>(grf_n_, pde::GrfSpectrum{.alpha = alpha_, .tau = tau_});
     // Snapshot times are checked against dt before any work is done.
     for (std::size_t i = 0; i < times_.size(); ++i) {
       const double steps = std::round(times_[i] / s_.dt);
-      NEUROPS_CHECK(
-          times_[i] > 0 && std::abs(steps * s_.dt - times_[i]) <= 1e-6 * s_.dt && (i == 0 || times_[i] > times_[i - 1]),
-          "option -ns_times: expected increasing positive multiples of dt = " << s_.dt << ", found " << times_[i]);
+      NEUROPS_CHECK(times_[i] >= 0 && std::abs(steps * s_.dt - times_[i]) <= 1e-6 * s_.dt &&
+                        (i == 0 || times_[i] > times_[i - 1]),
+                    (snapshots_ > 0 ? "options -ns_warmup/-ns_t_end/-ns_snapshots" : "option -ns_times")
+                        << ": expected increasing multiples of dt = " << s_.dt << " from 0 on, found " << times_[i]);
     }
     params_.add("problem", std::string("navier_stokes"));
     params_.add("equation", std::string("w_t + u.grad w = nu Lap w + f on the unit torus, f = A(sin+cos)(2pi(x+y))"));
@@ -328,9 +367,16 @@ class NavierStokesGenerator final : public SampleGenerator {
     params_.add("forcing_amplitude", s_.forcing_amplitude);
     params_.add("max_cfl", s_.max_cfl);
     params_.add("times", times_);
+    if (snapshots_ > 0) {  // only then, so that files of -ns_times runs keep their parameter string
+      params_.add("preset", preset_);
+      params_.add("warmup", warmup_);
+      params_.add("snapshots", std::int64_t(snapshots_));
+      params_.add("t_end", t_end_);
+    }
     params_.add("grf_alpha", alpha_);
     params_.add("grf_tau", tau_);
     params_.add("grf_sigma", grf_->sigma());
+    if (grf_n_ != s_.n) params_.add("grf_grid", std::int64_t(grf_n_));  // only then: older files resume
     params_.add("store_full", std::int64_t(store_full_));
   }
   std::vector<DatasetSpec> datasets() const override {
@@ -346,9 +392,13 @@ class NavierStokesGenerator final : public SampleGenerator {
   const Parameters& parameters() const override { return params_; }
   void generate(index_t index, index_t row, std::vector<Tensor<double>>& chunk) override {
     Rng rng = Rng::stream(seed_, std::uint64_t(index));
-    const Tensor<double> w0 = grf_->sample(rng);
+    const Tensor<double> draw = grf_->sample(rng);
+    const Tensor<double> w0 =
+        grf_n_ == s_.n ? draw : pde::NavierStokes2d::coarsen(draw, s_.n, pde::Coarsening::spectral);
     solver_->set_vorticity(w0, 0.0);
-    const auto mode = coarsening_ == "spectral" ? pde::Coarsening::spectral : pde::Coarsening::subsample;
+    const auto mode = coarsening_ == "spectral"   ? pde::Coarsening::spectral
+                      : coarsening_ == "bilinear" ? pde::Coarsening::bilinear
+                                                  : pde::Coarsening::subsample;
     copy_into(store_ < s_.n ? pde::NavierStokes2d::coarsen(w0, store_, mode) : w0, chunk[0], row);
     const index_t cells = s_.n * s_.n;
     for (std::size_t t = 0; t < times_.size(); ++t) {
@@ -378,6 +428,7 @@ class NavierStokesGenerator final : public SampleGenerator {
     return {{store_, store_}, {0, 0}, {h, h}};
   }
   std::vector<std::string> preview_datasets() const override { return {"inputs", "outputs"}; }
+  bool sample_parallel() const override { return true; }
 
  private:
   std::uint64_t seed_;
@@ -386,6 +437,9 @@ class NavierStokesGenerator final : public SampleGenerator {
   bool store_full_ = true;
   std::string coarsening_;
   std::vector<double> times_;
+  std::string preset_;
+  index_t snapshots_ = 0, grf_n_ = 0;
+  double warmup_ = 0, t_end_ = 0;
   double alpha_ = 0, tau_ = 0, max_cfl_ = 0;
   std::unique_ptr<pde::NavierStokes2d> solver_;
   std::unique_ptr<pde::PeriodicGrf> grf_;
@@ -506,6 +560,42 @@ void check_extents(const io::H5File& file, const fs::path& path, const std::vect
   }
 }
 
+/// Sample-parallel generation of one chunk: rank r solves rows r, r + size, ...; the owners send their
+/// rows to rank 0, which then holds the chunk exactly as one rank would have made it (a sample depends
+/// on its index alone). A failure on any rank is an error on every rank, with the failing rank's message.
+void generate_across_ranks(SampleGenerator& gen, index_t first, index_t count, std::vector<Tensor<double>>& rows,
+                           int rank, int size) {
+  std::string error;
+  try {
+    for (index_t r = rank; r < count; r += size) gen.generate(first + r, r, rows);
+  } catch (const std::exception& e) {
+    error = "rank " + std::to_string(rank) + ": " + e.what();
+  }
+  // The lowest failing rank's message reaches everyone.
+  const int failing = error.empty() ? size : rank;
+  int lowest = size;
+  MPI_Allreduce(&failing, &lowest, 1, MPI_INT, MPI_MIN, PETSC_COMM_WORLD);
+  if (lowest < size) {
+    std::int64_t length = std::int64_t(error.size());
+    MPI_Bcast(&length, 1, MPI_INT64_T, lowest, PETSC_COMM_WORLD);
+    error.resize(std::size_t(length));
+    MPI_Bcast(error.data(), int(length), MPI_CHAR, lowest, PETSC_COMM_WORLD);
+    NEUROPS_THROW(error);
+  }
+  for (index_t r = 0; r < count; ++r) {
+    const int owner = int(r % size);
+    if (owner == 0) continue;
+    for (auto& t : rows) {
+      const index_t per_row = t.shape().tail_numel(1);
+      double* row = t.data() + r * per_row;
+      if (rank == owner)
+        MPI_Send(row, int(per_row), MPI_DOUBLE, 0, 0, PETSC_COMM_WORLD);
+      else if (rank == 0)
+        MPI_Recv(row, int(per_row), MPI_DOUBLE, owner, 0, PETSC_COMM_WORLD, MPI_STATUS_IGNORE);
+    }
+  }
+}
+
 /// Rank 0 decides; every rank gets the decision or the error message.
 template <class F>
 std::int64_t on_rank0(int rank, F&& f) {
@@ -566,8 +656,9 @@ int main(int argc, char** argv) {
     if (opt.help_requested()) return 0;
     NEUROPS_CHECK(samples >= 1, "option -samples: expected at least 1, found " << samples);
     NEUROPS_CHECK(!(resume && overwrite), "options -resume and -overwrite exclude each other");
-    NEUROPS_CHECK(size == 1 || gen->distributed(), "-problem " << problem << " runs on one MPI rank (found " << size
-                                                               << "); only darcy and poisson are distributed");
+    NEUROPS_CHECK(size == 1 || gen->distributed() || gen->sample_parallel(),
+                  "-problem " << problem << " runs on one MPI rank (found " << size
+                              << "); darcy and poisson are distributed, navier_stokes is sample-parallel");
     const fs::path path = out.empty() ? fs::path(problem + ".h5") : fs::path(out);
     const index_t chunk_rows = chunk > 0 ? chunk : std::max<index_t>(1, samples / 100);
     const auto specs = gen->datasets();
@@ -616,14 +707,20 @@ int main(int argc, char** argv) {
     if (rank == 0) file = std::make_unique<io::H5File>(io::H5File::open(path, io::FileMode::read_write));
     index_t done = 0;
     while (done < to_generate) {
-      const index_t first = completed + done, count = std::min(chunk_rows, to_generate - done);
+      // Sample-parallel runs take `size` chunks at a time so that every rank has rows to solve; the
+      // datasets keep their chunk layout, so the file is the 1-rank file.
+      const index_t batch = gen->sample_parallel() && size > 1 ? chunk_rows * size : chunk_rows;
+      const index_t first = completed + done, count = std::min(batch, to_generate - done);
       std::vector<Tensor<double>> rows;
       for (const auto& d : specs) {
         std::vector<index_t> dims{count};
         for (auto e : d.sample_shape.dims()) dims.push_back(e);
         rows.emplace_back(Shape(dims));
       }
-      gen->generate_chunk(first, count, rows);
+      if (gen->sample_parallel() && size > 1)
+        generate_across_ranks(*gen, first, count, rows, rank, size);
+      else
+        gen->generate_chunk(first, count, rows);
       if (rank == 0) {
         // The rows reach the disk (checked) before the counter that vouches for them: a crash or a full
         // disk in between leaves uncounted rows, which -resume drops, never a counter ahead of the data.

@@ -286,6 +286,26 @@ Tensor<double> NavierStokes2d::coarsen(const Tensor<double>& field, index_t m, C
       for (index_t i = 0; i < m; ++i) out(j, i) = field(j * stride, i * stride);
     return out;
   }
+  if (coarsening == Coarsening::bilinear) {
+    NEUROPS_CHECK(n % m == 0,
+                  "coarsen: bilinear averaging of " << n << " points to " << m << " needs n to be a multiple of m");
+    // Source position (i + 1/2) r - 1/2 >= 0 and its right neighbour < n for integer r = n/m, so
+    // PyTorch's clamping never applies; weights as its linear interpolation.
+    const index_t r = n / m;
+    const double src0 = 0.5 * double(r) - 0.5;
+    const index_t left = index_t(std::floor(src0));
+    const double lambda = src0 - double(left);
+    const index_t right = std::min(left + 1, n - 1);
+    Tensor<double> out({m, m});
+    for (index_t j = 0; j < m; ++j)
+      for (index_t i = 0; i < m; ++i) {
+        const index_t y0 = j * r + left, y1 = j * r + right, x0 = i * r + left, x1 = i * r + right;
+        const double top = (1 - lambda) * field(y0, x0) + lambda * field(y0, x1);
+        const double bottom = (1 - lambda) * field(y1, x0) + lambda * field(y1, x1);
+        out(j, i) = (1 - lambda) * top + lambda * bottom;
+      }
+    return out;
+  }
   NEUROPS_CHECK(m % 2 == 0, "coarsen: spectral truncation needs an even target size, found " << m);
   const index_t nc = n / 2 + 1, mc = m / 2 + 1;
   auto fine_real = detail::fftw_buffer<double>(std::size_t(n * n));

@@ -64,6 +64,7 @@
 #include "neurops/pde/grf.hpp"
 #include "neurops/pde/linear_systems.hpp"
 #include "neurops/pde/navier_stokes.hpp"
+#include "neurops/pde/ns_residual.hpp"
 #include "neurops/pde/poisson.hpp"
 #include "neurops/pde/rk45.hpp"
 

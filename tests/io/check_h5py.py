@@ -445,6 +445,14 @@ def check_generate(c, exe, work):
          "-ns_times", "0.05,0.1", "-overwrite", "-out", ns])
     c.check(ns, "generate-navier_stokes", {"N": 2, "s": 16, "n": 32, "T": 2})
     check_xdmf(os.path.join(out, "ns.xdmf"))
+    # The Spectral-Refiner preset (warm-up, evenly spaced snapshots, bilinear coarsening) on a tiny grid.
+    sfno = os.path.join(out, "ns_sfno.h5")
+    run([exe, "-problem", "navier_stokes", "-ns_preset", "sfno", "-samples", "2", "-ns_n", "32", "-ns_store", "16",
+         "-ns_dt", "0.01", "-ns_warmup", "0.05", "-ns_t_end", "0.1", "-ns_snapshots", "5", "-overwrite", "-out", sfno])
+    c.check(sfno, "generate-navier_stokes", {"N": 2, "s": 16, "n": 32, "T": 5})
+    with h5py.File(sfno, "r") as f:
+        assert decoded(f.attrs["preset"]) == "sfno" and decoded(f.attrs["coarsening"]) == "bilinear"
+        assert f.attrs["snapshots"] == 5 and abs(f.attrs["times"][-1] - 0.09) < 1e-12, f.attrs["times"]
     for problem, m, bind in (("antiderivative", 20, {"C": 1, "P": 1}), ("pendulum", 20, {"C": 2, "P": 1})):
         path = os.path.join(out, problem + ".h5")
         run([exe, "-problem", problem, "-samples", "3", "-deeponet_sensors", str(m), "-deeponet_grf_points", "100",

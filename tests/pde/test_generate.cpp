@@ -15,6 +15,7 @@
 
 #include "../support/small_disk.hpp"
 #include "neurops/io/hdf5.hpp"
+#include "neurops/pde/navier_stokes.hpp"
 
 using namespace neurops;
 namespace fs = std::filesystem;
@@ -248,6 +249,75 @@ BOOST_AUTO_TEST_CASE(darcy_on_two_ranks) {
     umax = std::max(umax, std::abs(u1[p]));
   }
   BOOST_TEST(diff < 1e-9 * umax);
+}
+
+BOOST_AUTO_TEST_CASE(navier_stokes_sample_parallel_equals_one_rank) {
+  // Warm-up + evenly spaced snapshots, bilinear coarsening (the sfno preset's choices on a tiny grid):
+  // 2 ranks give the 1-rank file bit for bit, also when the 2-rank run is interrupted and resumed
+  // on 1 rank, and with chunks whose row count is not a multiple of the rank count.
+  const fs::path dir = workdir("ns_mpi");
+  const std::string args =
+      "-problem navier_stokes -ns_preset sfno -ns_n 32 -ns_store 16 -ns_dt 0.01 -ns_warmup 0.05 -ns_t_end 0.15 "
+      "-ns_snapshots 5 -samples 5 -chunk 3 -seed 4";
+  const std::string one = (dir / "one.h5").string(), two = (dir / "two.h5").string(), part = (dir / "part.h5").string();
+  BOOST_TEST_REQUIRE(run(args + " -out " + one).status == 0);
+  const Run parallel = run(args + " -out " + two, mpiexec() + " -n 2 --oversubscribe");
+  BOOST_TEST_REQUIRE(parallel.status == 0);
+  BOOST_TEST(parallel.output.find("MPI ranks                    2") != std::string::npos);
+  require_identical(one, two);
+  BOOST_TEST_REQUIRE(run(args + " -max_new_samples 3 -out " + part, mpiexec() + " -n 2 --oversubscribe").status == 0);
+  BOOST_TEST_REQUIRE(run(args + " -resume -out " + part).status == 0);
+  require_identical(one, part);
+  auto f = io::H5File::open(one);
+  const std::vector<double> times = f.attr_reals("/", "times");
+  BOOST_TEST_REQUIRE(times.size() == 5u);
+  for (std::size_t k = 0; k < 5; ++k)
+    BOOST_TEST(times[k] == 0.05 + 0.02 * double(k), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(f.attr_string("/", "coarsening") == "bilinear");
+  BOOST_TEST(f.shape("/outputs") == Shape({5, 5, 16, 16}));
+  BOOST_TEST(f.shape("/outputs_full") == Shape({5, 5, 32, 32}));
+}
+
+BOOST_AUTO_TEST_CASE(navier_stokes_grf_grid_gives_the_same_initial_field_on_coarser_grids) {
+  // -ns_grf_n 64 on a 32^2 solver: the 64^2 draw truncated to 32^2 (the 64^2 run's field, coarsened).
+  const fs::path dir = workdir("ns_grf");
+  const std::string base = "-problem navier_stokes -ns_store 16 -ns_dt 0.01 -ns_times 0.01 -samples 2 -seed 3 ";
+  BOOST_TEST_REQUIRE(run(base + "-ns_n 64 -out " + (dir / "fine.h5").string()).status == 0);
+  BOOST_TEST_REQUIRE(run(base + "-ns_n 32 -ns_grf_n 64 -out " + (dir / "coarse.h5").string()).status == 0);
+  auto fine = io::H5File::open(dir / "fine.h5"), coarse = io::H5File::open(dir / "coarse.h5");
+  BOOST_TEST(coarse.attr_int("/", "grf_grid") == 64);
+  for (index_t i = 0; i < 2; ++i) {
+    const Tensor<double> f = fine.read_rows<double>("/inputs_full", i, 1),
+                         c = coarse.read_rows<double>("/inputs_full", i, 1);
+    const Tensor<double> expected =
+        pde::NavierStokes2d::coarsen(Tensor<double>(f.view().reshaped({64, 64})), 32, pde::Coarsening::spectral);
+    double err = 0, scale = 0;
+    for (index_t p = 0; p < expected.numel(); ++p) {
+      err = std::max(err, std::abs(c[p] - expected[p]));
+      scale = std::max(scale, std::abs(expected[p]));
+    }
+    BOOST_TEST(err < 1e-12 * scale);
+    BOOST_TEST(scale > 0);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(navier_stokes_snapshot_options_are_checked) {
+  const fs::path dir = workdir("ns_bad");
+  const std::string base =
+      "-problem navier_stokes -ns_n 32 -ns_store 16 -ns_dt 0.01 -samples 1 -out " + (dir / "bad.h5").string();
+  const Run both = run(base + " -ns_snapshots 4 -ns_t_end 1 -ns_times 0.5,1");
+  BOOST_TEST(both.status != 0);
+  BOOST_TEST(both.output.find("-ns_times and -ns_snapshots exclude each other") != std::string::npos);
+  const Run backwards = run(base + " -ns_snapshots 4 -ns_warmup 2 -ns_t_end 1");
+  BOOST_TEST(backwards.status != 0);
+  BOOST_TEST(backwards.output.find("option -ns_t_end: expected an end time > -ns_warmup = 2") != std::string::npos);
+  const Run small_grf = run(base + " -ns_grf_n 16");
+  BOOST_TEST(small_grf.status != 0);
+  BOOST_TEST(small_grf.output.find("option -ns_grf_n: expected an even grid >= ns_n = 32, found 16") !=
+             std::string::npos);
+  const Run off_grid = run(base + " -ns_snapshots 3 -ns_warmup 0 -ns_t_end 0.1");
+  BOOST_TEST(off_grid.status != 0);
+  BOOST_TEST(off_grid.output.find("expected increasing multiples of dt") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -118,6 +118,30 @@ BOOST_AUTO_TEST_CASE(coarsening_is_exact_for_band_limited_fields) {
   BOOST_TEST(max_abs_diff(sub, exact) < 1e-13);
 }
 
+BOOST_AUTO_TEST_CASE(bilinear_coarsening_averages_as_pytorch) {
+  // F.interpolate(bilinear, align_corners=False) from 4m to m samples at 4i + 3/2: the mean of the
+  // fine points 4i+1 and 4i+2 in each direction; from 2m to m at 2i + 1/2, the mean of 2i and 2i+1.
+  const Tensor<double> fine = grf_vorticity(32, 21);
+  const Tensor<double> by4 = NavierStokes2d::coarsen(fine, 8, Coarsening::bilinear);
+  const Tensor<double> by2 = NavierStokes2d::coarsen(fine, 16, Coarsening::bilinear);
+  double err4 = 0, err2 = 0;
+  for (index_t j = 0; j < 8; ++j)
+    for (index_t i = 0; i < 8; ++i) {
+      const index_t y = 4 * j + 1, x = 4 * i + 1;
+      const double mean = 0.25 * (fine(y, x) + fine(y, x + 1) + fine(y + 1, x) + fine(y + 1, x + 1));
+      err4 = std::max(err4, std::abs(by4(j, i) - mean));
+    }
+  for (index_t j = 0; j < 16; ++j)
+    for (index_t i = 0; i < 16; ++i) {
+      const index_t y = 2 * j, x = 2 * i;
+      const double v = 0.25 * (fine(y, x) + fine(y, x + 1) + fine(y + 1, x) + fine(y + 1, x + 1));
+      err2 = std::max(err2, std::abs(by2(j, i) - v));
+    }
+  BOOST_TEST(err4 < 1e-14);
+  BOOST_TEST(err2 < 1e-14);
+  BOOST_CHECK_THROW(NavierStokes2d::coarsen(fine, 12, Coarsening::bilinear), Error);
+}
+
 BOOST_AUTO_TEST_CASE(dealiasing_removes_high_modes_of_the_product) {
   // w = sin(2 pi 10 x) + sin(2 pi 3 y) on 24^2: u . grad w has the modes (+-10, +-3), beyond the
   // 2/3-rule cut-off (2/3)(24/2) = 8 in x, so with dealiasing they stay exactly empty.

@@ -47,6 +47,9 @@ struct FlowDiagnostics {
 enum class Coarsening {
   spectral,   // keep the Fourier modes |k| < m/2 of the fine field (exact band-limited restriction)
   subsample,  // take every (n/m)-th point, as FNO's data sets do (n must be a multiple of m)
+  bilinear,   // PyTorch F.interpolate(mode="bilinear", align_corners=False), as the Spectral-Refiner's
+              // data: point i samples the fine grid at (i + 1/2) n/m - 1/2 (n a multiple of m; for
+              // n = 4m the mean of the 2 x 2 fine points 4i+1, 4i+2)
 };
 
 class NavierStokes2d {
