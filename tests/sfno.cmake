@@ -30,3 +30,7 @@ if(TARGET bench_sfno_train_step)
   add_test(NAME bench_sfno_train_step_smoke COMMAND bench_sfno_train_step -bench_smoke)
   set_tests_properties(bench_sfno_train_step_smoke PROPERTIES LABELS bench ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
 endif()
+
+# Spectral-Refiner fine-tuning: exact reproduction at initialisation, the residual loss's gradient
+# against finite differences, the residual decreasing, bad input.
+neurops_add_test(NAME test_sfno_finetune SOURCES operators/test_sfno_finetune.cpp LABELS gradcheck unit)
