@@ -34,3 +34,32 @@ endif()
 # Spectral-Refiner fine-tuning: exact reproduction at initialisation, the residual loss's gradient
 # against finite differences, the residual decreasing, bad input.
 neurops_add_test(NAME test_sfno_finetune SOURCES operators/test_sfno_finetune.cpp LABELS gradcheck unit)
+
+# The SFNO Navier-Stokes driver end to end on tiny data (32^2 training, 64^2 fine trajectories, 16
+# frames): 2 epochs, 3 fine-tuning iterations; check_sfno_run then loads best.h5 through
+# neurops::load_model and checks the written files and the finiteness of the results.
+if(TARGET sfno_navier_stokes AND TARGET neurops_generate)
+  set(sfno_work ${CMAKE_CURRENT_BINARY_DIR}/example_sfno_navier_stokes.out)
+  file(MAKE_DIRECTORY ${sfno_work})
+  set(sfno_gen -problem navier_stokes -ns_preset sfno -ns_store 32 -ns_warmup 0.5 -ns_t_end 2.1 -ns_snapshots 16
+               -overwrite)
+  add_test(NAME example_sfno_navier_stokes_data
+           COMMAND neurops_generate ${sfno_gen} -ns_n 32 -samples 12 -seed 3 -out ${sfno_work}/train.h5)
+  add_test(NAME example_sfno_navier_stokes_fine_data
+           COMMAND neurops_generate ${sfno_gen} -ns_n 64 -samples 2 -seed 9 -out ${sfno_work}/fine.h5)
+  set_tests_properties(example_sfno_navier_stokes_data example_sfno_navier_stokes_fine_data
+                       PROPERTIES FIXTURES_SETUP sfno_ns_data LABELS example ENVIRONMENT "OMP_NUM_THREADS=1")
+  neurops_add_example_test(
+    NAME example_sfno_navier_stokes PROGRAM sfno_navier_stokes
+    ARGS -sfnons_data ${sfno_work}/train.h5 -sfnons_fine ${sfno_work}/fine.h5 -sfnons_train 6 -sfnons_validation 3
+         -sfnons_test 3 -sfnons_epochs 2 -sfnons_batch 2 -sfno_input_steps 6 -sfno_latent_steps 5
+         -sfno_output_steps 6 -sfno_width 4 -sfno_layers 2 -sfno_modes_x 4 -sfno_modes_y 4 -sfno_modes_t 3
+         -sfnons_refine_modes 8,8,4 -sfnons_refine_iterations 3 -sfnons_out ${sfno_work}/run)
+  set_tests_properties(example_sfno_navier_stokes PROPERTIES FIXTURES_REQUIRED sfno_ns_data
+                       FIXTURES_SETUP sfno_ns_run)
+  add_executable(check_sfno_run operators/check_sfno_run.cpp)
+  target_link_libraries(check_sfno_run PRIVATE neurops::neurops)
+  add_test(NAME example_sfno_navier_stokes_check COMMAND check_sfno_run ${sfno_work}/run)
+  set_tests_properties(example_sfno_navier_stokes_check PROPERTIES FIXTURES_REQUIRED sfno_ns_run LABELS example
+                       ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
+endif()
