@@ -63,3 +63,8 @@ if(TARGET sfno_navier_stokes AND TARGET neurops_generate)
   set_tests_properties(example_sfno_navier_stokes_check PROPERTIES FIXTURES_REQUIRED sfno_ns_run LABELS example
                        ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
 endif()
+
+if(TARGET bench_sfno_finetune_step)
+  add_test(NAME bench_sfno_finetune_step_smoke COMMAND bench_sfno_finetune_step -bench_smoke)
+  set_tests_properties(bench_sfno_finetune_step_smoke PROPERTIES LABELS bench ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
+endif()
