@@ -174,6 +174,7 @@ int main(int argc, char** argv) {
     config.set_from_options("sfno_");
     operators::SpectralRefinerSettings refine;
     refine.set_from_options("sfnons_refine_");
+    refine.progress = true;  // 50 iterations at 256^2 take about a minute per trajectory
     if (opt.help_requested()) return 0;
     NEUROPS_CHECK(!data.empty(), "option -sfnons_data: expected a file of neurops_generate -ns_preset sfno");
     NEUROPS_CHECK(n_train >= 1 && n_val >= 1 && n_test >= 1 && epochs >= 1 && batch >= 1,
