@@ -89,15 +89,19 @@ struct SignalTransforms {
 constexpr index_t kSignalBlock = 8;
 
 /// Runs body(r0, r1, spectra, stride) over blocks [r0, r1) of `signals` signals, in parallel when
-/// `parallel`; `spectra` is a per-thread buffer with room for kSignalBlock spectra of `entries`
+/// `parallel`; `spectra` is a per-thread buffer with room for min(signals, kSignalBlock) spectra of `entries`
 /// complex values each, `stride` apart (a multiple of 64 bytes, so every spectrum is SIMD-aligned).
 template <class T, class Body>
 void for_signal_blocks(index_t signals, index_t entries, bool parallel, Body&& body) {
   const index_t stride = (entries + 7) / 8 * 8;
   const index_t blocks = (signals + kSignalBlock - 1) / kSignalBlock;
-#pragma omp parallel if (parallel)
+  // Room for the signals a block really has, uninitialised (the transforms write every entry that is
+  // read, the inverse path clears its blocks): for one large signal (a one-channel layer on a fine
+  // grid) zero-filling eight spectra per thread cost more than the transforms.
+  const index_t per_block = std::min(signals, kSignalBlock);
+#pragma omp parallel if (parallel && blocks > 1)
   {
-    Tensor<T> storage(Shape{2 * stride * kSignalBlock});
+    Tensor<T> storage = Tensor<T>::uninitialized(Shape{2 * stride * per_block});
     auto* spectra = reinterpret_cast<std::complex<T>*>(storage.data());
 #pragma omp for schedule(static)
     for (index_t b = 0; b < blocks; ++b)
