@@ -11,12 +11,6 @@
 //   build/bench/sfno_train_step -runs 5 -batch 8
 //   build/bench/sfno_train_step -bench_smoke    # seconds-long CTest version (label bench)
 //   build/bench/sfno_train_step -no_torch       # neurops only
-//   build/bench/sfno_train_step -no_finetune    # without the fine-tuning iteration
-//
-// Then the Spectral-Refiner's fine-tuning iteration on a 256^2 trajectory (batch 1): the backbone's
-// latent cached once, the output layer replaced by one with (64, 64, 6) modes initialised from the
-// trained one, and only that layer trained (output layer forward, relative L2 as a stand-in for the
-// residual loss, output layer backward, Adam), against the same iteration in PyTorch.
 #include <omp.h>
 
 #include <Eigen/Dense>
@@ -107,42 +101,6 @@ int main(int argc, char** argv) {
     const double dense = 3 * dense_forward_flops(c, batch, grid) / (ours_train * 1e-3) / 1e9;
     std::printf("  dense work of the train step %.1f GFLOP/s, Eigen float32 GEMM %.1f GFLOP/s: %.0f%% of GEMM\n", dense,
                 gemm, 100.0 * dense / gemm);
-    if (!arg_flag(argc, argv, "-no_finetune")) {
-      const index_t fine = arg_int(argc, argv, "-finetune_grid", smoke ? 32 : 256);
-      const std::vector<index_t> modes = smoke ? std::vector<index_t>{16, 16, 4} : std::vector<index_t>{64, 64, 6};
-      Rng frng(1);
-      const auto xf = Tensor<float>::randn({1, c.input_steps, fine, fine}, frng);
-      const auto yf = Tensor<float>::randn({1, c.output_steps, fine, fine}, frng);
-      sfno.eval();
-      const Tensor<float> z = sfno.latent(xf);
-      sfno.set_output_layer(operators::fine_tuning_output_layer(sfno.output_layer(), modes));
-      sfno.set_backbone_trainable(false);
-      sfno.train();
-      nn::Adam<float> adam(sfno, {.lr = 1e-3});
-      const nn::LpLoss<float> loss(2);
-      Tensor<float> grad;
-      const double ours_ft = median_ms(
-          [&] {
-            const Tensor<float> out = sfno.output_from_latent(z, xf);
-            loss.evaluate(out, yf, &grad);
-            sfno.output_backward(grad);
-            adam.step();
-            adam.zero_grad();
-          },
-          runs);
-      std::map<std::string, double> torch_ft;
-      if (!arg_flag(argc, argv, "-no_torch")) {
-        std::ostringstream a;
-        a << "--finetune-only --width " << c.width << " --modes " << c.modes_x << " --modes-t " << c.modes_t
-          << " --layers " << c.layers << " --input-steps " << c.input_steps << " --latent-steps " << c.latent_steps
-          << " --output-steps " << c.output_steps << " --runs " << runs << " --threads " << threads
-          << " --finetune-grid " << fine << " --finetune-modes " << modes[0] << " " << modes[1] << " " << modes[2];
-        torch_ft = run_torch(std::filesystem::path(__FILE__).replace_extension(".py"), a.str(), threads);
-      }
-      std::printf("fine-tuning iteration, %lld^2, batch 1, output layer modes %lld/%lld/%lld:\n", (long long)fine,
-                  (long long)modes[0], (long long)modes[1], (long long)modes[2]);
-      print_row("iteration [ms]", ours_ft, torch_ft, "torch_finetune_ms");
-    }
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sfno_train_step: error: %s\n", e.what());

@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from torch_peer import report_field_model, report_medians, rel_l2
+from torch_peer import report_field_model
 
 
 class SpectralConv3d(nn.Module):
@@ -58,7 +58,7 @@ class FFN(nn.Module):
 class SFNO(nn.Module):
     def __init__(self, mx, my, mt, width, layers, latent_steps, out_steps, beta=-1e-2, delta=0.1, expansion=4):
         super().__init__()
-        self.width, self.latent_steps, self.out_steps, self.beta = width, latent_steps, out_steps, beta
+        self.width, self.latent, self.out_steps, self.beta = width, latent_steps, out_steps, beta
         self.norm = nn.GroupNorm(1, width, eps=1e-7)
         self.proj = nn.Conv3d(width, width, 1)
         self.lift_conv = SpectralConv3d(width, width, mx, my, mt)
@@ -82,20 +82,15 @@ class SFNO(nn.Module):
         return self.pe
 
     def forward(self, x):  # x: (N, t_in, n0, n1) as the neurops layout
-        return self.head(self.latent(x), x)
-
-    def latent(self, x):
         x = x.permute(0, 2, 3, 1)  # the reference's (b, x, y, t)
         v = x.unsqueeze(1)
         v = v + self.encoding(*v.shape[-3:])
         v = self.proj(self.norm(v))
-        v = F.relu(v[..., -1:] + self.lift_mlp(self.lift_conv(v, self.latent_steps)))
+        v = F.relu(v[..., -1:] + self.lift_mlp(self.lift_conv(v, self.latent)))
         for conv, mlp, w in zip(self.convs, self.mlps, self.ws):
             v = F.relu(mlp(conv(v, v.size(-1))) + w(v))
-        return self.reduction(v)
-
-    def head(self, v, x):
-        res = x.permute(0, 2, 3, 1).unsqueeze(1)[..., -1:]
+        v = self.reduction(v)
+        res = x.unsqueeze(1)[..., -1:]
         v = self.out_conv(torch.cat([res, v], dim=-1), self.out_steps + 1)
         return (res + v[..., -self.out_steps:]).squeeze(1).permute(0, 3, 1, 2)
 
@@ -113,40 +108,14 @@ def main():
     p.add_argument("--output-steps", type=int, default=40)
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--finetune-grid", type=int, default=0, help="also time a fine-tuning iteration on this grid")
-    p.add_argument("--finetune-modes", type=int, nargs=3, default=(64, 64, 6))
-    p.add_argument("--finetune-only", action="store_true", help="skip the training step and inference")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = SFNO(a.modes, a.modes, a.modes_t, a.width, a.layers, a.latent_steps, a.output_steps)
     print(f"torch_parameters {sum(t.numel() for t in model.parameters())}", flush=True)
-    if not a.finetune_only:
-        x = torch.randn(a.batch, a.input_steps, a.grid, a.grid)
-        y = torch.randn(a.batch, a.output_steps, a.grid, a.grid)
-        report_field_model(model, x, y, a.runs)
-    if a.finetune_grid:
-        finetune(model, a)
-
-
-def finetune(model, a):
-    """The Spectral-Refiner's fine-tuning iteration (finetune.py OutConvFT): the backbone's latent is
-    cached once; only a larger output layer trains (Adam), here with the relative L2 loss."""
-    n = a.finetune_grid
-    x = torch.randn(1, a.input_steps, n, n)
-    y = torch.randn(1, a.output_steps, n, n)
-    with torch.no_grad():
-        z = model.latent(x)
-    model.out_conv = SpectralConv3d(1, 1, *a.finetune_modes, bias=True, delta=0.1, temporal_padding=True)
-    opt = torch.optim.Adam(model.out_conv.parameters(), lr=1e-3)
-
-    def step():
-        opt.zero_grad(set_to_none=False)
-        loss = rel_l2(model.head(z, x), y)
-        loss.backward()
-        opt.step()
-
-    report_medians((("finetune", step),), a.runs)
+    x = torch.randn(a.batch, a.input_steps, a.grid, a.grid)
+    y = torch.randn(a.batch, a.output_steps, a.grid, a.grid)
+    report_field_model(model, x, y, a.runs)
 
 
 if __name__ == "__main__":
