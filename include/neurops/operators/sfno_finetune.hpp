@@ -49,7 +49,7 @@ struct SpectralRefinerSettings {
   pde::NsResidualSettings residual{};
   bool progress = false;  // progress line with ETA over the iterations
 
-  /// Reads -<prefix>modes 64,64,6, -<prefix>iterations, -<prefix>keep_trained_delta, ...; -help lists them.
+  /// Reads `-<prefix>modes 64,64,6`, `-<prefix>iterations`, `-<prefix>keep_trained_delta`, ...; `-help` lists them.
   void set_from_options(const std::string& prefix = "refine_");
   /// Error naming the field when a value is out of range.
   void validate() const;
