@@ -23,6 +23,7 @@
 
 #include "neurops/neurops.hpp"
 #include "neurops/pde/ns_residual.hpp"
+#include "torch_peer.hpp"
 
 using namespace neurops;
 
@@ -69,10 +70,7 @@ std::map<index_t, PeerResult> run_peer(const std::string& script, const std::str
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (!std::getenv("OMP_WAIT_POLICY")) {
-    setenv("OMP_WAIT_POLICY", "passive", 1);
-    execv("/proc/self/exe", argv);  // returns only on failure: then run with the current policy
-  }
+  bench::use_passive_omp_wait(argv);
   try {
     PetscSession session(&argc, &argv);
     Options opt("Spectral-Refiner residual loss benchmark", "bench_");

@@ -24,10 +24,7 @@
 using namespace neurops;
 
 int main(int argc, char** argv) {
-  if (!std::getenv("OMP_WAIT_POLICY")) {
-    setenv("OMP_WAIT_POLICY", "passive", 1);
-    execv("/proc/self/exe", argv);  // returns only on failure: then run with the current policy
-  }
+  bench::use_passive_omp_wait(argv);
   try {
     PetscSession session(&argc, &argv);
     Options opt("Spectral-Refiner fine-tuning iteration benchmark", "bench_");

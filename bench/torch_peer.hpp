@@ -3,6 +3,7 @@
 // arguments, and running the PyTorch peer script (bench/<name>.py, Debian's /usr/bin/python3) whose
 // 'torch_<key> <value>' lines are collected.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +18,15 @@
 #include "neurops/nn/optim.hpp"
 
 namespace neurops::bench {
+
+/// Restarts the program with OMP_WAIT_POLICY=passive unless the variable is set: on a machine shared
+/// with other jobs, spinning OpenMP threads (ours and the PyTorch peer's, which inherits it) cost more
+/// than they save. execv returns only on failure; then the program runs with the current policy.
+inline void use_passive_omp_wait(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY")) return;
+  setenv("OMP_WAIT_POLICY", "passive", 1);
+  execv("/proc/self/exe", argv);
+}
 
 template <class F>
 double median_ms(F&& f, int runs) {
