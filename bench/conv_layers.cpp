@@ -37,6 +37,7 @@
 #include "neurops/nn/linear.hpp"
 #include "neurops/nn/norm.hpp"
 #include "neurops/nn/pooling.hpp"
+#include "torch_peer.hpp"
 
 using namespace neurops;
 using namespace neurops::nn;
@@ -266,7 +267,7 @@ int main(int argc, char** argv) {
     const bool torch = opt.flag("torch", true, "also run the PyTorch peer");
     const std::string python = opt.string("python", "/usr/bin/python3", "interpreter with torch and h5py");
     const std::string script =
-        opt.string("script", (fs::path(__FILE__).parent_path() / "conv_layers.py").string(), "the PyTorch peer script");
+        opt.string("script", bench::peer_script("conv_layers.py").string(), "the PyTorch peer script");
     const std::string work = opt.string("workdir", "conv_layers_work", "folder for the exchanged HDF5 files");
     if (opt.help_requested()) return 0;
     NEUROPS_CHECK(runs >= 1 && rounds >= 1 && threads >= 1,

@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
 
     std::printf("dcdm_apply: %d^3, float32, %d threads, %lld parameters\n", n, threads,
                 (long long)net.parameter_count());
-    const auto script = std::filesystem::path(__FILE__).replace_extension(".py");
+    const auto script = bench::peer_script("dcdm_apply.py");
     auto torch = smoke ? std::map<std::string, double>{}
                        : bench::run_torch(script, std::to_string(n) + " " + std::to_string(runs), threads);
     std::printf("  times in ms (median of %d)\n", runs);

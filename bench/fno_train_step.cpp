@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
       std::ostringstream a;
       a << "--batch " << batch << " --grid " << grid << " --width " << width << " --modes " << modes << " --layers "
         << layers << " --in-channels " << in_channels << " --runs " << runs << " --threads " << threads;
-      torch = run_torch(std::filesystem::path(__FILE__).replace_extension(".py"), a.str(), threads);
+      torch = run_torch(bench::peer_script("fno_train_step.py"), a.str(), threads);
     }
     print_row("train step [ms]", ours_train, torch, "torch_train_ms");
     print_row("inference [ms]", ours_infer, torch, "torch_infer_ms");

@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
       std::ostringstream a;
       a << "--batch " << batch << " --grid " << grid << " --width " << width << " --layers " << layers << " --pre "
         << pre << " --post " << post << " --runs " << runs << " --threads " << threads;
-      torch = run_torch(std::filesystem::path(__FILE__).replace_extension(".py"), a.str(), threads);
+      torch = run_torch(bench::peer_script("mgno_train_step.py"), a.str(), threads);
       if (torch.count("torch_parameters") && index_t(torch["torch_parameters"]) != model.parameter_count())
         std::printf("  WARNING: PyTorch model has %lld parameters\n", (long long)torch["torch_parameters"]);
     }

@@ -75,8 +75,7 @@ int main(int argc, char** argv) {
     int steps = int(opt.integer("steps", 10, "steps per timed run"));
     const bool peer = opt.flag("peer", true, "also run the PyTorch peer");
     const std::string script =
-        opt.string("script", (std::filesystem::path(__FILE__).parent_path() / "navier_stokes_step.py").string(),
-                   "PyTorch peer script");
+        opt.string("script", bench::peer_script("navier_stokes_step.py").string(), "PyTorch peer script");
     if (opt.help_requested()) return 0;
     if (smoke) {
       sizes = {64};

@@ -82,8 +82,8 @@ int main(int argc, char** argv) {
     const std::string time_derivative = opt.choice("time_derivative", "reference_imex", {"reference_imex", "frames"},
                                                    "w_t: the reference's IMEX rate, or differences between frames");
     const bool peer = opt.flag("peer", true, "also run the PyTorch peer");
-    const std::string script = opt.string(
-        "script", (std::filesystem::path(__FILE__).parent_path() / "ns_residual.py").string(), "PyTorch peer script");
+    const std::string script =
+        opt.string("script", bench::peer_script("ns_residual.py").string(), "PyTorch peer script");
     if (opt.help_requested()) return 0;
     if (smoke) {
       sizes = {32};

@@ -38,8 +38,7 @@ int main(int argc, char** argv) {
         opt.choice("time_derivative", "reference_imex", {"reference_imex", "frames"}, "w_t of the residual loss");
     const bool peer = opt.flag("peer", true, "also run the PyTorch peer");
     const std::string script =
-        opt.string("script", (std::filesystem::path(__FILE__).parent_path() / "sfno_finetune_step.py").string(),
-                   "PyTorch peer script");
+        opt.string("script", bench::peer_script("sfno_finetune_step.py").string(), "PyTorch peer script");
     if (opt.help_requested()) return 0;
     if (smoke) {
       n = 32;

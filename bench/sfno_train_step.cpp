@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
         << " --modes-t " << c.modes_t << " --layers " << c.layers << " --input-steps " << c.input_steps
         << " --latent-steps " << c.latent_steps << " --output-steps " << c.output_steps << " --runs " << runs
         << " --threads " << threads;
-      torch = run_torch(std::filesystem::path(__FILE__).replace_extension(".py"), a.str(), threads);
+      torch = run_torch(bench::peer_script("sfno_train_step.py"), a.str(), threads);
       if (torch.count("torch_parameters") && torch["torch_parameters"] != double(sfno.parameter_count()))
         std::printf("  warning: the PyTorch peer has %.0f parameters, neurops %lld\n", torch["torch_parameters"],
                     (long long)sfno.parameter_count());

@@ -69,7 +69,7 @@ void write_raw(const std::filesystem::path& path, const Tensor<float>& t) {
 }
 
 std::map<std::string, double> run_peer(const Config& c, const std::filesystem::path& check_dir) {
-  const std::filesystem::path script = std::filesystem::path(__FILE__).parent_path() / "spectral_conv.py";
+  const std::filesystem::path script = bench::peer_script("spectral_conv.py");
   std::ostringstream cmd;
   cmd << "OMP_NUM_THREADS=" << c.threads << " /usr/bin/python3 " << script << " --batch " << c.batch << " --channels "
       << c.channels << " --grid " << c.grid << " --modes " << c.modes << " --runs " << c.runs << " --threads "

@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
       std::ostringstream a;
       a << "--batch " << batch << " --grid " << grid << " --width " << width << " --modes " << modes << " --layers "
         << layers << " --runs " << runs << " --threads " << threads;
-      torch = run_torch(std::filesystem::path(__FILE__).replace_extension(".py"), a.str(), threads);
+      torch = run_torch(bench::peer_script("t1_train_step.py"), a.str(), threads);
     }
     print_row("train step [ms]", ours.train_ms, torch, "torch_train_ms");
     print_row("inference [ms]", ours.infer_ms, torch, "torch_infer_ms");

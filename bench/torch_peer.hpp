@@ -19,6 +19,12 @@
 
 namespace neurops::bench {
 
+/// The PyTorch peer script `name` in the source tree's bench/ folder (its path is compiled in by
+/// CMake, so it holds whatever the compiler launcher does to __FILE__).
+inline std::filesystem::path peer_script(const std::string& name) {
+  return std::filesystem::path(NEUROPS_BENCH_SOURCE_DIR) / name;
+}
+
 /// Restarts the program with OMP_WAIT_POLICY=passive unless the variable is set: on a machine shared
 /// with other jobs, spinning OpenMP threads (ours and the PyTorch peer's, which inherits it) cost more
 /// than they save. execv returns only on failure; then the program runs with the current policy.
