@@ -1,7 +1,8 @@
 # solvers/ and pde/linear_systems: SOR/SSOR-PCG, bandit tuners, the sorbandit PC, system files.
 neurops_add_test(NAME test_solvers
                  SOURCES solvers/fixture.cpp solvers/test_linear_systems.cpp solvers/test_sor.cpp
-                         solvers/test_bandits.cpp solvers/test_petsc_types.cpp solvers/test_system_files.cpp
+                         solvers/test_bandits.cpp solvers/test_bandit_state.cpp solvers/test_petsc_types.cpp
+                         solvers/test_sorbandit_pc.cpp solvers/test_system_files.cpp
                  LABELS unit)
 neurops_add_test(NAME test_solvers_mpi SOURCES solvers/fixture.cpp solvers/test_parallel.cpp LABELS unit mpi
                  MPI_RANKS 2)
