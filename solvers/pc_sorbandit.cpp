@@ -32,9 +32,11 @@ struct SorBandit {
   std::unique_ptr<LocalCsr> csr;  // held between PCPreSolve and PCPostSolve
   PetscLogDouble flops_per_apply = 0;
   std::vector<PetscScalar> work;  // SSOR intermediate, reused across applications
-  // A BAIJ/SBAIJ operator converted to AIJ for the sweeps, and the operator state it was made from.
+  // A BAIJ/SBAIJ operator converted to AIJ for the sweeps, and the operator (id, state) it was made
+  // from: a new matrix object can have the state number of the one it replaced.
   PetscMat aij;
-  PetscObjectState aij_from = -1;
+  PetscObjectId aij_id = 0;
+  PetscObjectState aij_state = -1;
   double omega = 1.0;
   double context = 0.0;
   PetscInt applications = 0;
@@ -68,11 +70,14 @@ Mat sweep_operator(PC pc, SorBandit& s) {
   NEUROPS_PETSC(PetscObjectTypeCompareAny(reinterpret_cast<PetscObject>(pc->pmat), &aij, MATSEQAIJ, MATMPIAIJ, ""));
   if (aij) return pc->pmat;
   PetscObjectState state = 0;
+  PetscObjectId id = 0;
   NEUROPS_PETSC(PetscObjectStateGet(reinterpret_cast<PetscObject>(pc->pmat), &state));
-  if (!s.aij || state != s.aij_from) {
+  NEUROPS_PETSC(PetscObjectGetId(reinterpret_cast<PetscObject>(pc->pmat), &id));
+  if (!s.aij || id != s.aij_id || state != s.aij_state) {
     s.aij.reset();
     NEUROPS_PETSC(MatConvert(pc->pmat, MATAIJ, MAT_INITIAL_MATRIX, s.aij.out()));
-    s.aij_from = state;
+    s.aij_id = id;
+    s.aij_state = state;
   }
   return s.aij;
 }

@@ -32,6 +32,23 @@ else()
   message(STATUS "PETSc KSP tutorials not found (Debian package libpetsc3.18-dev-examples): sorbandit dll test skipped")
 endif()
 
+# A petsc4py script (Debian's python3-petsc4py) tunes omega in two processes through
+# -pc_sorbandit_state and reads omega and the summary through the C interface (sorbandit_c.h).
+find_program(NEUROPS_SYSTEM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(NEUROPS_SYSTEM_PYTHON)
+  execute_process(COMMAND ${NEUROPS_SYSTEM_PYTHON} -c "import petsc4py" RESULT_VARIABLE have_petsc4py
+                  OUTPUT_QUIET ERROR_QUIET)
+endif()
+if(NEUROPS_SYSTEM_PYTHON AND have_petsc4py EQUAL 0)
+  add_test(NAME test_sorbandit_state_petsc4py
+           COMMAND ${NEUROPS_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/solvers/sorbandit_state_petsc4py.py
+                   --lib $<TARGET_FILE:neurops> --work ${CMAKE_CURRENT_BINARY_DIR}/sorbandit_state_petsc4py)
+  set_tests_properties(test_sorbandit_state_petsc4py PROPERTIES LABELS unit ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}"
+                       PASS_REGULAR_EXPRESSION "chose as one process did")
+else()
+  message(STATUS "petsc4py not found (Debian package python3-petsc4py): the sorbandit petsc4py test is skipped")
+endif()
+
 if(NEUROPS_BUILD_EXAMPLES)
   # Example drivers on small problems.
   neurops_add_example_test(NAME example_learning_to_relax PROGRAM learning_to_relax
@@ -55,6 +72,18 @@ if(NEUROPS_BUILD_EXAMPLES)
                        PASS_REGULAR_EXPRESSION "neurops_tune_sor: error: .*no_such.h5' does not exist")
   neurops_add_example_test(NAME example_tune_sor_bad_omega PROGRAM neurops_tune_sor ARGS -tune_omega_max 2.5)
   set_tests_properties(example_tune_sor_bad_omega PROPERTIES WILL_FAIL TRUE)
+  # On two ranks: printed and written once, the results of one rank, a resumed learner continues.
+  add_test(NAME example_tune_sor_mpi
+           COMMAND ${CMAKE_COMMAND} "-DPROGRAM=$<TARGET_FILE:neurops_tune_sor>" "-DMPIEXEC=${MPIEXEC_EXECUTABLE}"
+                   "-DNP_FLAG=${MPIEXEC_NUMPROC_FLAG}" -DWORK=${CMAKE_CURRENT_BINARY_DIR}/example_tune_sor_mpi.out
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/solvers/tune_sor_mpi.cmake)
+  set_tests_properties(example_tune_sor_mpi PROPERTIES LABELS "example;mpi" ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}"
+                       PASS_REGULAR_EXPRESSION "1 and 2 ranks agree")
+  # A state file is never overwritten by a new learner: without -tune_resume an existing one is refused.
+  neurops_add_example_test(NAME example_tune_sor_state_exists PROGRAM neurops_tune_sor
+                           ARGS -tune_family ltr_low -tune_count 2 -tune_state ../example_tune_sor_generate.out/generated.h5)
+  set_tests_properties(example_tune_sor_state_exists PROPERTIES FIXTURES_REQUIRED tune_sor_systems
+                       PASS_REGULAR_EXPRESSION "generated.h5' exists; add -tune_resume")
 endif()
 
 # Benchmark smoke run (the full run: build/bench/sor_heat).
