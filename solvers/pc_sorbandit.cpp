@@ -42,6 +42,7 @@ struct SorBandit {
   PetscInt applications = 0;
   std::int64_t solves = 0, not_converged = 0;
   double total_cost = 0, tuner_seconds = 0;
+  std::int64_t solves_at_view = -1;  // solves when the report was last shown (-ksp_view): not repeated at destroy
 };
 
 SorBandit* data_of(PC pc) { return static_cast<SorBandit*>(pc->data); }
@@ -336,7 +337,13 @@ PetscErrorCode view(PC pc, PetscViewer viewer) {
   PetscFunctionBeginUser;
   PetscBool ascii = PETSC_FALSE;
   PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &ascii));
-  if (ascii) PetscCall(PetscViewerASCIIPrintf(viewer, "%s", describe(*data_of(pc)).c_str()));
+  if (ascii) {
+    SorBandit* s = data_of(pc);
+    std::istringstream lines(describe(*s));
+    for (std::string line; std::getline(lines, line);)  // line by line, so each is indented as the viewer says
+      PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", line.c_str()));
+    s->solves_at_view = s->solves;
+  }
   PetscFunctionReturn(0);
 }
 
@@ -344,7 +351,9 @@ PetscErrorCode destroy(PC pc) {
   PetscFunctionBeginUser;
   const std::unique_ptr<SorBandit> s(data_of(pc));  // freed on every path out
   pc->data = nullptr;
-  if (s->view_at_destroy) PetscCall(PetscPrintf(PetscObjectComm((PetscObject)pc), "%s", describe(*s).c_str()));
+  // -pc_sorbandit_view: the report at the end, unless -ksp_view has just shown the same one.
+  if (s->view_at_destroy && s->solves_at_view != s->solves)
+    PetscCall(PetscPrintf(PetscObjectComm((PetscObject)pc), "%s", describe(*s).c_str()));
   PetscCall(write_state(pc, *s));
   PetscFunctionReturn(0);
 }

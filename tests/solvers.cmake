@@ -24,10 +24,25 @@ if(NEUROPS_PETSC_KSP_TUTORIALS)
   set_tests_properties(test_sorbandit_in_petsc_ex9 PROPERTIES LABELS unit ENVIRONMENT "${sorbandit_env}"
     PASS_REGULAR_EXPRESSION "sorbandit: tsallis over 12 solves.*sorbandit: chebcb over 12 solves"
     FAIL_REGULAR_EXPRESSION "DIVERGED|did not converge|PETSC ERROR")
+  # The learner's report once, with -ksp_view and -pc_sorbandit_view together (the view after the
+  # last solve is the report; destroy does not repeat it).
+  add_test(NAME test_sorbandit_report_once_in_petsc_ex9
+           COMMAND petsc_ksp_tutorial_ex9 -dll_append $<TARGET_FILE:neurops> -t 1 -m 8 -ksp_type cg
+                   -pc_type sorbandit -pc_sorbandit_view -ksp_view)
+  set_tests_properties(test_sorbandit_report_once_in_petsc_ex9 PROPERTIES LABELS unit ENVIRONMENT "${sorbandit_env}"
+    PASS_REGULAR_EXPRESSION "sorbandit: tsallis over 1 solves"
+    FAIL_REGULAR_EXPRESSION "tsallis over 1 solves.*tsallis over 1 solves|PETSC ERROR")
+  # -log_view counts the sweeps' flops: the PC's event (PCApply) is not 0 flops.
+  add_test(NAME test_sorbandit_flops_in_petsc_ex9
+           COMMAND petsc_ksp_tutorial_ex9 -dll_append $<TARGET_FILE:neurops> -t 2 -m 8 -ksp_type cg
+                   -pc_type sorbandit -log_view)
+  set_tests_properties(test_sorbandit_flops_in_petsc_ex9 PROPERTIES LABELS unit ENVIRONMENT "${sorbandit_env}"
+    PASS_REGULAR_EXPRESSION "PCApply +[0-9]+ +[0-9.]+ +[0-9.e+-]+ +[0-9.]+ +[1-9][0-9.]*e[+-][0-9]+"
+    FAIL_REGULAR_EXPRESSION "PETSC ERROR")
   add_test(NAME test_sorbandit_help_in_petsc_ex9
            COMMAND petsc_ksp_tutorial_ex9 -dll_append $<TARGET_FILE:neurops> -t 1 -pc_type sorbandit -help)
   set_tests_properties(test_sorbandit_help_in_petsc_ex9 PROPERTIES LABELS unit ENVIRONMENT "${sorbandit_env}"
-    PASS_REGULAR_EXPRESSION "-pc_sorbandit_learner.*-pc_sorbandit_arms.*-pc_sorbandit_omega_min.*-pc_sorbandit_context.*-pc_sorbandit_seed.*-pc_sorbandit_view")
+    PASS_REGULAR_EXPRESSION "-pc_sorbandit_learner.*-pc_sorbandit_arms.*-pc_sorbandit_omega_min.*-pc_sorbandit_context.*-pc_sorbandit_seed.*-pc_sorbandit_view.*-pc_sorbandit_state")
 else()
   message(STATUS "PETSc KSP tutorials not found (Debian package libpetsc3.18-dev-examples): sorbandit dll test skipped")
 endif()
