@@ -144,8 +144,8 @@ std::unique_ptr<OmegaTuner> load_tuner_state(const std::filesystem::path& path, 
   TunerState expected;
   tuner->export_state(expected);
   for (const auto& name : names(s))
-    NEUROPS_CHECK(names(expected).count(name), file << ": unexpected dataset /" << name << " in the state of a "
-                                                    << config.learner << " learner");
+    NEUROPS_CHECK(names(expected).count(name),
+                  file << ": unexpected dataset /" << name << " in the state of a " << config.learner << " learner");
   return tuner;
 }
 

@@ -36,9 +36,7 @@ int sample_proportional(Rng& rng, const std::vector<double>& w) {
 
 // ---- learner state entries (TunerState) ----------------------------------------------------------
 void put(TunerState& s, const std::string& name, std::vector<double> v) { s.reals[name] = std::move(v); }
-void put_ints(TunerState& s, const std::string& name, std::vector<std::int64_t> v) {
-  s.integers[name] = std::move(v);
-}
+void put_ints(TunerState& s, const std::string& name, std::vector<std::int64_t> v) { s.integers[name] = std::move(v); }
 
 /// The real entry `name` with `n` finite values; an Error naming the entry otherwise.
 const std::vector<double>& reals(const TunerState& s, const std::string& name, std::size_t n) {
@@ -47,8 +45,9 @@ const std::vector<double>& reals(const TunerState& s, const std::string& name, s
   NEUROPS_CHECK(it->second.size() == n,
                 "learner state: entry '" << name << "' has " << it->second.size() << " values, expected " << n);
   for (std::size_t i = 0; i < n; ++i)
-    NEUROPS_CHECK(std::isfinite(it->second[i]),
-                  "learner state: entry '" << name << "'[" << i << "] is " << it->second[i] << ", expected a finite value");
+    NEUROPS_CHECK(std::isfinite(it->second[i]), "learner state: entry '" << name << "'[" << i << "] is "
+                                                                         << it->second[i]
+                                                                         << ", expected a finite value");
   return it->second;
 }
 double real(const TunerState& s, const std::string& name) { return reals(s, name, 1)[0]; }
@@ -280,8 +279,8 @@ void TsallisInf::import_own(const TunerState& s, const std::string& p) {
                 "learner state: entry '" << p << "t' is " << t << ", expected rounds + 1 = " << rounds() + 1);
   const auto& sums = reals(s, p + "cost_sums", arms_.size());
   const double total = std::accumulate(sums.begin(), sums.end(), 0.0);
-  NEUROPS_CHECK(same_sum(cost_sum, total), "learner state: entry '" << p << "cost_sum' is " << cost_sum << " but '"
-                                                                      << p << "cost_sums' add up to " << total);
+  NEUROPS_CHECK(same_sum(cost_sum, total), "learner state: entry '" << p << "cost_sum' is " << cost_sum << " but '" << p
+                                                                    << "cost_sums' add up to " << total);
   rng_.set_state(get_rng(s, p));
   cumulative_ = cumulative;
   scale_ = scale;
@@ -457,8 +456,8 @@ void ChebCB::import_own(const TunerState& s, const std::string& p) {
                                                                << range[1] << "], expected min <= max");
   NEUROPS_CHECK(eta >= 0 && scale >= 0 && sums[0] >= 0 && sums[2] >= 0,
                 "learner state: negative eta, scale or sum of squares (entries '"
-                    << p << "eta' = " << eta << ", '" << p << "scale' = " << scale << ", '" << p
-                    << "running_sums' = [" << sums[0] << ", " << sums[1] << ", " << sums[2] << "])");
+                    << p << "eta' = " << eta << ", '" << p << "scale' = " << scale << ", '" << p << "running_sums' = ["
+                    << sums[0] << ", " << sums[1] << ", " << sums[2] << "])");
   for (std::size_t i = 0; i < d; ++i) {
     NEUROPS_CHECK(square[i] >= 0, "learner state: entry '" << p << "square'[" << i << "] is " << square[i]
                                                            << ", expected a sum of squares >= 0");
@@ -530,9 +529,8 @@ void BinnedTsallisInf::export_own(TunerState& s, const std::string& p) const {
 
 void BinnedTsallisInf::import_own(const TunerState& s, const std::string& p) {
   const std::int64_t active = integer(s, p + "active_bin");
-  NEUROPS_CHECK(active >= 0 && active < std::int64_t(bins_.size()), "learner state: entry '"
-                                                                        << p << "active_bin' is " << active
-                                                                        << ", expected 0.." << bins_.size() - 1);
+  NEUROPS_CHECK(active >= 0 && active < std::int64_t(bins_.size()),
+                "learner state: entry '" << p << "active_bin' is " << active << ", expected 0.." << bins_.size() - 1);
   std::int64_t rounds = 0;
   std::vector<std::int64_t> pulls(arms_.size(), 0);
   for (std::size_t b = 0; b < bins_.size(); ++b) {

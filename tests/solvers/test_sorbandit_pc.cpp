@@ -116,7 +116,8 @@ BOOST_AUTO_TEST_CASE(a_state_file_of_another_learner_is_refused_and_kept) {
   BOOST_CHECK_EXCEPTION(solve_sequence("b_", 0, 1), Error, [&](const Error& e) {
     const std::string m = e.what();
     BOOST_TEST_MESSAGE(m);
-    return m.find("omega.h5") != std::string::npos && m.find("learner is binned in the file but chebcb") != std::string::npos;
+    return m.find("omega.h5") != std::string::npos &&
+           m.find("learner is binned in the file but chebcb") != std::string::npos;
   });
   clear_options("b_");
   BOOST_TEST((fs::last_write_time(state) == before));  // the refusal wrote nothing
