@@ -13,6 +13,14 @@ namespace neurops::solvers {
 
 namespace {
 
+// 'path', for messages (appended piecewise: GCC 12 warns falsely on "'" + string + "'").
+std::string quoted(const std::filesystem::path& p) {
+  std::string out = "'";
+  out += p.string();
+  out += "'";
+  return out;
+}
+
 std::int64_t as_int64(std::uint64_t v) {
   std::int64_t out = 0;
   std::memcpy(&out, &v, sizeof out);
@@ -53,7 +61,7 @@ std::string show(const std::vector<T>& v) {
 
 // Refuses a file made with another configuration, naming the field, the file's value and the one given.
 void check_config(const io::H5File& f, const OmegaTuner& tuner, const TunerConfig& c) {
-  const std::string file = "'" + f.path().string() + "'";
+  const std::string file = quoted(f.path());
   auto differ = [&](const std::string& field, const std::string& in_file, const std::string& given) {
     NEUROPS_THROW(file << ": learner state of another configuration: " << field << " is " << in_file
                        << " in the file but " << given
@@ -83,7 +91,7 @@ void check_config(const io::H5File& f, const OmegaTuner& tuner, const TunerConfi
 }
 
 TunerState read_entries(const io::H5File& f) {
-  const std::string file = "'" + f.path().string() + "'";
+  const std::string file = quoted(f.path());
   TunerState s;
   for (const auto& d : f.datasets("/")) {
     const auto rank = f.shape(d).rank();
@@ -126,7 +134,7 @@ void save_tuner_state(const std::filesystem::path& path, const OmegaTuner& tuner
 std::unique_ptr<OmegaTuner> load_tuner_state(const std::filesystem::path& path, const TunerConfig& config) {
   auto tuner = make_tuner(config);
   const auto f = io::H5File::open(path);
-  const std::string file = "'" + path.string() + "'";
+  const std::string file = quoted(path);
   NEUROPS_CHECK(f.has_attr("/", "format_version") && f.has_attr("/", "learner"),
                 file << " is not a neurops learner state file (no format_version or learner attribute)");
   const auto version = f.attr_int("/", "format_version");
