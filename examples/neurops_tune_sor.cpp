@@ -13,8 +13,8 @@
 //   5. writes per-instance context, omega, iterations, convergence, grid minimum and regret to CSV
 //      and HDF5 (both atomically) and prints a summary
 //   6. with -tune_state FILE, saves what the learner learned; -tune_resume continues from that file,
-//      so a sequence of runs keeps learning (generated families start their sequence anew; -tune_files
-//      gives each run its own systems)
+//      so a sequence of runs keeps learning (-tune_files gives each run its own systems; the ltr
+//      families continue after the systems the learner has seen; heat starts anew)
 // Under MPI every rank solves every system on its own (PETSC_COMM_SELF), so the results are those of
 // one process; rank 0 alone prints and writes.
 // Exit status: 0 on success (systems that hit the iteration cap are counted and reported, and the
@@ -128,6 +128,15 @@ int main(int argc, char** argv) {
     if (family == "heat") heat = std::make_unique<pde::HeatSequence>(PETSC_COMM_SELF, heat_nx);
     PetscMat A;
     PetscVec b, x, scratch;
+    if (family == "ltr_high" || family == "ltr_low") {
+      // A resumed learner continues the shifted-Laplacian sequence after the systems it has seen, so
+      // that runs of k and n - k systems are one run of n.
+      NEUROPS_PETSC(MatCreateVecs(ltr.base(), nullptr, b.out()));
+      for (std::int64_t skip = 0; skip < rounds_before; ++skip) {
+        ltr.sample_shift(rng);
+        ltr.sample_rhs(rng, b);
+      }
+    }
     std::int64_t failures = 0;
     Progress progress(n, "tune " + config.learner);
     for (std::int64_t t = 0; t < n; ++t) {
