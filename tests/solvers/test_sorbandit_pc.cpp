@@ -7,7 +7,10 @@
 #include <boost/test/unit_test.hpp>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <optional>
 
+#include "../support/small_disk.hpp"
 #include "neurops/pde/linear_systems.hpp"
 #include "neurops/solvers/bandits.hpp"
 #include "neurops/solvers/pc_sorbandit.hpp"
@@ -133,6 +136,40 @@ BOOST_AUTO_TEST_CASE(a_failed_write_at_destroy_is_an_error_naming_the_file) {
     return m.find("missing_folder/omega.h5") != std::string::npos && m.find("not written") != std::string::npos;
   });
   clear_options("w_");
+}
+
+BOOST_AUTO_TEST_CASE(a_full_disk_at_destroy_keeps_the_previous_state_file) {
+  Scratch scratch;
+  test::SmallDisk disk(scratch.dir / "small", 256 * 1024);
+  const fs::path state = disk.dir() / "omega.h5";
+  set_options("d_", {{"pc_sorbandit_state", state.string()}});
+  solve_sequence("d_", 0, 4);
+  auto bytes = [&] {
+    std::ifstream in(state, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string before = bytes();
+  std::optional<test::SmallDisk> limit;  // without a tmpfs: no file may grow past 1 KiB
+  if (disk.is_tmpfs()) {                 // fill the disk to the last byte
+    std::ofstream filler(disk.dir() / "filler", std::ios::binary);
+    const std::string block(4096, 'x');
+    while (filler.write(block.data(), std::streamsize(block.size())) && filler.flush()) {
+    }
+  } else {
+    limit.emplace(scratch.dir / "limit", 1024);
+    limit->limit();
+  }
+  BOOST_TEST_MESSAGE("disk full through " << disk.kind());
+  BOOST_CHECK_EXCEPTION(solve_sequence("d_", 4, 8), Error, [&](const Error& e) {
+    const std::string m = e.what();
+    BOOST_TEST_MESSAGE(m);
+    return m.find("omega.h5") != std::string::npos && m.find("not written") != std::string::npos;
+  });
+  limit.reset();
+  clear_options("d_");
+  BOOST_TEST(bytes() == before);  // the learner of the first 4 solves is still there
+  for (const auto& e : fs::directory_iterator(disk.dir()))
+    BOOST_TEST(e.path().filename().string().find(".tmp-") == std::string::npos, e.path());
 }
 
 BOOST_AUTO_TEST_CASE(baij_and_sbaij_operators_give_the_aij_results) {
