@@ -86,6 +86,30 @@ BOOST_AUTO_TEST_CASE(a_run_split_across_two_processes_makes_the_same_choices) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_state_saved_between_choice_and_cost_continues_exactly) {
+  // Saved after round k's choice, before its cost: the restored learner takes that cost for that choice.
+  Scratch scratch;
+  const int N = 80, k = 33;
+  for (const std::string learner : {"tsallis", "chebcb", "binned"}) {
+    const auto config = config_for(learner);
+    auto whole = make_tuner(config);
+    const auto all = play(*whole, 0, N);
+    auto first = make_tuner(config);
+    play(*first, 0, k);
+    Rng round(seed_from_name("round") + std::uint64_t(k));
+    const double context = round.uniform();
+    const double omega = first->choose(context);
+    const fs::path file = scratch.dir / (learner + "_pending.h5");
+    save_tuner_state(file, *first, config);
+    auto second = load_tuner_state(file, config);
+    second->observe(cost_of(omega, context, round));
+    const auto rest = play(*second, k + 1, N);
+    BOOST_TEST(omega == all[k], learner);
+    BOOST_TEST(std::vector<double>(all.begin() + k + 1, all.end()) == rest, learner);
+    BOOST_TEST(second->summary() == whole->summary(), learner);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_state_of_another_configuration_is_refused_and_kept) {
   Scratch scratch;
   const fs::path file = scratch.dir / "omega.h5";
