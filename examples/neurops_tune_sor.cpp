@@ -12,6 +12,11 @@
 //      per-instance grid minimum
 //   5. writes per-instance context, omega, iterations, convergence, grid minimum and regret to CSV
 //      and HDF5 (both atomically) and prints a summary
+//   6. with -tune_state FILE, saves what the learner learned; -tune_resume continues from that file,
+//      so a sequence of runs keeps learning (-tune_files gives each run its own systems; the ltr
+//      families continue after the systems the learner has seen; heat starts anew)
+// Under MPI every rank solves every system on its own (PETSC_COMM_SELF), so the results are those of
+// one process; rank 0 alone prints and writes.
 // Exit status: 0 on success (systems that hit the iteration cap are counted and reported, and the
 // sequence goes on); 1 with a one-line "neurops_tune_sor: error: ..." on stderr otherwise.
 //
@@ -20,6 +25,8 @@
 //   ./neurops_tune_sor -tune_family heat -tune_heat_nx 50 -tune_count 500 -tune_learner tsallis
 //   ./neurops_tune_sor -tune_family ltr_low -tune_count 20 -tune_write_systems systems/   # make files
 //   ./neurops_tune_sor -tune_files systems/system_0000.h5,systems/system_0001.h5 -tune_learner binned
+//   ./neurops_tune_sor -tune_files day1/*.h5... -tune_state omega.h5               # learns, saves
+//   ./neurops_tune_sor -tune_files day2/*.h5... -tune_state omega.h5 -tune_resume  # continues
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -27,6 +34,7 @@
 
 #include "neurops/neurops.hpp"
 #include "neurops/pde/linear_systems.hpp"
+#include "neurops/solvers/bandit_state.hpp"
 #include "neurops/solvers/bandits.hpp"
 #include "neurops/solvers/sor.hpp"
 #include "neurops/solvers/system_io.hpp"
@@ -84,6 +92,8 @@ int main(int argc, char** argv) {
     const auto max_it = opt.integer("max_it", 10000, "iteration cap per solve");
     const std::string out = opt.string("out", "tune_sor", "output prefix: writes <out>.csv and <out>.h5");
     const std::string write_dir = opt.string("write_systems", "", "also write each system as HDF5 into this folder");
+    const std::string state = opt.string("state", "", "HDF5 file of the learner's state, written at the end");
+    const bool resume = opt.flag("resume", false, "continue the learner saved in -tune_state");
     if (opt.help_requested()) return 0;
     NEUROPS_CHECK(range.size() == 2, "option -tune_context_range: expected two values lo,hi, found " << range.size());
     config.context_lo = range[0];
@@ -94,9 +104,18 @@ int main(int argc, char** argv) {
     const auto files = split(files_option);
     NEUROPS_CHECK(family != "files" || !files.empty(), "option -tune_files: no files given for -tune_family files");
     for (const auto& f : files) NEUROPS_CHECK(fs::exists(f), "option -tune_files: file '" << f << "' does not exist");
-    auto tuner = make_tuner(config);
+    NEUROPS_CHECK(!resume || !state.empty(), "option -tune_resume: no -tune_state file to continue from");
+    NEUROPS_CHECK(!resume || fs::exists(state), "option -tune_resume: state file '" << state << "' does not exist");
+    // Without -tune_resume an existing state would be overwritten by a new learner's: refuse before solving.
+    NEUROPS_CHECK(resume || state.empty() || !fs::exists(state),
+                  "option -tune_state: '" << state
+                                          << "' exists; add -tune_resume to continue from it, or remove it to start a "
+                                             "new learner");
+    auto tuner = resume ? load_tuner_state(state, config) : make_tuner(config);
+    const std::int64_t rounds_before = tuner->rounds();
     const auto grid = linspace(config.omega_min, config.omega_max, config.arms);
-    if (!write_dir.empty()) fs::create_directories(write_dir);
+    const bool root = session.rank() == 0;  // every rank solves everything; rank 0 prints and writes
+    if (!write_dir.empty() && root) fs::create_directories(write_dir);
 
     // 2.-4. The sequence.
     const std::int64_t n = family == "files" ? static_cast<std::int64_t>(files.size()) : count;
@@ -106,15 +125,24 @@ int main(int argc, char** argv) {
     const auto ltr = family == "ltr_low" ? pde::ShiftedLaplacianFamily::low_variance()
                                          : pde::ShiftedLaplacianFamily::high_variance();
     std::unique_ptr<pde::HeatSequence> heat;
-    if (family == "heat") heat = std::make_unique<pde::HeatSequence>(PETSC_COMM_WORLD, heat_nx);
+    if (family == "heat") heat = std::make_unique<pde::HeatSequence>(PETSC_COMM_SELF, heat_nx);
     PetscMat A;
     PetscVec b, x, scratch;
+    if (family == "ltr_high" || family == "ltr_low") {
+      // A resumed learner continues the shifted-Laplacian sequence after the systems it has seen, so
+      // that runs of k and n - k systems are one run of n.
+      NEUROPS_PETSC(MatCreateVecs(ltr.base(), nullptr, b.out()));
+      for (std::int64_t skip = 0; skip < rounds_before; ++skip) {
+        ltr.sample_shift(rng);
+        ltr.sample_rhs(rng, b);
+      }
+    }
     std::int64_t failures = 0;
     Progress progress(n, "tune " + config.learner);
     for (std::int64_t t = 0; t < n; ++t) {
       Record rec;
       if (family == "files") {
-        auto sys = read_system(PETSC_COMM_WORLD, files[static_cast<std::size_t>(t)]);
+        auto sys = read_system(PETSC_COMM_SELF, files[static_cast<std::size_t>(t)]);
         A = std::move(sys.A);
         b = std::move(sys.b);
         x.reset();
@@ -133,7 +161,7 @@ int main(int argc, char** argv) {
         NEUROPS_PETSC(VecDuplicate(b, x.out()));
         NEUROPS_PETSC(VecDuplicate(b, scratch.out()));
       }
-      if (!write_dir.empty()) {
+      if (!write_dir.empty() && root) {
         char name[64];
         std::snprintf(name, sizeof name, "system_%04lld.h5", static_cast<long long>(t));
         write_system(fs::path(write_dir) / name, A, b, rec.context);
@@ -152,7 +180,8 @@ int main(int argc, char** argv) {
       rec.seconds = r.seconds;
       if (!r.converged) {
         ++failures;
-        std::fprintf(stderr, "neurops_tune_sor: system %lld: %s\n", static_cast<long long>(t), r.message.c_str());
+        if (root)
+          std::fprintf(stderr, "neurops_tune_sor: system %lld: %s\n", static_cast<long long>(t), r.message.c_str());
       }
       tuner->observe(rec.iterations);
       if (regret) {
@@ -165,7 +194,9 @@ int main(int argc, char** argv) {
     }
     progress.finish();
 
-    // 5. Outputs, written atomically.
+    // 5.-6. Outputs, written atomically by rank 0.
+    if (!root) return 0;
+    if (!state.empty()) save_tuner_state(state, *tuner, config);
     const auto rows = static_cast<index_t>(records.size());
     Tensor<double> context({rows}), omega({rows}), iterations({rows}), grid_min({rows}), regret_t({rows}), secs({rows});
     Tensor<std::int32_t> converged({rows});
@@ -208,6 +239,9 @@ int main(int argc, char** argv) {
                   total - total_min, 100.0 * (total - total_min) / total_min);
     std::printf(", not converged %lld\n%s", static_cast<long long>(failures), tuner->summary().c_str());
     std::printf("wrote %s.csv and %s.h5\n", out.c_str(), out.c_str());
+    if (!state.empty())
+      std::printf("learner state: %s, %lld solves (%lld before this run)\n", state.c_str(),
+                  static_cast<long long>(tuner->rounds()), static_cast<long long>(rounds_before));
     return 0;
   } catch (const std::exception& e) {
     std::string msg = e.what();

@@ -3,6 +3,7 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numbers>
 #include <numeric>
@@ -32,6 +33,61 @@ int sample_proportional(Rng& rng, const std::vector<double>& w) {
     if (w[i] > 0) return static_cast<int>(i);
   return -1;
 }
+
+// ---- learner state entries (TunerState) ----------------------------------------------------------
+void put(TunerState& s, const std::string& name, std::vector<double> v) { s.reals[name] = std::move(v); }
+void put_ints(TunerState& s, const std::string& name, std::vector<std::int64_t> v) { s.integers[name] = std::move(v); }
+
+/// The real entry `name` with `n` finite values; an Error naming the entry otherwise.
+const std::vector<double>& reals(const TunerState& s, const std::string& name, std::size_t n) {
+  const auto it = s.reals.find(name);
+  NEUROPS_CHECK(it != s.reals.end(), "learner state: real entry '" << name << "' is missing");
+  NEUROPS_CHECK(it->second.size() == n,
+                "learner state: entry '" << name << "' has " << it->second.size() << " values, expected " << n);
+  for (std::size_t i = 0; i < n; ++i)
+    NEUROPS_CHECK(std::isfinite(it->second[i]), "learner state: entry '" << name << "'[" << i << "] is "
+                                                                         << it->second[i]
+                                                                         << ", expected a finite value");
+  return it->second;
+}
+double real(const TunerState& s, const std::string& name) { return reals(s, name, 1)[0]; }
+
+const std::vector<std::int64_t>& integers(const TunerState& s, const std::string& name, std::size_t n) {
+  const auto it = s.integers.find(name);
+  NEUROPS_CHECK(it != s.integers.end(), "learner state: integer entry '" << name << "' is missing");
+  NEUROPS_CHECK(it->second.size() == n,
+                "learner state: entry '" << name << "' has " << it->second.size() << " values, expected " << n);
+  return it->second;
+}
+std::int64_t integer(const TunerState& s, const std::string& name) { return integers(s, name, 1)[0]; }
+
+// The generator as five integers (the four xoshiro words bit for bit, the spare-normal flag) and the
+// spare normal: restoring them continues the exact random stream.
+void put_rng(TunerState& s, const std::string& prefix, const Rng& rng) {
+  const auto st = rng.state();
+  std::vector<std::int64_t> words(5);
+  for (std::size_t i = 0; i < 4; ++i) std::memcpy(&words[i], &st.s[i], 8);
+  words[4] = st.has_spare_normal ? 1 : 0;
+  put_ints(s, prefix + "rng", std::move(words));
+  put(s, prefix + "rng_spare_normal", {st.spare_normal});
+}
+Rng::State get_rng(const TunerState& s, const std::string& prefix) {
+  const auto& words = integers(s, prefix + "rng", 5);
+  Rng::State st;
+  for (std::size_t i = 0; i < 4; ++i) std::memcpy(&st.s[i], &words[i], 8);
+  NEUROPS_CHECK(st.s[0] || st.s[1] || st.s[2] || st.s[3],
+                "learner state: entry '" << prefix << "rng' is all zero, which is no xoshiro256** state");
+  NEUROPS_CHECK(words[4] == 0 || words[4] == 1,
+                "learner state: entry '" << prefix << "rng'[4] is " << words[4] << ", expected 0 or 1");
+  st.has_spare_normal = words[4] == 1;
+  st.spare_normal = real(s, prefix + "rng_spare_normal");
+  return st;
+}
+
+constexpr std::int64_t kMaxRounds = std::int64_t(1) << 40;
+
+/// `a` and `b` are the same sum accumulated in another order.
+bool same_sum(double a, double b) { return std::abs(a - b) <= 1e-9 * std::max({1.0, std::abs(a), std::abs(b)}); }
 }  // namespace
 
 std::vector<double> linspace(double lo, double hi, int n) {
@@ -62,6 +118,42 @@ void OmegaTuner::observe(double cost) {
   cost_sums_[static_cast<std::size_t>(last_arm_)] += cost;
   ++rounds_;
   learn(cost);
+}
+
+void OmegaTuner::export_state(TunerState& s, const std::string& p) const {
+  put_ints(s, p + "rounds", {rounds_});
+  put_ints(s, p + "last_arm", {last_arm_});
+  put_ints(s, p + "pulls", pulls_);
+  put(s, p + "cost_sums", cost_sums_);
+  export_own(s, p);
+}
+
+void OmegaTuner::import_state(const TunerState& s, const std::string& p) {
+  const auto arms = arms_.size();
+  const std::int64_t rounds = integer(s, p + "rounds"), last = integer(s, p + "last_arm");
+  NEUROPS_CHECK(rounds >= 0 && rounds < kMaxRounds,
+                "learner state: entry '" << p << "rounds' is " << rounds << ", expected 0 <= rounds < 2^40");
+  const auto& pulls = integers(s, p + "pulls", arms);
+  const auto& sums = reals(s, p + "cost_sums", arms);
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i < arms; ++i) {
+    NEUROPS_CHECK(pulls[i] >= 0 && pulls[i] <= rounds, "learner state: entry '" << p << "pulls'[" << i << "] is "
+                                                                                << pulls[i] << ", expected 0.."
+                                                                                << rounds << " (the rounds)");
+    NEUROPS_CHECK(pulls[i] > 0 || sums[i] == 0, "learner state: entry '" << p << "cost_sums'[" << i << "] is "
+                                                                         << sums[i] << " for an arm never played");
+    total += pulls[i];
+  }
+  NEUROPS_CHECK(total == rounds, "learner state: the entries '" << p << "pulls' add up to " << total << " but '" << p
+                                                                << "rounds' is " << rounds);
+  NEUROPS_CHECK(last >= -1 && last < std::int64_t(arms) && (rounds == 0 || last >= 0),
+                "learner state: entry '" << p << "last_arm' is " << last << ", expected -1.." << arms - 1
+                                         << (rounds > 0 ? " and not -1 after a round" : ""));
+  rounds_ = rounds;
+  last_arm_ = static_cast<int>(last);
+  pulls_ = pulls;
+  cost_sums_ = sums;
+  import_own(s, p);
 }
 
 std::vector<double> OmegaTuner::mean_costs() const {
@@ -166,6 +258,35 @@ void TsallisInf::learn(double cost) {
   if (mean_minus_one > 0) scale_ = mean_minus_one;
   cumulative_[static_cast<std::size_t>(last_arm())] += (cost - 1.0) / played_prob_;
   ++t_;
+}
+
+void TsallisInf::export_own(TunerState& s, const std::string& p) const {
+  put(s, p + "cumulative", cumulative_);
+  put(s, p + "scale", {scale_});
+  put(s, p + "cost_sum", {cost_sum_});
+  put(s, p + "played_prob", {played_prob_});
+  put_ints(s, p + "t", {t_});
+  put_rng(s, p, rng_);
+}
+
+void TsallisInf::import_own(const TunerState& s, const std::string& p) {
+  const auto& cumulative = reals(s, p + "cumulative", arms_.size());
+  const double scale = real(s, p + "scale"), cost_sum = real(s, p + "cost_sum"), played = real(s, p + "played_prob");
+  const std::int64_t t = integer(s, p + "t");
+  NEUROPS_CHECK(scale > 0, "learner state: entry '" << p << "scale' is " << scale << ", expected > 0");
+  NEUROPS_CHECK(played > 0, "learner state: entry '" << p << "played_prob' is " << played << ", expected > 0");
+  NEUROPS_CHECK(t == rounds() + 1,
+                "learner state: entry '" << p << "t' is " << t << ", expected rounds + 1 = " << rounds() + 1);
+  const auto& sums = reals(s, p + "cost_sums", arms_.size());
+  const double total = std::accumulate(sums.begin(), sums.end(), 0.0);
+  NEUROPS_CHECK(same_sum(cost_sum, total), "learner state: entry '" << p << "cost_sum' is " << cost_sum << " but '" << p
+                                                                    << "cost_sums' add up to " << total);
+  rng_.set_state(get_rng(s, p));
+  cumulative_ = cumulative;
+  scale_ = scale;
+  cost_sum_ = cost_sum;
+  played_prob_ = played;
+  t_ = t;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -291,6 +412,76 @@ void ChebCB::learn(double cost) {
   eta_ = 2.0 * t * std::sqrt(double(arms_.size()) * t / denominator);
 }
 
+void ChebCB::export_own(TunerState& s, const std::string& p) const {
+  const auto d = arms_.size();
+  const auto m = static_cast<std::size_t>(m_);
+  std::vector<double> theta(d * m), gram(d * m * m), moment(d * m), last(m, 0.0);
+  for (std::size_t i = 0; i < d; ++i)
+    for (std::size_t j = 0; j < m; ++j) {  // row-major, as the file stores them
+      theta[i * m + j] = theta_(Eigen::Index(i), Eigen::Index(j));
+      moment[i * m + j] = moment_[i](Eigen::Index(j));
+      for (std::size_t k = 0; k < m; ++k) gram[(i * m + j) * m + k] = gram_[i](Eigen::Index(j), Eigen::Index(k));
+    }
+  if (last_features_.size() == m_)
+    for (std::size_t j = 0; j < m; ++j) last[j] = last_features_(Eigen::Index(j));
+  put(s, p + "theta", std::move(theta));
+  put(s, p + "gram", std::move(gram));
+  put(s, p + "moment", std::move(moment));
+  put(s, p + "square", square_);
+  put(s, p + "last_features", std::move(last));
+  put(s, p + "running_sums", {sum_pp_, sum_pc_, sum_cc_});
+  put(s, p + "cost_range", {min_cost_, max_cost_});
+  put(s, p + "eta", {eta_});
+  put(s, p + "scale", {scale_});
+  put(s, p + "pending_prediction", {pending_prediction_});
+  put_ints(s, p + "observed", {observed_});
+  put_rng(s, p, rng_);
+}
+
+void ChebCB::import_own(const TunerState& s, const std::string& p) {
+  const auto d = arms_.size();
+  const auto m = static_cast<std::size_t>(m_);
+  const auto& theta = reals(s, p + "theta", d * m);
+  const auto& gram = reals(s, p + "gram", d * m * m);
+  const auto& moment = reals(s, p + "moment", d * m);
+  const auto& square = reals(s, p + "square", d);
+  const auto& last = reals(s, p + "last_features", m);
+  const auto& sums = reals(s, p + "running_sums", 3);
+  const auto& range = reals(s, p + "cost_range", 2);
+  const double eta = real(s, p + "eta"), scale = real(s, p + "scale");
+  const std::int64_t observed = integer(s, p + "observed");
+  NEUROPS_CHECK(observed == rounds(),
+                "learner state: entry '" << p << "observed' is " << observed << " but 'rounds' is " << rounds());
+  NEUROPS_CHECK(range[0] <= range[1], "learner state: entry '" << p << "cost_range' is [" << range[0] << ", "
+                                                               << range[1] << "], expected min <= max");
+  NEUROPS_CHECK(eta >= 0 && scale >= 0 && sums[0] >= 0 && sums[2] >= 0,
+                "learner state: negative eta, scale or sum of squares (entries '"
+                    << p << "eta' = " << eta << ", '" << p << "scale' = " << scale << ", '" << p << "running_sums' = ["
+                    << sums[0] << ", " << sums[1] << ", " << sums[2] << "])");
+  for (std::size_t i = 0; i < d; ++i) {
+    NEUROPS_CHECK(square[i] >= 0, "learner state: entry '" << p << "square'[" << i << "] is " << square[i]
+                                                           << ", expected a sum of squares >= 0");
+    for (std::size_t j = 0; j < m; ++j) {
+      theta_(Eigen::Index(i), Eigen::Index(j)) = theta[i * m + j];
+      moment_[i](Eigen::Index(j)) = moment[i * m + j];
+      for (std::size_t k = 0; k < m; ++k) gram_[i](Eigen::Index(j), Eigen::Index(k)) = gram[(i * m + j) * m + k];
+    }
+  }
+  square_ = square;
+  last_features_ = Eigen::VectorXd();
+  if (last_arm() >= 0) last_features_ = Eigen::Map<const Eigen::VectorXd>(last.data(), m_);
+  sum_pp_ = sums[0];
+  sum_pc_ = sums[1];
+  sum_cc_ = sums[2];
+  min_cost_ = range[0];
+  max_cost_ = range[1];
+  eta_ = eta;
+  scale_ = scale;
+  pending_prediction_ = real(s, p + "pending_prediction");
+  observed_ = observed;
+  rng_.set_state(get_rng(s, p));
+}
+
 std::string ChebCB::summary() const {
   std::ostringstream os;
   os << OmegaTuner::summary();
@@ -330,6 +521,28 @@ int BinnedTsallisInf::pick(double context) {
 }
 
 void BinnedTsallisInf::learn(double cost) { bins_[static_cast<std::size_t>(active_)].observe(cost); }
+
+void BinnedTsallisInf::export_own(TunerState& s, const std::string& p) const {
+  put_ints(s, p + "active_bin", {active_});
+  for (std::size_t b = 0; b < bins_.size(); ++b) bins_[b].export_state(s, p + "bin" + std::to_string(b) + "/");
+}
+
+void BinnedTsallisInf::import_own(const TunerState& s, const std::string& p) {
+  const std::int64_t active = integer(s, p + "active_bin");
+  NEUROPS_CHECK(active >= 0 && active < std::int64_t(bins_.size()),
+                "learner state: entry '" << p << "active_bin' is " << active << ", expected 0.." << bins_.size() - 1);
+  std::int64_t rounds = 0;
+  std::vector<std::int64_t> pulls(arms_.size(), 0);
+  for (std::size_t b = 0; b < bins_.size(); ++b) {
+    bins_[b].import_state(s, p + "bin" + std::to_string(b) + "/");
+    rounds += bins_[b].rounds();
+    for (std::size_t i = 0; i < arms_.size(); ++i) pulls[i] += bins_[b].pulls()[i];
+  }
+  NEUROPS_CHECK(rounds == this->rounds() && pulls == this->pulls(),
+                "learner state: the bins' rounds and pulls (" << rounds << " rounds) do not add up to the learner's ("
+                                                              << this->rounds() << " rounds)");
+  active_ = static_cast<int>(active);
+}
 
 std::string BinnedTsallisInf::summary() const {
   std::ostringstream os;

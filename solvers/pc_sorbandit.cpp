@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <sstream>
@@ -11,6 +12,7 @@
 
 #include "neurops/core/petsc.hpp"
 #include "neurops/core/progress.hpp"
+#include "neurops/solvers/bandit_state.hpp"
 #include "neurops/solvers/bandits.hpp"
 #include "neurops/solvers/pc_sorbandit.hpp"
 #include "neurops/solvers/sor.hpp"
@@ -25,14 +27,22 @@ struct SorBandit {
   bool cost_is_applications = false;
   bool view_at_destroy = false;
   std::string context_source = "none";
+  std::string state_path;  // -pc_sorbandit_state: read when the learner is made, written at destroy
   std::unique_ptr<OmegaTuner> tuner;
   std::unique_ptr<LocalCsr> csr;  // held between PCPreSolve and PCPostSolve
+  PetscLogDouble flops_per_apply = 0;
   std::vector<PetscScalar> work;  // SSOR intermediate, reused across applications
+  // A BAIJ/SBAIJ operator converted to AIJ for the sweeps, and the operator (id, state) it was made
+  // from: a new matrix object can have the state number of the one it replaced.
+  PetscMat aij;
+  PetscObjectId aij_id = 0;
+  PetscObjectState aij_state = -1;
   double omega = 1.0;
   double context = 0.0;
   PetscInt applications = 0;
   std::int64_t solves = 0, not_converged = 0;
   double total_cost = 0, tuner_seconds = 0;
+  std::int64_t solves_at_view = -1;  // solves when the report was last shown (-ksp_view): not repeated at destroy
 };
 
 SorBandit* data_of(PC pc) { return static_cast<SorBandit*>(pc->data); }
@@ -45,6 +55,73 @@ SorBandit* data_of(PC pc) { return static_cast<SorBandit*>(pc->data); }
     SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(pc)), PETSC_ERR_LIB, "pc sorbandit: %s", e.what()); \
   }
 
+// The learner: continued from the state file when one is given and present, new otherwise.
+void ensure_tuner(SorBandit& s) {
+  if (s.tuner) return;
+  const bool resume = !s.state_path.empty() && std::filesystem::exists(s.state_path);
+  s.tuner = resume ? load_tuner_state(s.state_path, s.config) : make_tuner(s.config);
+}
+
+// The operator the sweeps read. AIJ as it is; other formats (BAIJ, SBAIJ) converted to AIJ, again only
+// when the operator has changed. The conversion keeps every entry, so the sweeps, and with them the
+// iterates, are exactly those of the same matrix in AIJ (MatSOR on BAIJ/SBAIJ would run PETSc's own
+// kernels, which order the arithmetic differently, and SBAIJ's supports symmetric sweeps only).
+Mat sweep_operator(PC pc, SorBandit& s) {
+  PetscBool aij = PETSC_FALSE;
+  NEUROPS_PETSC(PetscObjectTypeCompareAny(reinterpret_cast<PetscObject>(pc->pmat), &aij, MATSEQAIJ, MATMPIAIJ, ""));
+  if (aij) return pc->pmat;
+  PetscObjectState state = 0;
+  PetscObjectId id = 0;
+  NEUROPS_PETSC(PetscObjectStateGet(reinterpret_cast<PetscObject>(pc->pmat), &state));
+  NEUROPS_PETSC(PetscObjectGetId(reinterpret_cast<PetscObject>(pc->pmat), &id));
+  if (!s.aij || id != s.aij_id || state != s.aij_state) {
+    s.aij.reset();
+    NEUROPS_PETSC(MatConvert(pc->pmat, MATAIJ, MAT_INITIAL_MATRIX, s.aij.out()));
+    s.aij_id = id;
+    s.aij_state = state;
+  }
+  return s.aij;
+}
+
+// Floating-point operations of one application, for -log_view: per row, 2 for each off-diagonal
+// entry swept and 2 for the diagonal scaling (forward SOR: the L part; SSOR: both parts, plus 2 for
+// combining the sweeps).
+PetscLogDouble flops_per_apply(const LocalCsr& csr, bool symmetric) {
+  PetscLogDouble lower = 0, upper = 0;
+  const PetscInt* ia = csr.row_start();
+  for (PetscInt i = 0; i < csr.rows(); ++i) {
+    const PetscInt d = csr.diagonal_index()[static_cast<std::size_t>(i)];
+    lower += PetscLogDouble(d - ia[i]);
+    upper += PetscLogDouble(ia[i + 1] - d - 1);
+  }
+  const PetscLogDouble n = csr.rows();
+  return symmetric ? 2 * (lower + upper) + 6 * n : 2 * lower + 2 * n;
+}
+
+// Writes the learner's state to -pc_sorbandit_state (rank 0 writes; every rank learns whether it worked).
+PetscErrorCode write_state(PC pc, const SorBandit& s) {
+  PetscFunctionBeginUser;
+  if (s.state_path.empty() || !s.tuner) PetscFunctionReturn(0);
+  const MPI_Comm comm = PetscObjectComm(reinterpret_cast<PetscObject>(pc));
+  PetscMPIInt rank = 0;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  std::string failure;
+  if (rank == 0) {
+    try {
+      save_tuner_state(s.state_path, *s.tuner, s.config);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  }
+  int failed = failure.empty() ? 0 : 1;
+  PetscCallMPI(MPI_Bcast(&failed, 1, MPI_INT, 0, comm));
+  PetscCheck(!failed, comm, PETSC_ERR_FILE_WRITE,
+             "pc sorbandit: -pc_sorbandit_state %s: the learner state was not written (%s); a previous file of that "
+             "name is unchanged",
+             s.state_path.c_str(), rank == 0 ? failure.c_str() : "see rank 0");
+  PetscFunctionReturn(0);
+}
+
 double mean_diagonal(Mat A) {
   PetscVec d;
   NEUROPS_PETSC(MatCreateVecs(A, d.out(), nullptr));
@@ -56,10 +133,10 @@ double mean_diagonal(Mat A) {
   return PetscRealPart(sum) / double(n);
 }
 
-double read_context(PC pc, const SorBandit& s) {
+double read_context(Mat A, const SorBandit& s) {
   if (s.context_source == "none") return 0.0;
-  if (s.context_source == "shift") return diagonal_shift_estimate(pc->pmat);
-  if (s.context_source == "diagonal") return mean_diagonal(pc->pmat);
+  if (s.context_source == "shift") return diagonal_shift_estimate(A);
+  if (s.context_source == "diagonal") return mean_diagonal(A);
   // Any other value names a real option the host program keeps up to date.
   const std::string name = s.context_source[0] == '-' ? s.context_source : "-" + s.context_source;
   PetscReal v = 0;
@@ -76,8 +153,8 @@ PetscErrorCode setup(PC pc) {
   SorBandit* s = data_of(pc);
   SORBANDIT_TRY(pc, {
     check_relaxation_input(pc->pmat, 0.5 * (s->config.omega_min + s->config.omega_max), "pc sorbandit");
-    if (!s->tuner) s->tuner = make_tuner(s->config);
-    LocalCsr probe(pc->pmat);  // checks the type and the diagonal now rather than inside the solve
+    ensure_tuner(*s);
+    LocalCsr probe(sweep_operator(pc, *s));  // checks the type and the diagonal now rather than inside the solve
   })
   PetscFunctionReturn(0);
 }
@@ -86,13 +163,15 @@ PetscErrorCode presolve(PC pc, KSP, Vec, Vec) {
   PetscFunctionBeginUser;
   SorBandit* s = data_of(pc);
   SORBANDIT_TRY(pc, {
-    if (!s->tuner) s->tuner = make_tuner(s->config);
+    ensure_tuner(*s);
+    const Mat A = sweep_operator(pc, *s);
     Timer timer;
-    s->context = read_context(pc, *s);
+    s->context = read_context(A, *s);
     s->omega = s->tuner->choose(s->context);
     s->tuner_seconds += timer.seconds();
     s->applications = 0;
-    s->csr = std::make_unique<LocalCsr>(pc->pmat);
+    s->csr = std::make_unique<LocalCsr>(A);
+    s->flops_per_apply = flops_per_apply(*s->csr, s->symmetric);
   })
   PetscFunctionReturn(0);
 }
@@ -123,9 +202,11 @@ PetscErrorCode apply(PC pc, Vec x, Vec y) {
   SORBANDIT_TRY(pc, {
     std::unique_ptr<LocalCsr> own;
     const LocalCsr* csr = s->csr.get();
+    PetscLogDouble flops = s->flops_per_apply;
     if (!csr) {  // applied outside a KSPSolve: take the arrays for this call only
-      own = std::make_unique<LocalCsr>(pc->pmat);
+      own = std::make_unique<LocalCsr>(sweep_operator(pc, *s));
       csr = own.get();
+      flops = flops_per_apply(*csr, s->symmetric);
     }
     const PetscScalar* xa = nullptr;
     PetscScalar* ya = nullptr;
@@ -139,6 +220,7 @@ PetscErrorCode apply(PC pc, Vec x, Vec y) {
     }
     NEUROPS_PETSC(VecRestoreArray(y, &ya));
     NEUROPS_PETSC(VecRestoreArrayRead(x, &xa));
+    NEUROPS_PETSC(PetscLogFlops(flops));
     ++s->applications;
   })
   PetscFunctionReturn(0);
@@ -212,6 +294,13 @@ PetscErrorCode set_from_options(PC pc, PetscOptionItems* PetscOptionsObject) {
   PetscCall(PetscOptionsBool("-pc_sorbandit_view", "Print what the learner learned when the PC is destroyed",
                              "PCSORBANDIT", view, &view, nullptr));
   s->view_at_destroy = view;
+  char state[PETSC_MAX_PATH_LEN];
+  PetscCall(PetscStrncpy(state, s->state_path.c_str(), sizeof state));
+  PetscCall(PetscOptionsString("-pc_sorbandit_state",
+                               "HDF5 file of the learner's state: continued from when present, written at destroy",
+                               "PCSORBANDIT", state, state, sizeof state, nullptr));
+  const bool state_changed = s->state_path != state;
+  s->state_path = state;
   PetscOptionsHeadEnd();
   PetscCheck(s->config.omega_min > 0 && s->config.omega_max < 2 && s->config.omega_min <= s->config.omega_max,
              PetscObjectComm((PetscObject)pc), PETSC_ERR_ARG_OUTOFRANGE,
@@ -227,7 +316,8 @@ PetscErrorCode set_from_options(PC pc, PetscOptionItems* PetscOptionsObject) {
                        before.fixed_omega != s->config.fixed_omega || before.context_lo != s->config.context_lo ||
                        before.context_hi != s->config.context_hi || before.bins != s->config.bins ||
                        before.seed != s->config.seed || before.tsallis_normaliser != s->config.tsallis_normaliser;
-  if (changed) s->tuner.reset();  // a new configuration starts a new learner
+  // A new configuration or state file starts a new learner (from the file when it exists).
+  if (changed || state_changed) s->tuner.reset();
   PetscFunctionReturn(0);
 }
 
@@ -247,16 +337,24 @@ PetscErrorCode view(PC pc, PetscViewer viewer) {
   PetscFunctionBeginUser;
   PetscBool ascii = PETSC_FALSE;
   PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &ascii));
-  if (ascii) PetscCall(PetscViewerASCIIPrintf(viewer, "%s", describe(*data_of(pc)).c_str()));
+  if (ascii) {
+    SorBandit* s = data_of(pc);
+    std::istringstream lines(describe(*s));
+    for (std::string line; std::getline(lines, line);)  // line by line, so each is indented as the viewer says
+      PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", line.c_str()));
+    s->solves_at_view = s->solves;
+  }
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode destroy(PC pc) {
   PetscFunctionBeginUser;
-  SorBandit* s = data_of(pc);
-  if (s->view_at_destroy) PetscCall(PetscPrintf(PetscObjectComm((PetscObject)pc), "%s", describe(*s).c_str()));
-  delete s;
+  const std::unique_ptr<SorBandit> s(data_of(pc));  // freed on every path out
   pc->data = nullptr;
+  // -pc_sorbandit_view: the report at the end, unless -ksp_view has just shown the same one.
+  if (s->view_at_destroy && s->solves_at_view != s->solves)
+    PetscCall(PetscPrintf(PetscObjectComm((PetscObject)pc), "%s", describe(*s).c_str()));
+  PetscCall(write_state(pc, *s));
   PetscFunctionReturn(0);
 }
 

@@ -1,7 +1,8 @@
 # solvers/ and pde/linear_systems: SOR/SSOR-PCG, bandit tuners, the sorbandit PC, system files.
 neurops_add_test(NAME test_solvers
                  SOURCES solvers/fixture.cpp solvers/test_linear_systems.cpp solvers/test_sor.cpp
-                         solvers/test_bandits.cpp solvers/test_petsc_types.cpp solvers/test_system_files.cpp
+                         solvers/test_bandits.cpp solvers/test_bandit_state.cpp solvers/test_petsc_types.cpp
+                         solvers/test_sorbandit_pc.cpp solvers/test_system_files.cpp
                  LABELS unit)
 neurops_add_test(NAME test_solvers_mpi SOURCES solvers/fixture.cpp solvers/test_parallel.cpp LABELS unit mpi
                  MPI_RANKS 2)
@@ -23,12 +24,44 @@ if(NEUROPS_PETSC_KSP_TUTORIALS)
   set_tests_properties(test_sorbandit_in_petsc_ex9 PROPERTIES LABELS unit ENVIRONMENT "${sorbandit_env}"
     PASS_REGULAR_EXPRESSION "sorbandit: tsallis over 12 solves.*sorbandit: chebcb over 12 solves"
     FAIL_REGULAR_EXPRESSION "DIVERGED|did not converge|PETSC ERROR")
+  # The learner's report once, with -ksp_view and -pc_sorbandit_view together (the view after the
+  # last solve is the report; destroy does not repeat it).
+  add_test(NAME test_sorbandit_report_once_in_petsc_ex9
+           COMMAND petsc_ksp_tutorial_ex9 -dll_append $<TARGET_FILE:neurops> -t 1 -m 8 -ksp_type cg
+                   -pc_type sorbandit -pc_sorbandit_view -ksp_view)
+  set_tests_properties(test_sorbandit_report_once_in_petsc_ex9 PROPERTIES LABELS unit ENVIRONMENT "${sorbandit_env}"
+    PASS_REGULAR_EXPRESSION "sorbandit: tsallis over 1 solves"
+    FAIL_REGULAR_EXPRESSION "tsallis over 1 solves.*tsallis over 1 solves|PETSC ERROR")
+  # -log_view counts the sweeps' flops: the PC's event (PCApply) is not 0 flops.
+  add_test(NAME test_sorbandit_flops_in_petsc_ex9
+           COMMAND petsc_ksp_tutorial_ex9 -dll_append $<TARGET_FILE:neurops> -t 2 -m 8 -ksp_type cg
+                   -pc_type sorbandit -log_view)
+  set_tests_properties(test_sorbandit_flops_in_petsc_ex9 PROPERTIES LABELS unit ENVIRONMENT "${sorbandit_env}"
+    PASS_REGULAR_EXPRESSION "PCApply +[0-9]+ +[0-9.]+ +[0-9.e+-]+ +[0-9.]+ +[1-9][0-9.]*e[+-][0-9]+"
+    FAIL_REGULAR_EXPRESSION "PETSC ERROR")
   add_test(NAME test_sorbandit_help_in_petsc_ex9
            COMMAND petsc_ksp_tutorial_ex9 -dll_append $<TARGET_FILE:neurops> -t 1 -pc_type sorbandit -help)
   set_tests_properties(test_sorbandit_help_in_petsc_ex9 PROPERTIES LABELS unit ENVIRONMENT "${sorbandit_env}"
-    PASS_REGULAR_EXPRESSION "-pc_sorbandit_learner.*-pc_sorbandit_arms.*-pc_sorbandit_omega_min.*-pc_sorbandit_context.*-pc_sorbandit_seed.*-pc_sorbandit_view")
+    PASS_REGULAR_EXPRESSION "-pc_sorbandit_learner.*-pc_sorbandit_arms.*-pc_sorbandit_omega_min.*-pc_sorbandit_context.*-pc_sorbandit_seed.*-pc_sorbandit_view.*-pc_sorbandit_state")
 else()
   message(STATUS "PETSc KSP tutorials not found (Debian package libpetsc3.18-dev-examples): sorbandit dll test skipped")
+endif()
+
+# A petsc4py script (Debian's python3-petsc4py) tunes omega in two processes through
+# -pc_sorbandit_state and reads omega and the summary through the C interface (sorbandit_c.h).
+find_program(NEUROPS_SYSTEM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(NEUROPS_SYSTEM_PYTHON)
+  execute_process(COMMAND ${NEUROPS_SYSTEM_PYTHON} -c "import petsc4py" RESULT_VARIABLE have_petsc4py
+                  OUTPUT_QUIET ERROR_QUIET)
+endif()
+if(NEUROPS_SYSTEM_PYTHON AND have_petsc4py EQUAL 0)
+  add_test(NAME test_sorbandit_state_petsc4py
+           COMMAND ${NEUROPS_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/solvers/sorbandit_state_petsc4py.py
+                   --lib $<TARGET_FILE:neurops> --work ${CMAKE_CURRENT_BINARY_DIR}/sorbandit_state_petsc4py)
+  set_tests_properties(test_sorbandit_state_petsc4py PROPERTIES LABELS unit ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}"
+                       PASS_REGULAR_EXPRESSION "chose as one process did")
+else()
+  message(STATUS "petsc4py not found (Debian package python3-petsc4py): the sorbandit petsc4py test is skipped")
 endif()
 
 if(NEUROPS_BUILD_EXAMPLES)
@@ -54,6 +87,18 @@ if(NEUROPS_BUILD_EXAMPLES)
                        PASS_REGULAR_EXPRESSION "neurops_tune_sor: error: .*no_such.h5' does not exist")
   neurops_add_example_test(NAME example_tune_sor_bad_omega PROGRAM neurops_tune_sor ARGS -tune_omega_max 2.5)
   set_tests_properties(example_tune_sor_bad_omega PROPERTIES WILL_FAIL TRUE)
+  # On two ranks: printed and written once, the results of one rank, a resumed learner continues.
+  add_test(NAME example_tune_sor_mpi
+           COMMAND ${CMAKE_COMMAND} "-DPROGRAM=$<TARGET_FILE:neurops_tune_sor>" "-DMPIEXEC=${MPIEXEC_EXECUTABLE}"
+                   "-DNP_FLAG=${MPIEXEC_NUMPROC_FLAG}" -DWORK=${CMAKE_CURRENT_BINARY_DIR}/example_tune_sor_mpi.out
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/solvers/tune_sor_mpi.cmake)
+  set_tests_properties(example_tune_sor_mpi PROPERTIES LABELS "example;mpi" ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}"
+                       PASS_REGULAR_EXPRESSION "1 and 2 ranks agree")
+  # A state file is never overwritten by a new learner: without -tune_resume an existing one is refused.
+  neurops_add_example_test(NAME example_tune_sor_state_exists PROGRAM neurops_tune_sor
+                           ARGS -tune_family ltr_low -tune_count 2 -tune_state ../example_tune_sor_generate.out/generated.h5)
+  set_tests_properties(example_tune_sor_state_exists PROPERTIES FIXTURES_REQUIRED tune_sor_systems
+                       PASS_REGULAR_EXPRESSION "generated.h5' exists; add -tune_resume")
 endif()
 
 # Benchmark smoke run (the full run: build/bench/sor_heat).

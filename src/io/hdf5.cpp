@@ -102,12 +102,25 @@ DType classify(hid_t type) {
 
 bool is_real(DType t) { return t == DType::float32 || t == DType::float64; }
 
+/// Keeps the links of a group (gcpl, or the file's root through the fcpl) and the attributes of an
+/// object (any creation plist) in its object header, which the 1.10 format checksums, however many
+/// there are. HDF5's default moves them past 8 into "dense" storage, a fractal heap whose blocks carry
+/// no checksum: a flipped byte there crashed the HDF5 library itself (free of a garbage pointer)
+/// while listing a group, found by fuzzing a learner-state file.
+void keep_compact(hid_t plist, bool links, const std::string& where) {
+  constexpr unsigned kMany = 65535;  // the largest compact count HDF5 accepts
+  const bool ok = H5Pset_attr_phase_change(plist, kMany, kMany) >= 0 &&
+                  (!links || H5Pset_link_phase_change(plist, kMany, kMany) >= 0);
+  NEUROPS_CHECK(ok, "cannot set compact link and attribute storage for " << where << hdf5_reason());
+}
+
 /// Creation properties for a whole-tensor dataset: chunked (chunks of at most ~1 MiB, shrinking the
 /// leading axes first) with HDF5's Fletcher32 checksum, so flipped bytes inside the data are a read
 /// error instead of silently wrong numbers. Empty and scalar datasets cannot be chunked and stay
 /// contiguous (they hold no data to corrupt).
 H5Id checksummed_layout(const std::vector<hsize_t>& dims, std::size_t element_size, const std::string& where) {
   H5Id dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  keep_compact(dcpl, false, where);
   const bool empty = dims.empty() || std::find(dims.begin(), dims.end(), hsize_t(0)) != dims.end();
   if (empty) return dcpl;
   std::vector<hsize_t> chunk = dims;
@@ -122,6 +135,12 @@ H5Id checksummed_layout(const std::vector<hsize_t>& dims, std::size_t element_si
   NEUROPS_CHECK(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()) >= 0 && H5Pset_fletcher32(dcpl) >= 0,
                 "cannot set the chunked, checksummed layout of " << where << hdf5_reason());
   return dcpl;
+}
+
+/// The groups above `path`, made by create_group (compact storage) before a dataset is created there.
+void create_parent_groups(H5File& f, const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) f.create_group(path.substr(0, slash));
 }
 
 H5Id link_create_plist() {
@@ -326,7 +345,10 @@ H5File H5File::create(const fs::path& path, bool atomic) {
   H5Id fapl(H5Pcreate(H5P_FILE_ACCESS));
   NEUROPS_CHECK(fapl.valid() && H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_LATEST) >= 0,
                 "cannot set the file format of '" << path.string() << "'" << hdf5_reason());
-  f.file_ = H5Id(H5Fcreate(target.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
+  H5Id fcpl(H5Pcreate(H5P_FILE_CREATE));
+  NEUROPS_CHECK(fcpl.valid(), "cannot create '" << path.string() << "'" << hdf5_reason());
+  keep_compact(fcpl, true, "the root group of '" + path.string() + "'");
+  f.file_ = H5Id(H5Fcreate(target.c_str(), H5F_ACC_TRUNC, fcpl, fapl));
   if (!f.file_.valid()) {
     const std::string why = hdf5_reason();
     f.atomic_ = false;
@@ -477,8 +499,13 @@ std::vector<std::string> H5File::datasets(const std::string& group) const {
 
 void H5File::create_group(const std::string& group) {
   if (exists(group)) return;
+  const auto slash = group.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) create_group(group.substr(0, slash));  // parents compact too
   H5Id lcpl = link_create_plist();
-  H5Id g(H5Gcreate2(file_, group.c_str(), lcpl, H5P_DEFAULT, H5P_DEFAULT));
+  H5Id gcpl(H5Pcreate(H5P_GROUP_CREATE));
+  NEUROPS_CHECK(gcpl.valid(), "cannot create group " << where(group) << hdf5_reason());
+  keep_compact(gcpl, true, where(group));
+  H5Id g(H5Gcreate2(file_, group.c_str(), lcpl, gcpl, H5P_DEFAULT));
   NEUROPS_CHECK(g.valid(), "cannot create group " << where(group) << hdf5_reason());
 }
 
@@ -500,6 +527,7 @@ void H5File::write(const std::string& dataset, TensorView<const T> t, bool overw
   }
   const auto dims = to_hsize(t.shape());
   H5Id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+  create_parent_groups(*this, dataset);
   H5Id lcpl = link_create_plist();
   H5Id dcpl = checksummed_layout(dims, sizeof(T), where(dataset));
   H5Id ds(H5Dcreate2(file_, dataset.c_str(), native_type<T>(), space, lcpl, dcpl, H5P_DEFAULT));
@@ -565,6 +593,8 @@ void H5File::create_extendable(const std::string& dataset, const Shape& sample_s
   H5Id dcpl(H5Pcreate(H5P_DATASET_CREATE));
   NEUROPS_CHECK(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()) >= 0 && H5Pset_fletcher32(dcpl) >= 0,
                 "cannot set the chunked, checksummed layout of " << where(dataset) << hdf5_reason());
+  keep_compact(dcpl, false, where(dataset));
+  create_parent_groups(*this, dataset);
   H5Id lcpl = link_create_plist();
   H5Id ds(H5Dcreate2(file_, dataset.c_str(), native_type<T>(), space, lcpl, dcpl, H5P_DEFAULT));
   NEUROPS_CHECK(ds.valid(), "cannot create extendable dataset " << where(dataset) << hdf5_reason());

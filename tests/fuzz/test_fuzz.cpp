@@ -1,5 +1,6 @@
 // Fuzzing the readers: seeded corruptions of every file type neurops reads here (field datasets,
-// DeepONet triples, linear systems in HDF5 and PETSc binary, plain FNO checkpoints). Each variant
+// DeepONet triples, linear systems in HDF5 and PETSc binary, plain FNO checkpoints, learner states of
+// the SOR bandits). Each variant
 // must give a clean neurops::Error or exactly the data that was written: never a crash (the process
 // would die; under the sanitizer build any memory error halts it), another exception type, or
 // silently different data. Errors should name the file or the dataset/attribute.
@@ -12,7 +13,8 @@
 // (default 60), NEUROPS_FUZZ_SEED=<seed> (default 1), or the same as arguments after "--":
 //   test_fuzz -- --variants 2000 --seed 7
 // NEUROPS_FUZZ_VERBOSE=1 prints each variant before it is read (the last line names a crasher);
-// NEUROPS_FUZZ_ONLY=<file type> runs one type (fields, triples, system-hdf5, system-binary, checkpoint-fno).
+// NEUROPS_FUZZ_ONLY=<file type> runs one type (fields, triples, system-hdf5, system-binary, checkpoint-fno,
+// learner-binned, learner-chebcb).
 #define BOOST_TEST_MODULE neurops_fuzz
 #include <signal.h>
 #include <unistd.h>
@@ -33,6 +35,7 @@
 #include "neurops/nn/data.hpp"
 #include "neurops/operators/fno.hpp"
 #include "neurops/operators/model_io.hpp"
+#include "neurops/solvers/bandit_state.hpp"
 #include "neurops/solvers/system_io.hpp"
 
 using namespace neurops;
@@ -387,6 +390,31 @@ Target fno_checkpoint(const fs::path& dir) {
   return t;
 }
 
+/// A learner's state after 30 rounds of seeded costs, as -pc_sorbandit_state writes it. Loading must
+/// give exactly the learner that was saved (every entry of its exported state) or a clean error.
+Target learner_state(const fs::path& dir, const std::string& learner) {
+  const fs::path p = dir / ("learner_" + learner + ".h5");
+  const solvers::TunerConfig config{
+      .learner = learner, .arms = 6, .context_lo = 0.0, .context_hi = 1.0, .bins = 2, .features = 3, .seed = 7};
+  auto tuner = solvers::make_tuner(config);
+  Rng rng(8);
+  for (int t = 0; t < 30; ++t) {
+    const double context = rng.uniform();
+    const double omega = tuner->choose(context);
+    tuner->observe(std::round(10.0 + 50.0 * std::abs(omega - 1.2 - 0.5 * context) + rng.uniform()));
+  }
+  solvers::save_tuner_state(p, *tuner, config);
+  auto saved = std::make_shared<solvers::TunerState>();
+  tuner->export_state(*saved);
+  Target t{"learner-" + learner, p, true, nullptr, {"learner state", "format_version", "learner", "arms", "seed"}};
+  t.load_equals_original = [saved, config](const fs::path& v) {
+    solvers::TunerState got;
+    solvers::load_tuner_state(v, config)->export_state(got);
+    return got.reals == saved->reals && got.integers == saved->integers;
+  };
+  return t;
+}
+
 }  // namespace
 
 BOOST_TEST_GLOBAL_FIXTURE(PetscFixture);
@@ -397,8 +425,13 @@ BOOST_AUTO_TEST_CASE(corrupted_files_give_clean_errors_or_correct_data) {
   const fs::path dir = fs::absolute("fuzz_scratch");
   fs::remove_all(dir);
   fs::create_directories(dir);
-  const std::vector<Target> targets{field_dataset(dir), operator_triples(dir), linear_system(dir, "system.h5"),
-                                    linear_system(dir, "system.bin"), fno_checkpoint(dir)};
+  const std::vector<Target> targets{field_dataset(dir),
+                                    operator_triples(dir),
+                                    linear_system(dir, "system.h5"),
+                                    linear_system(dir, "system.bin"),
+                                    fno_checkpoint(dir),
+                                    learner_state(dir, "binned"),
+                                    learner_state(dir, "chebcb")};
   Tally total;
   std::printf("%-16s %9s %13s %17s %8s %11s %8s\n", "file type", "variants", "clean errors", "accepted-correct",
               "garbage", "other exc.", "unnamed");

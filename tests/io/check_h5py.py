@@ -537,6 +537,16 @@ def check_tune_sor(c, exe, work):
             for i in range(n):
                 dense[i, ir[jc[i]:jc[i + 1]]] = data[jc[i]:jc[i + 1]]
             assert np.allclose(dense, dense.T) and (np.diag(dense) > 0).all()
+    # Learner states (section 10.3), one per learner with its own datasets; a resumed run carries on.
+    for learner in ("tsallis", "chebcb", "binned"):
+        state = os.path.join(out, f"state_{learner}.h5")
+        for resume in ([], ["-tune_resume"]):
+            run([exe, "-tune_family", "ltr_low", "-tune_count", "3", "-tune_arms", "4", "-tune_learner", learner,
+                 "-tune_bins", "2", "-tune_regret", "0", "-tune_state", state, "-tune_out", "state_run"] + resume, cwd=out)
+        c.check(state, f"learner-state-{learner}", {"K": 4})
+        with h5py.File(state, "r") as f:
+            assert f["rounds"][0] == 6 and f["pulls"][()].sum() == 6 and decoded(f.attrs["learner"]) == learner
+    SNIPPET_FILES["omega_state.h5"] = os.path.join(out, "state_binned.h5")
 
 
 def check_dcdm(c, exe, work):

@@ -1,7 +1,9 @@
 // Two ranks: SOR/SSOR-PCG with block-Jacobi (rank-local) sweeps on an MPIAIJ heat system, checked
-// against PETSc's CG, the Lanczos Jacobi radius, and the sorbandit PC inside a parallel KSP.
+// against PETSc's CG, the Lanczos Jacobi radius, and the sorbandit PC inside a parallel KSP, also
+// continued from a learner state file that rank 0 writes and every rank reads.
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <filesystem>
 #include <numbers>
 
 #include "fixture.hpp"
@@ -71,6 +73,60 @@ BOOST_AUTO_TEST_CASE(sorbandit_runs_in_parallel) {
   BOOST_TEST(tuner->rounds() == 20);
   for (const char* o : {"-pb_pc_sorbandit_learner", "-pb_pc_sorbandit_context", "-pb_pc_sorbandit_context_range"})
     NEUROPS_PETSC(PetscOptionsClearValue(nullptr, o));
+}
+
+BOOST_AUTO_TEST_CASE(sorbandit_state_is_written_by_rank_0_and_continued_on_every_rank) {
+  PetscMPIInt rank = 0;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  const std::string state = "sorbandit_state_mpi.h5";  // the test's working directory: one path for all ranks
+  if (rank == 0) std::filesystem::remove(state);
+  MPI_Barrier(PETSC_COMM_WORLD);
+  for (const auto& [k, v] : {std::pair<const char*, const char*>{"-ms_ksp_type", "cg"},
+                             {"-ms_pc_type", "sorbandit"},
+                             {"-ms_pc_sorbandit_learner", "tsallis"},
+                             {"-ms_pc_sorbandit_seed", "9"}})
+    NEUROPS_PETSC(PetscOptionsSetValue(nullptr, k, v));
+  pde::HeatSequence heat(PETSC_COMM_WORLD, 16);
+  PetscMat A;
+  PetscVec b, x;
+  heat.system(A, b);
+  NEUROPS_PETSC(VecDuplicate(b, x.out()));
+  // `solves` solves of the same system from x = 0 in one KSP, destroyed at the end (writing the state).
+  auto run = [&](int solves, bool with_state) {
+    if (with_state) NEUROPS_PETSC(PetscOptionsSetValue(nullptr, "-ms_pc_sorbandit_state", state.c_str()));
+    PetscKSP ksp;
+    NEUROPS_PETSC(KSPCreate(PETSC_COMM_WORLD, ksp.out()));
+    NEUROPS_PETSC(KSPSetOptionsPrefix(ksp, "ms_"));
+    NEUROPS_PETSC(KSPSetFromOptions(ksp));
+    NEUROPS_PETSC(KSPSetOperators(ksp, A, A));
+    PC pc = nullptr;
+    NEUROPS_PETSC(KSPGetPC(ksp, &pc));
+    std::vector<double> omegas;
+    for (int t = 0; t < solves; ++t) {
+      NEUROPS_PETSC(VecSet(x, 0.0));
+      NEUROPS_PETSC(KSPSolve(ksp, b, x));
+      const double omega = sorbandit_omega(pc);
+      double lowest = omega, highest = omega;  // every rank's learner chose the same omega
+      MPI_Allreduce(&omega, &lowest, 1, MPI_DOUBLE, MPI_MIN, PETSC_COMM_WORLD);
+      MPI_Allreduce(&omega, &highest, 1, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD);
+      BOOST_TEST(lowest == highest);
+      omegas.push_back(omega);
+    }
+    KSP raw = ksp.release();
+    NEUROPS_PETSC(KSPDestroy(&raw));
+    NEUROPS_PETSC(PetscOptionsClearValue(nullptr, "-ms_pc_sorbandit_state"));
+    return omegas;
+  };
+  const auto whole = run(20, false);
+  auto split = run(12, true);
+  BOOST_TEST(std::filesystem::exists(state));
+  const auto rest = run(8, true);
+  split.insert(split.end(), rest.begin(), rest.end());
+  BOOST_TEST(split == whole);
+  for (const char* o : {"-ms_ksp_type", "-ms_pc_type", "-ms_pc_sorbandit_learner", "-ms_pc_sorbandit_seed"})
+    NEUROPS_PETSC(PetscOptionsClearValue(nullptr, o));
+  MPI_Barrier(PETSC_COMM_WORLD);
+  if (rank == 0) std::filesystem::remove(state);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

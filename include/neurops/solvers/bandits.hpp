@@ -8,6 +8,7 @@
 //   for (...) { double w = tuner->choose(c); auto r = sor_solve(A, b, x, w); tuner->observe(r.iterations); }
 #include <Eigen/Core>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,15 @@ namespace neurops::solvers {
 
 /// n equally spaced values from lo to hi inclusive (MATLAB linspace).
 std::vector<double> linspace(double lo, double hi, int n);
+
+/// What a learner has learned, as named one-dimensional arrays: the counters and per-arm sums of
+/// OmegaTuner, the learner's own sums, weights and model, and its generator's state. A learner of the
+/// same configuration that imports it makes exactly the choices the exporting one would have made.
+/// Files: bandit_state.hpp.
+struct TunerState {
+  std::map<std::string, std::vector<double>> reals;
+  std::map<std::string, std::vector<std::int64_t>> integers;
+};
 
 class OmegaTuner {
  public:
@@ -39,9 +49,19 @@ class OmegaTuner {
   /// Mean observed cost per arm (NaN for arms never played).
   std::vector<double> mean_costs() const;
 
+  /// Adds everything needed to continue exactly from here to `state`, each entry named `prefix` + name.
+  void export_state(TunerState& state, const std::string& prefix = "") const;
+  /// Continues from a state exported by a learner of the same kind and configuration. Missing entries,
+  /// wrong lengths, non-finite values, negative counts and counters that disagree are an Error naming
+  /// the entry; the learner may then be half-restored, so import into a fresh learner (make_tuner).
+  void import_state(const TunerState& state, const std::string& prefix = "");
+
  protected:
   virtual int pick(double context) = 0;
   virtual void learn(double cost) = 0;
+  /// The learner's own part of export_state/import_state (nothing for learners without memory).
+  virtual void export_own(TunerState&, const std::string&) const {}
+  virtual void import_own(const TunerState&, const std::string&) {}
   std::vector<double> arms_;
 
  private:
@@ -89,6 +109,8 @@ class TsallisInf final : public OmegaTuner {
  private:
   int pick(double) override;
   void learn(double cost) override;
+  void export_own(TunerState& state, const std::string& prefix) const override;
+  void import_own(const TunerState& state, const std::string& prefix) override;
   Rng rng_;
   TsallisNormaliser normaliser_;
   std::vector<double> cumulative_;  // K_i
@@ -120,6 +142,8 @@ class ChebCB final : public OmegaTuner {
  private:
   int pick(double context) override;
   void learn(double cost) override;
+  void export_own(TunerState& state, const std::string& prefix) const override;
+  void import_own(const TunerState& state, const std::string& prefix) override;
   Eigen::VectorXd features(double context) const;
   void fit_arm(int arm, const Eigen::VectorXd& lb, const Eigen::VectorXd& ub, double& resnorm);
 
@@ -150,6 +174,8 @@ class BinnedTsallisInf final : public OmegaTuner {
  private:
   int pick(double context) override;
   void learn(double cost) override;
+  void export_own(TunerState& state, const std::string& prefix) const override;
+  void import_own(const TunerState& state, const std::string& prefix) override;
   std::vector<TsallisInf> bins_;
   std::vector<double> centres_;
   int active_ = 0;

@@ -14,7 +14,13 @@
 //        option (e.g. -heat_kappa) that the host updates before each solve
 //   -pc_sorbandit_context_range lo,hi  (-0.15,0.65)     -pc_sorbandit_bins 5
 //   -pc_sorbandit_tsallis_normaliser reference|safeguarded  (see TsallisNormaliser in bandits.hpp)
-//   -pc_sorbandit_seed 0   -pc_sorbandit_view            summary of what it learned at destroy
+//   -pc_sorbandit_seed 0   -pc_sorbandit_view            summary of what it learned at destroy (not
+//        repeated when -ksp_view has just shown it)
+//   -pc_sorbandit_state omega.h5   the learner continues from this file when it exists (read when the
+//        learner is made, at the first set-up) and is saved to it at destroy (atomically, rank 0); a
+//        file of another learner or configuration is an error (bandit_state.hpp)
+// BAIJ/SBAIJ operators are converted to AIJ (again when they change) for the sweeps; -log_view counts
+// the sweeps' flops. C interface for scripts: sorbandit_c.h.
 #include <petscksp.h>
 
 namespace neurops::solvers {
