@@ -54,7 +54,8 @@ inline std::filesystem::path write_darcy_fields(const std::filesystem::path& dir
   std::vector<io::XdmfAttribute> attributes;
   for (const auto& name : names) attributes.push_back(io::xdmf_attribute(reader, "/" + name, name, {0, 0}));
   const double h = 1.0 / double(n - 1);
-  io::write_xdmf(dir / (stem + ".xdmf"), h5, io::UniformGrid{{n, n}, {0, 0}, {h, h}}, attributes);
+  io::write_xdmf_series(dir / (stem + ".xdmf"), h5, io::UniformGrid{{n, n}, {0, 0}, {h, h}},
+                        io::xdmf_sample_steps(attributes));
   for (const auto& name : names) {
     const auto field = reader.read<float>("/" + name);
     io::PngOptions png;

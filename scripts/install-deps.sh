@@ -21,6 +21,7 @@ packages=(
 if [[ "${NEUROPS_SKIP_PEERS:-0}" != 1 ]]; then
   packages+=(python3 python3-numpy python3-h5py python3-torch)   # benchmark peers and file checks
   packages+=(python3-scipy)   # scipy.fft.dctn: the reference the DCT layers are checked against
+  packages+=(paraview python3-paraview)   # pvbatch opens the XDMF sidecars with ParaView's readers
 fi
 
 missing=()
