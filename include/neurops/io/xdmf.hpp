@@ -54,7 +54,7 @@ struct XdmfBlock {
   std::vector<XdmfStep> steps;
 };
 
-/// The virtual-dataset file written beside `xdmf_path`: `<xdmf_path>.h5` (e.g. darcy.xdmf.h5).
+/// The virtual-dataset file written beside `xdmf_path`: its name with `.h5` appended (darcy.xdmf.h5).
 std::filesystem::path xdmf_views_path(const std::filesystem::path& xdmf_path);
 
 /// One grid with several fields. `h5_path` is written relative to the XDMF file's folder.
@@ -69,13 +69,13 @@ void write_xdmf_blocks(const std::filesystem::path& xdmf_path, const std::filesy
                        const UniformGrid& grid, const std::vector<XdmfBlock>& blocks);
 
 /// Steps over the samples (the leading axis of every dataset): step s, at time s, shows each of
-/// `first` (the fields of one sample) with index[0] = s. `samples` < 0: every sample the datasets
-/// all hold; otherwise the first `samples` (e.g. the completed rows of a file being generated).
+/// `first` (the fields of one sample) with index[0] = s. A negative `samples` means every sample the
+/// datasets all hold; otherwise the first `samples` (e.g. the completed rows of a file being generated).
 std::vector<XdmfStep> xdmf_sample_steps(const std::vector<XdmfAttribute>& first, index_t samples = -1);
 
-/// One block per sample ("sample_<s>"), each a temporal collection over `times` (time snapshots on
-/// the channel axis, index[1]): at step k a field whose dataset has times.size() channels shows
-/// channel k, a field with one channel (e.g. the initial condition) shows it at every step.
+/// One block per sample (`sample_0`, `sample_1`, ...), each a temporal collection over `times`
+/// (time snapshots on the channel axis, index[1]): at step k a field whose dataset has times.size()
+/// channels shows channel k, a field with one channel (e.g. the initial condition) at every step.
 /// `samples` as for xdmf_sample_steps.
 std::vector<XdmfBlock> xdmf_snapshot_blocks(const std::vector<XdmfAttribute>& first, const std::vector<double>& times,
                                             index_t samples = -1);
