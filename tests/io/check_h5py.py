@@ -328,7 +328,10 @@ def check_xdmf(path):
                 src = ds.virtual_sources()[0]
                 with h5py.File(os.path.join(folder, src.file_name), "r") as f:
                     assert src.dset_name in f, f"{path}: {dataset} maps {src.file_name}:{src.dset_name}, which does not exist"
-                    assert src.src_space.shape == f[src.dset_name].shape and f[src.dset_name].dtype == ds.dtype
+                    _, end = src.src_space.get_select_bounds()
+                    assert all(e < n for e, n in zip(end, f[src.dset_name].shape)) and len(end) == f[src.dset_name].ndim, \
+                        f"{path}: {dataset} selects up to {end} in {src.dset_name} {f[src.dset_name].shape}"
+                    assert f[src.dset_name].dtype == ds.dtype, f"{path}: {dataset} is {ds.dtype}, its source {f[src.dset_name].dtype}"
                     assert src.src_space.get_select_npoints() == int(np.prod(dims)), \
                         f"{path}: {dataset} selects {src.src_space.get_select_npoints()} points, not one {dims} grid"
 
