@@ -102,6 +102,38 @@ void check_attribute(const UniformGrid& g, const XdmfAttribute& a) {
   number_type(a.dtype);  // throws for non-numeric data
 }
 
+/// Adds to `file` the virtual dataset `name` of shape `dims` that maps the grid-sized block of
+/// `source`:`a.dataset` at the leading indices `a.index`.
+void create_view(const H5File& file, const std::string& name, const std::string& source, const XdmfAttribute& a,
+                 const std::vector<hsize_t>& dims) {
+  const std::string what =
+      "virtual dataset '" + file.path().string() + ":" + name + "' of '" + source + ":" + a.dataset + "'";
+  std::vector<hsize_t> src_dims, start, count;
+  for (int i = 0; i < a.dataset_shape.rank(); ++i) src_dims.push_back(static_cast<hsize_t>(a.dataset_shape[i]));
+  for (std::size_t i = 0; i < src_dims.size(); ++i) {
+    const bool leading = i < a.index.size();
+    start.push_back(leading ? static_cast<hsize_t>(a.index[i]) : 0);
+    count.push_back(leading ? 1 : src_dims[i]);
+  }
+  H5Id vspace(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+  H5Id sspace(H5Screate_simple(static_cast<int>(src_dims.size()), src_dims.data(), nullptr));
+  H5Id dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  H5Id lcpl(H5Pcreate(H5P_LINK_CREATE));
+  NEUROPS_CHECK(vspace.valid() && sspace.valid() && dcpl.valid() && lcpl.valid() &&
+                    H5Sselect_hyperslab(sspace, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr) >= 0 &&
+                    H5Pset_virtual(dcpl, vspace, source.c_str(), a.dataset.c_str(), sspace) >= 0 &&
+                    H5Pset_create_intermediate_group(lcpl, 1) >= 0,
+                "cannot describe the " << what);
+  // Where the data file cannot be found, real fields read as NaN rather than as plausible zeros.
+  if (a.dtype == DType::float32 || a.dtype == DType::float64) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    NEUROPS_CHECK(H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan) >= 0, "cannot set the fill value of the " << what);
+  }
+  H5Id ds(H5Dcreate2(file.id(), name.c_str(), file_type(a.dtype), vspace, lcpl, dcpl, H5P_DEFAULT));
+  NEUROPS_CHECK(ds.valid(), "cannot create the " << what);
+  ds.close(what);
+}
+
 /// The virtual datasets of one sidecar: one per (dataset, leading index) the XDMF file shows, named
 /// /<dataset>/<i0>_<i1>... ("/<dataset>/all" for a dataset that is the grid itself).
 class Views {
@@ -110,8 +142,13 @@ class Views {
     auto key = std::make_pair(a.dataset, a.index);
     auto it = names_.find(key);
     if (it != names_.end()) return it->second;
-    std::string name = (a.dataset.empty() || a.dataset[0] != '/' ? "/" : "") + a.dataset + "/";
-    for (std::size_t i = 0; i < a.index.size(); ++i) name += (i ? "_" : "") + std::to_string(a.index[i]);
+    std::string name = a.dataset;
+    if (name.empty() || name.front() != '/') name.insert(0, 1, '/');
+    name += '/';
+    for (std::size_t i = 0; i < a.index.size(); ++i) {
+      if (i) name += '_';
+      name += std::to_string(a.index[i]);
+    }
     if (a.index.empty()) name += "all";
     order_.push_back(a);
     return names_.emplace(std::move(key), std::move(name)).first->second;
@@ -122,40 +159,7 @@ class Views {
     auto file = H5File::create(path);
     file.set_attr("/", "source", source);
     const std::vector<hsize_t> dims(g.dims.begin(), g.dims.end());
-    for (const auto& a : order_) {
-      const std::string& name = names_.at({a.dataset, a.index});
-      const std::string what =
-          "virtual dataset '" + path.string() + ":" + name + "' of '" + source + ":" + a.dataset + "'";
-      H5Id vspace(H5Screate_simple(3, dims.data(), nullptr));
-      std::vector<hsize_t> src_dims, start, count;
-      for (int i = 0; i < a.dataset_shape.rank(); ++i) src_dims.push_back(static_cast<hsize_t>(a.dataset_shape[i]));
-      for (auto i : a.index) {
-        start.push_back(static_cast<hsize_t>(i));
-        count.push_back(1);
-      }
-      for (std::size_t i = start.size(); i < src_dims.size(); ++i) {
-        start.push_back(0);
-        count.push_back(src_dims[i]);
-      }
-      H5Id sspace(H5Screate_simple(static_cast<int>(src_dims.size()), src_dims.data(), nullptr));
-      H5Id dcpl(H5Pcreate(H5P_DATASET_CREATE));
-      H5Id lcpl(H5Pcreate(H5P_LINK_CREATE));
-      NEUROPS_CHECK(
-          vspace.valid() && sspace.valid() && dcpl.valid() && lcpl.valid() &&
-              H5Sselect_hyperslab(sspace, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr) >= 0 &&
-              H5Pset_virtual(dcpl, vspace, source.c_str(), a.dataset.c_str(), sspace) >= 0 &&
-              H5Pset_create_intermediate_group(lcpl, 1) >= 0,
-          "cannot describe the " << what);
-      // Where the data file cannot be found, real fields read as NaN rather than as plausible zeros.
-      if (a.dtype == DType::float32 || a.dtype == DType::float64) {
-        const double nan = std::numeric_limits<double>::quiet_NaN();
-        NEUROPS_CHECK(H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan) >= 0,
-                      "cannot set the fill value of the " << what);
-      }
-      H5Id ds(H5Dcreate2(file.id(), name.c_str(), file_type(a.dtype), vspace, lcpl, dcpl, H5P_DEFAULT));
-      NEUROPS_CHECK(ds.valid(), "cannot create the " << what);
-      ds.close(what);
-    }
+    for (const auto& a : order_) create_view(file, names_.at({a.dataset, a.index}), source, a, dims);
     file.commit();
   }
 
