@@ -84,6 +84,14 @@ BOOST_AUTO_TEST_CASE(xdmf_names_virtual_datasets_on_an_x_y_grid) {
   const auto missing = H5File::open("io_scratch/fields.xdmf.h5").read<float>("/u/3_1");
   fs::rename("io_scratch/fields_moved.h5", h5);
   BOOST_TEST(std::isnan(missing.data()[0]));
+  // In another folder the data file is named relative to the sidecars, which HDF5 resolves from
+  // the virtual dataset's file, not from the working directory.
+  fs::create_directories("io_scratch/views");
+  write_xdmf("io_scratch/views/fields.xdmf", h5, UniformGrid{{16, 32}}, {xdmf_attribute(r, "/u", "u", {3, 1})});
+  BOOST_TEST(slurp("io_scratch/views/fields.xdmf").find(">fields.xdmf.h5:/u/3_1<") != std::string::npos);
+  auto moved = H5File::open("io_scratch/views/fields.xdmf.h5");
+  BOOST_TEST(moved.attr_string("/", "source") == "../fields.h5");
+  BOOST_TEST(moved.read<float>("/u/3_1").data()[5] == u.data()[offset + 5]);
   BOOST_CHECK_THROW(write_xdmf("io_scratch/bad.xdmf", h5, UniformGrid{{16, 31}}, {xdmf_attribute(r, "/a", "a")}),
                     Error);
   BOOST_CHECK_THROW(
