@@ -20,6 +20,33 @@ std::string join(const V& v) {
   return os.str();
 }
 
+/// Names and paths as XML text or attribute values: the five characters XML reserves, escaped.
+std::string xml_escaped(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 std::pair<const char*, int> number_type(DType t) {
   switch (t) {
     case DType::float32:
@@ -176,7 +203,7 @@ class XmlWriter {
 
   void grid(const std::vector<XdmfAttribute>& attributes, const std::string& name, const double* time,
             const std::string& indent) {
-    os_ << indent << "<Grid Name=\"" << name << "\" GridType=\"Uniform\">\n";
+    os_ << indent << "<Grid Name=\"" << xml_escaped(name) << "\" GridType=\"Uniform\">\n";
     if (time) os_ << indent << "  <Time Value=\"" << std::setprecision(17) << *time << "\"/>\n";
     os_ << indent << "  <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"" << join(g3_.dims) << "\"/>\n";
     os_ << indent << "  <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n";
@@ -188,9 +215,11 @@ class XmlWriter {
     for (const auto& a : attributes) {
       check_attribute(grid_, a);
       const auto [nt, prec] = number_type(a.dtype);
-      os_ << indent << "  <Attribute Name=\"" << a.name << "\" AttributeType=\"Scalar\" Center=\"Node\">\n";
+      os_ << indent << "  <Attribute Name=\"" << xml_escaped(a.name)
+          << "\" AttributeType=\"Scalar\" Center=\"Node\">\n";
       os_ << indent << "    <DataItem Format=\"HDF\" NumberType=\"" << nt << "\" Precision=\"" << prec
-          << "\" Dimensions=\"" << join(g3_.dims) << "\">" << ref_ << ":" << views_.name_of(a) << "</DataItem>\n";
+          << "\" Dimensions=\"" << join(g3_.dims) << "\">" << xml_escaped(ref_ + ":" + views_.name_of(a))
+          << "</DataItem>\n";
       os_ << indent << "  </Attribute>\n";
     }
     os_ << indent << "</Grid>\n";
@@ -198,7 +227,8 @@ class XmlWriter {
 
   void collection(const XdmfBlock& block, const std::string& indent) {
     NEUROPS_CHECK(!block.steps.empty(), "XDMF collection '" << block.name << "': no time steps");
-    os_ << indent << "<Grid Name=\"" << block.name << "\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+    os_ << indent << "<Grid Name=\"" << xml_escaped(block.name)
+        << "\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
     for (std::size_t i = 0; i < block.steps.size(); ++i)
       grid(block.steps[i].attributes, "step_" + std::to_string(i), &block.steps[i].time, indent + "  ");
     os_ << indent << "</Grid>\n";

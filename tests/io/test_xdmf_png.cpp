@@ -84,6 +84,11 @@ BOOST_AUTO_TEST_CASE(xdmf_names_virtual_datasets_on_an_x_y_grid) {
   const auto missing = H5File::open("io_scratch/fields.xdmf.h5").read<float>("/u/3_1");
   fs::rename("io_scratch/fields_moved.h5", h5);
   BOOST_TEST(std::isnan(missing.data()[0]));
+  // Names are XML-escaped.
+  write_xdmf("io_scratch/escaped.xdmf", h5, UniformGrid{{16, 32}}, {xdmf_attribute(r, "/a", "p & \"q\" <r>")});
+  const std::string escaped = slurp("io_scratch/escaped.xdmf");
+  BOOST_TEST(balanced(escaped));
+  BOOST_TEST(escaped.find("Name=\"p &amp; &quot;q&quot; &lt;r&gt;\"") != std::string::npos);
   // In another folder the data file is named relative to the sidecars, which HDF5 resolves from
   // the virtual dataset's file, not from the working directory.
   fs::create_directories("io_scratch/views");
