@@ -17,8 +17,8 @@
 namespace neurops::examples {
 
 /// Writes the first `samples` test samples: coefficient, solution, and per model its prediction and
-/// error field, as one HDF5 file (datasets (S, 1, n, n)) with an XDMF sidecar for sample 0 and PNG
-/// previews of sample 0. Returns the HDF5 path.
+/// error field, as one HDF5 file (datasets (S, 1, n, n)) with an XDMF sidecar that steps through the
+/// samples and PNG previews of sample 0. Returns the HDF5 path.
 inline std::filesystem::path write_darcy_fields(const std::filesystem::path& dir, const std::string& stem,
                                                 const nn::FieldDataset<float>& test,
                                                 const std::vector<std::pair<std::string, Tensor<float>>>& predictions,
@@ -54,7 +54,8 @@ inline std::filesystem::path write_darcy_fields(const std::filesystem::path& dir
   std::vector<io::XdmfAttribute> attributes;
   for (const auto& name : names) attributes.push_back(io::xdmf_attribute(reader, "/" + name, name, {0, 0}));
   const double h = 1.0 / double(n - 1);
-  io::write_xdmf(dir / (stem + ".xdmf"), h5, io::UniformGrid{{n, n}, {0, 0}, {h, h}}, attributes);
+  io::write_xdmf_series(dir / (stem + ".xdmf"), h5, io::UniformGrid{{n, n}, {0, 0}, {h, h}},
+                        io::xdmf_sample_steps(attributes));
   for (const auto& name : names) {
     const auto field = reader.read<float>("/" + name);
     io::PngOptions png;

@@ -226,11 +226,11 @@ int main(int argc, char** argv) {
     }
     auto reader = io::H5File::open(h5);
     const double dy = rows > 1 ? 1.0 / double(rows - 1) : 1.0, dx = 1.0 / double(cols - 1);
-    io::write_xdmf(std::filesystem::path(out) / (problem_name + ".xdmf"), h5,
-                   io::UniformGrid{{rows, cols}, {0, 0}, {dy, dx}},
-                   {io::xdmf_attribute(reader, "/solution", "solution", {0, 0}),
-                    io::xdmf_attribute(reader, "/prediction", "prediction", {0, 0}),
-                    io::xdmf_attribute(reader, "/error", "error", {0, 0})});
+    io::write_xdmf_series(std::filesystem::path(out) / (problem_name + ".xdmf"), h5,
+                          io::UniformGrid{{rows, cols}, {0, 0}, {dy, dx}},
+                          io::xdmf_sample_steps({io::xdmf_attribute(reader, "/solution", "solution", {0, 0}),
+                                                 io::xdmf_attribute(reader, "/prediction", "prediction", {0, 0}),
+                                                 io::xdmf_attribute(reader, "/error", "error", {0, 0})}));
     // PNG previews: the whole saved set as one image per quantity (functions stacked as rows for the
     // ODEs, the first function's (t, x) field for diffusion-reaction).
     auto preview = [&](const Tensor<double>& t) {

@@ -206,11 +206,11 @@ int main(int argc, char** argv) {
         for (auto n : grid_shape) spacing.push_back(1.0 / double(std::max<index_t>(n - 1, 1)));
         const io::UniformGrid grid{grid_shape, {}, spacing};
         auto reader = io::H5File::open(h5);
-        io::write_xdmf(fs::path(out) / "predictions.xdmf", h5, grid,
-                       {io::xdmf_attribute(reader, "/inputs", "input", {0, 0}),
-                        io::xdmf_attribute(reader, "/truth", "truth", {0, 0}),
-                        io::xdmf_attribute(reader, "/prediction", "prediction", {0, 0}),
-                        io::xdmf_attribute(reader, "/error", "error", {0, 0})});
+        io::write_xdmf_series(fs::path(out) / "predictions.xdmf", h5, grid,
+                              io::xdmf_sample_steps({io::xdmf_attribute(reader, "/inputs", "input", {0, 0}),
+                                                     io::xdmf_attribute(reader, "/truth", "truth", {0, 0}),
+                                                     io::xdmf_attribute(reader, "/prediction", "prediction", {0, 0}),
+                                                     io::xdmf_attribute(reader, "/error", "error", {0, 0})}));
         const auto first = truth.sample(0);  // colour range of the sample shown
         const double lo = *std::min_element(first.begin(), first.end()),
                      hi = *std::max_element(first.begin(), first.end());

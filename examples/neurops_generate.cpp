@@ -763,11 +763,15 @@ int main(int argc, char** argv) {
         const fs::path png = stem.string() + "_" + name + ".png";
         io::write_png(png, field);
         previews.push_back(png.string());
-        if (grid.rank() == 2) attrs.push_back(io::xdmf_attribute(reader, "/" + name, name, {0, c}));
+        if (grid.rank() == 2) attrs.push_back(io::xdmf_attribute(reader, "/" + name, name, {0, 0}));
       }
-      if (!attrs.empty()) {
+      if (!attrs.empty()) {  // every completed sample; Navier-Stokes: one block per sample over its snapshots
         const fs::path xdmf = stem.string() + ".xdmf";
-        io::write_xdmf(xdmf, path, grid, attrs);
+        if (reader.has_attr("/", "times"))
+          io::write_xdmf_blocks(xdmf, path, grid,
+                                io::xdmf_snapshot_blocks(attrs, reader.attr_reals("/", "times"), total));
+        else
+          io::write_xdmf_series(xdmf, path, grid, io::xdmf_sample_steps(attrs, total));
         previews.push_back(xdmf.string());
       }
     }

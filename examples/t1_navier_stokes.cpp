@@ -92,7 +92,8 @@ void write_fields(const fs::path& dir, const nn::FieldDataset<float>& test,
   auto reader = io::H5File::open(h5);
   std::vector<io::XdmfAttribute> attributes;
   for (const auto& [name, t] : fields) attributes.push_back(io::xdmf_attribute(reader, "/" + name, name, {0, 0}));
-  io::write_xdmf(dir / "navier_stokes_fields.xdmf", h5, io::UniformGrid{{n, n}, {0, 0}, {h, h}}, attributes);
+  io::write_xdmf_series(dir / "navier_stokes_fields.xdmf", h5, io::UniformGrid{{n, n}, {0, 0}, {h, h}},
+                        io::xdmf_sample_steps(attributes));
   for (const auto& [name, t] : fields) {
     io::PngOptions png;
     if (name.rfind("error_", 0) == 0) {

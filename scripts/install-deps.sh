@@ -22,6 +22,7 @@ if [[ "${NEUROPS_SKIP_PEERS:-0}" != 1 ]]; then
   packages+=(python3 python3-numpy python3-h5py python3-torch)   # benchmark peers and file checks
   packages+=(python3-scipy)   # scipy.fft.dctn: the reference the DCT layers are checked against
   packages+=(python3-petsc4py)   # a petsc4py script continues a sorbandit learner across processes
+  packages+=(paraview python3-paraview)   # pvbatch opens the XDMF sidecars with ParaView's readers
 fi
 
 missing=()

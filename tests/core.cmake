@@ -56,3 +56,41 @@ if(NEUROPS_BUILD_EXAMPLES)
     endif()
   endif()
 endif()
+
+# ParaView (Debian's paraview and python3-paraview, installed by scripts/install-deps.sh) opens every
+# XDMF sidecar the drivers write with its default reader, and pvbatch compares each array it shows with
+# h5py. Registered whether or not pvbatch is installed: without it the test fails instead of skipping.
+if(NEUROPS_BUILD_EXAMPLES AND NEUROPS_SYSTEM_PYTHON)
+  find_program(NEUROPS_PVBATCH pvbatch)
+  set(pvbatch pvbatch)  # not found now: the test looks for it in PATH and fails without it
+  if(NEUROPS_PVBATCH)
+    set(pvbatch ${NEUROPS_PVBATCH})
+  endif()
+  set(paraview_args "")
+  foreach(driver demo=neurops_demo generate=neurops_generate fno-train=fno_train mgno-darcy=mgno_darcy
+                 deeponet=deeponet_antiderivative)
+    string(REPLACE "=" ";" pair "${driver}")
+    list(GET pair 0 flag)
+    list(GET pair 1 target)
+    if(TARGET ${target})
+      list(APPEND paraview_args --${flag} $<TARGET_FILE:${target}>)
+    endif()
+  endforeach()
+  # The Navier-Stokes drivers' own tests (tests/sfno.cmake, tests/t1.cmake) write the other sidecars.
+  set(paraview_outputs "")
+  set(paraview_fixtures "")
+  if(TARGET sfno_navier_stokes AND TARGET neurops_generate)
+    list(APPEND paraview_outputs ${CMAKE_CURRENT_BINARY_DIR}/example_sfno_navier_stokes.out/run)
+    list(APPEND paraview_fixtures sfno_ns_run)
+  endif()
+  if(TARGET t1_navier_stokes AND TARGET neurops_generate)
+    list(APPEND paraview_outputs ${CMAKE_CURRENT_BINARY_DIR}/example_t1_navier_stokes.out/run)
+    list(APPEND paraview_fixtures example_t1_navier_stokes_output)
+  endif()
+  add_test(NAME test_io_paraview
+           COMMAND ${NEUROPS_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/io/check_xdmf_paraview.py
+                   --spec ${PROJECT_SOURCE_DIR}/docs/file-formats.md --work ${CMAKE_CURRENT_BINARY_DIR}/test_io_paraview
+                   --pvbatch ${pvbatch} ${paraview_args} --outputs ${paraview_outputs})
+  set_tests_properties(test_io_paraview PROPERTIES LABELS paraview ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}"
+                       TIMEOUT 600 FIXTURES_REQUIRED "${paraview_fixtures}")
+endif()

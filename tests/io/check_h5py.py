@@ -240,6 +240,8 @@ class Checker:
             return None
         if ds.maxshape != ds.shape:
             return f"maxshape {ds.maxshape}, expected the fixed shape {ds.shape}"
+        if ds.is_virtual:  # a view of another file's data (XDMF sidecars): no chunks of its own, no hash
+            return f"a virtual dataset carries {HASH}" if HASH in ds.attrs else None
         if ds.size == 0:
             return None if HASH not in ds.attrs else f"an empty dataset carries {HASH}"
         if ds.chunks is None or not ds.fletcher32:
@@ -287,49 +289,51 @@ class Checker:
 
 
 def check_xdmf(path):
-    """Every HDF reference of the sidecar names an existing dataset of the stated shape and type, and
-    every hyperslab selects one grid-sized block inside it."""
+    """Every field of the sidecar is a whole virtual dataset of `<path>.h5` (no hyperslabs, which
+    ParaView's default reader cannot read) on a 3DCoRectMesh, with the declared shape and type, that
+    maps one grid-sized block of an existing dataset of the data file."""
     root = ET.parse(path).getroot()
     assert root.tag == "Xdmf" and root.get("Version") == "3.0", f"{path}: expected <Xdmf Version=\"3.0\">"
     grids = [g for g in root.iter("Grid") if g.get("GridType") == "Uniform"]
     assert grids, f"{path}: no uniform grid"
     folder = os.path.dirname(path)
-    for g in grids:
-        topo = g.find("Topology")
-        rank = int(topo.get("TopologyType")[0])
-        assert topo.get("TopologyType") == f"{rank}DCoRectMesh", f"{path}: topology {topo.get('TopologyType')}"
-        dims = [int(x) for x in topo.get("Dimensions").split()]
-        assert len(dims) == rank
-        geo = g.find("Geometry")
-        assert geo.get("GeometryType") == ("ORIGIN_DXDY" if rank == 2 else "ORIGIN_DXDYDZ")
-        for item in geo.findall("DataItem"):
-            assert len(item.text.split()) == rank, f"{path}: origin/spacing {item.text!r}"
-        attributes = g.findall("Attribute")
-        assert attributes, f"{path}: grid without fields"
-        for att in attributes:
-            assert att.get("Center") == "Node" and att.get("AttributeType") == "Scalar"
-            outer = att.find("DataItem")
-            hdf = outer if outer.get("Format") == "HDF" else outer.find("DataItem[@Format='HDF']")
-            file_name, _, dataset = hdf.text.strip().partition(":")
-            with h5py.File(os.path.join(folder, file_name), "r") as f:
-                assert dataset in f, f"{path}: {hdf.text.strip()} does not exist"
-                ds = f[dataset]
+    views_name = os.path.basename(path) + ".h5"
+    with h5py.File(os.path.join(folder, views_name), "r") as views:
+        for g in grids:
+            topo = g.find("Topology")
+            assert topo.get("TopologyType") == "3DCoRectMesh", f"{path}: topology {topo.get('TopologyType')}"
+            dims = [int(x) for x in topo.get("Dimensions").split()]
+            assert len(dims) == 3
+            geo = g.find("Geometry")
+            assert geo.get("GeometryType") == "ORIGIN_DXDYDZ"
+            for item in geo.findall("DataItem"):
+                assert len(item.text.split()) == 3, f"{path}: origin/spacing {item.text!r}"
+            attributes = g.findall("Attribute")
+            assert attributes, f"{path}: grid without fields"
+            for att in attributes:
+                assert att.get("Center") == "Node" and att.get("AttributeType") == "Scalar"
+                items = att.findall(".//DataItem")
+                assert len(items) == 1 and items[0].get("Format") == "HDF", f"{path}: {att.get('Name')} is not one HDF item"
+                hdf = items[0]
+                file_name, _, dataset = hdf.text.strip().partition(":")
+                assert file_name == views_name, f"{path}: {hdf.text.strip()} is not in {views_name}"
+                assert dataset in views, f"{path}: {hdf.text.strip()} does not exist"
+                ds = views[dataset]
                 shape = tuple(int(x) for x in hdf.get("Dimensions").split())
-                assert shape == ds.shape, f"{path}: {dataset} declared {shape}, the file has {ds.shape}"
+                assert shape == ds.shape == tuple(dims), f"{path}: {dataset} declared {shape}, is {ds.shape}, grid {dims}"
                 kind = {"f": "Float", "i": "Int", "u": "UChar"}[ds.dtype.kind]
                 assert hdf.get("NumberType") == kind and int(hdf.get("Precision")) == ds.dtype.itemsize, \
                     f"{path}: {dataset} declared {hdf.get('NumberType')}{hdf.get('Precision')}, is {ds.dtype}"
-            if outer is hdf:
-                assert list(shape) == dims, f"{path}: {dataset} {shape} is not on the grid {dims}"
-                continue
-            assert outer.get("ItemType") == "HyperSlab"
-            sel = np.array(outer.find("DataItem[@Format='XML']").text.split(), dtype=np.int64).reshape(3, len(shape))
-            start, stride, count = sel
-            assert (stride == 1).all() and (start + count <= np.array(shape)).all() and (start >= 0).all(), \
-                f"{path}: hyperslab {sel.tolist()} outside {shape}"
-            assert list(count[len(shape) - rank:]) == dims and (count[:len(shape) - rank] == 1).all(), \
-                f"{path}: hyperslab count {count.tolist()} is not one {dims} block"
-            assert [int(x) for x in outer.get("Dimensions").split()] == dims
+                assert ds.is_virtual and len(ds.virtual_sources()) == 1, f"{path}: {dataset} is not one virtual mapping"
+                src = ds.virtual_sources()[0]
+                with h5py.File(os.path.join(folder, src.file_name), "r") as f:
+                    assert src.dset_name in f, f"{path}: {dataset} maps {src.file_name}:{src.dset_name}, which does not exist"
+                    _, end = src.src_space.get_select_bounds()
+                    assert all(e < n for e, n in zip(end, f[src.dset_name].shape)) and len(end) == f[src.dset_name].ndim, \
+                        f"{path}: {dataset} selects up to {end} in {src.dset_name} {f[src.dset_name].shape}"
+                    assert f[src.dset_name].dtype == ds.dtype, f"{path}: {dataset} is {ds.dtype}, its source {f[src.dset_name].dtype}"
+                    assert src.src_space.get_select_npoints() == int(np.prod(dims)), \
+                        f"{path}: {dataset} selects {src.src_space.get_select_npoints()} points, not one {dims} grid"
 
 
 # ---- the document's h5py snippets -----------------------------------------------------------------
