@@ -38,6 +38,27 @@ if(TARGET fno_train AND TARGET neurops_generate)
              for f in checkpoint.h5 best.h5; do
                '$<TARGET_FILE:compare_checkpoints>' ${fno_work}/repro_a/$f ${fno_work}/repro_second_run/$f
              done")
+  # The "outputs" line names exactly the files the run wrote (here: no validation split, so no
+  # best.h5), and there is no zero-shot row when the evaluation grid is the training grid.
+  add_test(NAME example_fno_train_outputs_line
+           COMMAND bash -c "set -e; rm -rf ${fno_work}/outputs_line
+             log=$('$<TARGET_FILE:fno_train>' ${fno_repro_args} -train_stride 1 -train_validation_fraction 0 -out ${fno_work}/outputs_line 2>&1)
+             echo \"$log\"
+             if grep -q zero-shot <<< \"$log\"; then exit 1; fi
+             listed=$(sed -n 's/^outputs .*{\\(.*\\)}$/\\1/p' <<< \"$log\" | tr -d ' ' | tr ',' '\\n' | sort)
+             test -n \"$listed\"
+             diff <(echo \"$listed\") <(ls ${fno_work}/outputs_line | sort)")
+  set_tests_properties(example_fno_train_outputs_line PROPERTIES FIXTURES_REQUIRED fno_darcy_data LABELS example
+                       ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
+  # Too many modes for the training grid: an error naming the option, the modes and the grid, before
+  # any training (no checkpoint is written).
+  add_test(NAME example_fno_train_too_many_modes
+           COMMAND bash -c "set -e; if log=$('$<TARGET_FILE:fno_train>' ${fno_repro_args} -fno_modes 10 -out ${fno_work}/too_many_modes 2>&1); then exit 1; fi
+             echo \"$log\"
+             grep -qF 'option -fno_modes (10, 10): the training grid (after -train_stride 2) (17, 17) is too small' <<< \"$log\"
+             test ! -e ${fno_work}/too_many_modes/checkpoint.h5")
+  set_tests_properties(example_fno_train_too_many_modes PROPERTIES FIXTURES_REQUIRED fno_darcy_data LABELS example
+                       ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
   set_tests_properties(example_fno_train_reproducible PROPERTIES FIXTURES_REQUIRED fno_darcy_data LABELS example
                        ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
 endif()
