@@ -26,9 +26,11 @@
 #include "neurops/core/options.hpp"
 #include "neurops/core/petsc.hpp"
 #include "neurops/core/progress.hpp"
+#include "neurops/core/strings.hpp"
 #include "neurops/io/hdf5.hpp"
 #include "neurops/io/png.hpp"
 #include "neurops/io/xdmf.hpp"
+#include "neurops/nn/spectral_conv.hpp"
 #include "neurops/nn/trainer.hpp"
 #include "neurops/operators/fno.hpp"
 
@@ -124,11 +126,11 @@ int main(int argc, char** argv) {
                   "dataset '" << data_path << "': fields " << full.inputs.shape() << " -> " << full.targets.shape()
                               << " do not fit the " << config.dims << "-D model of " << config.in_channels << " -> "
                               << config.out_channels << " channels in " << checkpoint.string());
-    for (auto n : train.inputs.shape().tail(2).dims())
-      for (auto m : config.modes)
-        NEUROPS_CHECK(2 * m <= n, "option -fno_modes " << m << ": the training grid " << train.inputs.shape().tail(2)
-                                                       << " (after -train_stride " << stride << ") holds at most "
-                                                       << n / 2 << " modes per axis");
+    // Too many modes for the training grid is an error now, before a model is built.
+    const auto modes =
+        config.modes.size() == 1 ? std::vector<index_t>(std::size_t(config.dims), config.modes[0]) : config.modes;
+    nn::check_modes_fit_grid(modes, train.inputs.shape().tail(2).dims(), "-fno_modes",
+                             "the training grid (after -train_stride " + std::to_string(stride) + ")");
 
     // 3.-4. Model, optimizer, schedule, loss; normalizers fitted on the training split.
     operators::Fno<float> model(config);
@@ -172,7 +174,9 @@ int main(int argc, char** argv) {
     const nn::H1Loss<float> rel_h1(config.dims, std::vector<bool>(config.dims, false));
     const double test_l2 = trainer.evaluate(test, rel_l2);
     const double test_h1 = trainer.evaluate(test, rel_h1);
-    const double zero_shot_l2 = stride > 1 ? trainer.evaluate(test_full, rel_l2) : test_l2;
+    // Zero-shot only where the file's grid differs from the training grid (-train_stride > 1).
+    const bool zero_shot = test_full.inputs.shape().tail(2) != test.inputs.shape().tail(2);
+    const double zero_shot_l2 = zero_shot ? trainer.evaluate(test_full, rel_l2) : test_l2;
     // The test split at the training resolution, with the error that best.h5 must reproduce.
     if (root) {
       test.save(fs::path(out) / "test_data.h5");
@@ -182,6 +186,11 @@ int main(int argc, char** argv) {
     }
 
     // 6. Fields of the first test samples at full resolution: input, truth, prediction, error.
+    // `written` names every file of this run in the output folder, for the results table.
+    std::vector<std::string> written;
+    if (topt.checkpoint_every > 0) written.push_back("checkpoint.h5");
+    if (validation.size() && topt.save_best) written.push_back("best.h5");
+    written.insert(written.end(), {"history.h5", "loss.csv", "test_data.h5", "predictions.h5"});
     if (root) {
       const index_t shown = std::min<index_t>(4, test_full.size());
       Tensor<float> inputs(test_full.inputs.slice(0, shown)), truth(test_full.targets.slice(0, shown));
@@ -220,6 +229,7 @@ int main(int argc, char** argv) {
                       {.vmin = lo, .vmax = hi});
         io::write_png(fs::path(out) / "error.png", error.sample(0).reshaped(truth.shape().tail(2)),
                       {.colormap = io::Colormap::coolwarm});
+        written.insert(written.end(), {"predictions.xdmf", "truth.png", "prediction.png", "error.png"});
       }
 
       // 7. Results.
@@ -230,14 +240,11 @@ int main(int argc, char** argv) {
       if (st.best_step >= 0) std::printf("%-34s %.4e\n", "best validation rel. L2", st.best_metric);
       std::printf("%-34s %.4e\n", ("test rel. L2 at " + test.inputs.shape().tail(2).str()).c_str(), test_l2);
       std::printf("%-34s %.4e\n", ("test rel. H1 at " + test.inputs.shape().tail(2).str()).c_str(), test_h1);
-      if (stride > 1)
+      if (zero_shot)
         std::printf("%-34s %.4e\n", ("zero-shot rel. L2 at " + test_full.inputs.shape().tail(2).str()).c_str(),
                     zero_shot_l2);
       std::printf("%-34s %s\n", "time", format_duration(wall.seconds()).c_str());
-      std::printf(
-          "%-34s %s/{checkpoint,best,history,predictions,test_data}.h5, loss.csv, predictions.xdmf, "
-          "{truth,prediction,error}.png\n",
-          "outputs", out.c_str());
+      std::printf("%-34s %s/{%s}\n", "outputs", out.c_str(), join(written, ", ").c_str());
     }
     return 0;
   } catch (const std::exception& e) {

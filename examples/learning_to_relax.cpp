@@ -66,12 +66,21 @@ void add_trial(MethodRun& m, const std::vector<double>& costs, const std::vector
   m.totals.push_back(run);
 }
 
+std::string two_decimals(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
 double mean(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / double(v.size()); }
 
-void print_table(const std::string& title, const std::vector<std::string>& order,
+/// The heading, then the notes gathered while the experiment ran (so that they stand under their own
+/// heading, not under the previous table), then the table.
+void print_table(const std::string& title, const std::vector<std::string>& notes, const std::vector<std::string>& order,
                  std::map<std::string, MethodRun>& runs, double instances, const std::string& best_fixed,
                  const std::string& optimal, bool timings) {
   std::printf("\n%s\n", title.c_str());
+  for (const auto& note : notes) std::printf("  %s\n", note.c_str());
   std::printf("  %-30s %14s %12s %10s %10s", "method", "total iters", "iters/inst", "/best-fix", "/inst-opt");
   if (timings) std::printf(" %11s %11s %9s", "solve s", "tuner s", "overhead");
   std::printf("\n");
@@ -178,6 +187,7 @@ int main(int argc, char** argv) {
             "omega = 1",      fixed_name, "best fixed (hindsight)",   "Tsallis-INF",
             "Tsallis-INF-CB", "ChebCB",   "instance-optimal (Young)", "per-instance grid minimum"};
         Progress progress(trials * instances, "shifted/" + variance);
+        std::vector<std::string> notes;
         for (std::int64_t trial = 0; trial < trials; ++trial) {
           Rng rng = Rng::stream(seed, 2 * std::uint64_t(trial) + (variance == "high" ? 0 : 1));
           PetscMat A;
@@ -204,7 +214,8 @@ int main(int argc, char** argv) {
             if (t % 50 == 0) progress.update(trial * instances + t);
           }
           if (capped)
-            std::printf("  note: %lld solves hit the 10000-iteration cap (counted at the cap)\n", (long long)capped);
+            notes.push_back("note: trial " + std::to_string(trial + 1) + ": " + std::to_string(capped) +
+                            " solves hit the 10000-iteration cap (counted at the cap)");
           // Baselines from the table.
           const auto hind = hindsight_baselines(table);
           std::vector<double> c1, cl, cb, cmin, w1, wl, wb, wmin;
@@ -225,8 +236,8 @@ int main(int argc, char** argv) {
           add_trial(runs["per-instance grid minimum"], cmin, wmin, int(trials));
           add_trial(runs["instance-optimal (Young)"], young_costs, young_omegas, int(trials));
           if (trial == 0)
-            std::printf("  %s variance: best fixed omega in hindsight = %.2f\n", variance.c_str(),
-                        arms[static_cast<std::size_t>(hind.best_fixed_arm)]);
+            notes.push_back("best fixed omega in hindsight = " +
+                            two_decimals(arms[static_cast<std::size_t>(hind.best_fixed_arm)]));
           // Learners against the table.
           const std::uint64_t learner_seed = seed * 1000 + std::uint64_t(trial);
           const auto [lo, hi] = std::pair{-0.15, 0.65};  // the reference's context interval
@@ -253,7 +264,7 @@ int main(int argc, char** argv) {
         progress.finish();
         print_table("Shifted Laplacian, " + variance + " variance: " + std::to_string(instances) + " instances x " +
                         std::to_string(trials) + " trials (mean over trials)",
-                    order, runs, double(instances), "best fixed (hindsight)", "instance-optimal (Young)", false);
+                    notes, order, runs, double(instances), "best fixed (hindsight)", "instance-optimal (Young)", false);
         const double tsallis_ratio = mean(runs["Tsallis-INF"].totals) / mean(runs["best fixed (hindsight)"].totals);
         const double cheb_ratio = mean(runs["ChebCB"].totals) / mean(runs["instance-optimal (Young)"].totals);
         std::printf(
@@ -276,6 +287,7 @@ int main(int argc, char** argv) {
       const std::vector<std::string> order = {"omega = 1",      "omega = 1.5", "best fixed (hindsight)", "Tsallis-INF",
                                               "Tsallis-INF-CB", "ChebCB",      "per-step grid minimum"};
       std::map<std::string, MethodRun> runs;
+      std::vector<std::string> notes;
       const PetscInt unknowns = (heat_nx - 1) * (heat_nx - 1);
       auto run_live = [&](const std::string& name, OmegaTuner& tuner) {
         pde::HeatSequence heat(PETSC_COMM_WORLD, heat_nx);
@@ -305,8 +317,8 @@ int main(int argc, char** argv) {
         }
         progress.finish();
         if (failures)
-          std::printf("  note: %s: %lld steps did not converge (counted, sequence continued)\n", name.c_str(),
-                      (long long)failures);
+          notes.push_back("note: " + name + ": " + std::to_string(failures) +
+                          " steps did not converge (counted, sequence continued)");
         add_trial(m, costs, omegas, 1);
       };
       const double kappa_hi = 10.0;
@@ -361,13 +373,13 @@ int main(int argc, char** argv) {
         }
         add_trial(runs["best fixed (hindsight)"], cb, wb, 1);
         add_trial(runs["per-step grid minimum"], cmin, wmin, 1);
-        std::printf("  heat: best fixed omega in hindsight = %.2f\n",
-                    arms[static_cast<std::size_t>(hind.best_fixed_arm)]);
+        notes.push_back("best fixed omega in hindsight = " +
+                        two_decimals(arms[static_cast<std::size_t>(hind.best_fixed_arm)]));
       }
       const std::string ref = heat_oracle ? "best fixed (hindsight)" : "omega = 1.5";
       print_table("Heat (Crank-Nicolson, SSOR-PCG, warm starts): " + std::to_string(unknowns) + " unknowns, " +
                       std::to_string(heat_steps) + " steps",
-                  order, runs, double(heat_steps), ref, heat_oracle ? "per-step grid minimum" : "", true);
+                  notes, order, runs, double(heat_steps), ref, heat_oracle ? "per-step grid minimum" : "", true);
       for (const auto& name : order)
         if (!runs[name].totals.empty())
           csv << "heat_nx" << heat_nx << "," << name << "," << mean(runs[name].totals) << ","

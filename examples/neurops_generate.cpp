@@ -34,6 +34,8 @@
 //   ./neurops_generate -problem diffusion_reaction -samples 6 -resume -out dr.h5             # adds 3 more
 //   ./neurops_generate -help
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -60,6 +62,7 @@ constexpr std::int64_t kMaxSamples = std::int64_t(1) << 40;
 struct DatasetSpec {
   std::string name;
   Shape sample_shape;
+  bool integer = false;  // stored as int64 (counts); generated as doubles like every row
 };
 
 /// Parameters that determine the data: written as attributes, and compared on -resume.
@@ -177,7 +180,7 @@ class DarcyGenerator final : public SampleGenerator {
     params_.add("ksp_rtol", solver_->last_solve().rtol);
   }
   std::vector<DatasetSpec> datasets() const override {
-    return {{"inputs", {1, n_, n_}}, {"outputs", {1, n_, n_}}, {"ksp_iterations", {1}}};
+    return {{"inputs", {1, n_, n_}}, {"outputs", {1, n_, n_}}, {"ksp_iterations", {1}, true}};
   }
   const Parameters& parameters() const override { return params_; }
   void generate(index_t index, index_t row, std::vector<Tensor<double>>& chunk) override {
@@ -250,7 +253,7 @@ class PoissonGenerator final : public SampleGenerator {
   std::vector<DatasetSpec> datasets() const override {
     std::vector<index_t> sample{1};
     for (index_t g : solver_->grid()) sample.push_back(g);
-    return {{"inputs", Shape(sample)}, {"outputs", Shape(sample)}, {"ksp_iterations", {1}}};
+    return {{"inputs", Shape(sample)}, {"outputs", Shape(sample)}, {"ksp_iterations", {1}, true}};
   }
   const Parameters& parameters() const override { return params_; }
   void generate(index_t index, index_t row, std::vector<Tensor<double>>& chunk) override {
@@ -541,6 +544,18 @@ class DeepOnetGenerator final : public SampleGenerator {
   Parameters params_;
 };
 
+/// Appends generated rows in the dataset's own type: integer datasets (ksp_iterations) are int64,
+/// but files written before they were (float64) still resume, and stay float64.
+void append_rows(io::H5File& file, const std::string& name, const Tensor<double>& rows) {
+  if (file.dtype(name) == io::DType::int64) {
+    Tensor<std::int64_t> counts = Tensor<std::int64_t>::uninitialized(rows.shape());
+    std::transform(rows.begin(), rows.end(), counts.begin(), [](double v) { return std::llround(v); });
+    file.append<std::int64_t>(name, counts);
+  } else {
+    file.append<double>(name, rows);
+  }
+}
+
 /// Before resuming: every dataset must hold samples of the expected shape and at least `counted`
 /// rows. Fewer rows than the counter means the counter was written before its rows reached the disk
 /// (a crash during a flush); resuming would pad with zeros, so it is refused, naming both numbers.
@@ -623,9 +638,10 @@ std::int64_t on_rank0(int rank, F&& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // PETSc (and HDF5) shut down after the error below has been reported: the session outlives the try.
+  PetscSession session(&argc, &argv, "neurops_generate: PDE/ODE training data to HDF5\n");
   try {
-    // 1. PETSc start-up and the options common to every problem.
-    PetscSession session(&argc, &argv, "neurops_generate: PDE/ODE training data to HDF5\n");
+    // 1. The options common to every problem.
     const int rank = session.rank(), size = session.size();
     Options opt("neurops_generate", "");
     const std::string problem =
@@ -695,7 +711,12 @@ int main(int argc, char** argv) {
       file.set_attr("/", "neurops_version", std::string(NEUROPS_VERSION_STRING));
       file.set_attr("/", "samples", std::int64_t(samples));
       file.set_attr("/", "completed", std::int64_t(0));
-      for (const auto& d : specs) file.create_extendable<double>("/" + d.name, d.sample_shape, chunk_rows);
+      for (const auto& d : specs) {
+        if (d.integer)
+          file.create_extendable<std::int64_t>("/" + d.name, d.sample_shape, chunk_rows);
+        else
+          file.create_extendable<double>("/" + d.name, d.sample_shape, chunk_rows);
+      }
       file.commit();
       return 0;
     });
@@ -721,20 +742,26 @@ int main(int argc, char** argv) {
         generate_across_ranks(*gen, first, count, rows, rank, size);
       else
         gen->generate_chunk(first, count, rows);
-      if (rank == 0) {
-        // The rows reach the disk (checked) before the counter that vouches for them: a crash or a full
-        // disk in between leaves uncounted rows, which -resume drops, never a counter ahead of the data.
-        for (std::size_t k = 0; k < specs.size(); ++k) file->append<double>("/" + specs[k].name, rows[k]);
+      // The rows reach the disk (checked) before the counter that vouches for them: a crash or a full
+      // disk in between leaves uncounted rows, which -resume drops, never a counter ahead of the data.
+      // Rank 0 writes; a failure is an error on every rank, so that none waits in the next chunk's
+      // solves while rank 0 reports (under mpiexec a full disk hung the job without a message).
+      on_rank0(rank, [&]() -> std::int64_t {
+        for (std::size_t k = 0; k < specs.size(); ++k) append_rows(*file, "/" + specs[k].name, rows[k]);
         file->flush();
         file->set_attr("/", "completed", std::int64_t(first + count));
         file->flush();
-      }
+        return 0;
+      });
       done += count;
       progress.update(done, gen->status());
     }
     progress.finish(gen->status());
     const index_t total = completed + done;
-    if (file) file->commit();
+    on_rank0(rank, [&]() -> std::int64_t {
+      file->commit();
+      return 0;
+    });
     file.reset();
 
     // 4. Preview of the first sample and the results table.

@@ -205,6 +205,10 @@ int main(int argc, char** argv) {
                 (long long)n_train, (long long)n_val, (long long)n_test, (long long)frames, (long long)n, frame_dt,
                 data.c_str());
 
+    // Too many spatial modes for the data grid is an error now, before the model is built.
+    nn::check_modes_fit_grid(config.modes(), {n, n, config.latent_steps}, "-sfno_modes_x/-sfno_modes_y/-sfno_modes_t",
+                             "the data grid x latent frames");
+
     // 3. Training: a random window per sample and epoch, Adam + OneCycle per step, best validation kept.
     operators::Sfno<float> model(config);
     model.set_training_grid({n, n});

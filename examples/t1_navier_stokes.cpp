@@ -155,6 +155,11 @@ int main(int argc, char** argv) {
     const fs::path test_file = out / "test_data.h5";
     test_set.save(test_file);
     const auto grid = train_set.grid();
+    // The FNO baseline's modes are checked against the data grid now, before T1 trains (T1 checks
+    // its own when it is built).
+    if (run_fno)
+      nn::check_modes_fit_grid(fc.modes.size() == 1 ? std::vector<index_t>(grid.size(), fc.modes[0]) : fc.modes,
+                               {grid.begin(), grid.end()}, "-fno_modes", "the data grid");
     std::printf("data: %lld train + %lld test samples on %lld x %lld, w(0) -> w(%g) from %s\n", (long long)n_train,
                 (long long)n_test, (long long)grid[0], (long long)grid[1], target_time, data.c_str());
 

@@ -57,6 +57,13 @@ if(TARGET sfno_navier_stokes AND TARGET neurops_generate)
          -sfnons_refine_modes 8,8,4 -sfnons_refine_iterations 3 -sfnons_out ${sfno_work}/run)
   set_tests_properties(example_sfno_navier_stokes PROPERTIES FIXTURES_REQUIRED sfno_ns_data
                        FIXTURES_SETUP sfno_ns_run)
+  # Too many spatial modes for the data grid: an error naming the options before the model is built.
+  add_test(NAME example_sfno_navier_stokes_too_many_modes
+           COMMAND bash -c "set -e; if log=$('$<TARGET_FILE:sfno_navier_stokes>' -sfnons_data ${sfno_work}/train.h5 -sfnons_train 6 -sfnons_validation 3 -sfnons_test 3 -sfnons_epochs 1 -sfno_input_steps 6 -sfno_latent_steps 5 -sfno_output_steps 6 -sfno_width 4 -sfno_layers 2 -sfno_modes_x 17 -sfno_modes_y 4 -sfno_modes_t 3 -sfnons_out ${sfno_work}/modes 2>&1); then exit 1; fi
+             echo \"$log\"
+             grep -qF 'option -sfno_modes_x/-sfno_modes_y/-sfno_modes_t (17, 4, 3): the data grid x latent frames (32, 32, 5) is too small, axis 0' <<< \"$log\"")
+  set_tests_properties(example_sfno_navier_stokes_too_many_modes PROPERTIES FIXTURES_REQUIRED sfno_ns_data
+                       LABELS example ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
   add_executable(check_sfno_run operators/check_sfno_run.cpp)
   target_link_libraries(check_sfno_run PRIVATE neurops::neurops)
   add_test(NAME example_sfno_navier_stokes_check COMMAND check_sfno_run ${sfno_work}/run)

@@ -106,3 +106,12 @@ if(TARGET bench_sor_heat)  # not built with NEUROPS_BUILD_BENCH=OFF (the sanitiz
   add_test(NAME bench_sor_heat_smoke COMMAND bench_sor_heat -bench_smoke)
   set_tests_properties(bench_sor_heat_smoke PROPERTIES LABELS bench ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
 endif()
+
+if(NEUROPS_BUILD_EXAMPLES)
+  # learning_to_relax: each experiment's notes (best fixed omega in hindsight) stand under its own heading,
+  # not under the previous table.
+  neurops_add_example_test(NAME example_learning_to_relax_headings PROGRAM learning_to_relax
+                           ARGS -ltr_instances 20 -ltr_trials 1 -ltr_heat_nx 8 -ltr_heat_steps 10 -ltr_heat_oracle)
+  set_tests_properties(example_learning_to_relax_headings PROPERTIES PASS_REGULAR_EXPRESSION
+    "high variance: [^\n]*\n  best fixed omega in hindsight = [^\n]*\n  method.*low variance: [^\n]*\n  best fixed omega in hindsight = [^\n]*\n  method.*10 steps\n  best fixed omega in hindsight = [^\n]*\n  method")
+endif()

@@ -46,6 +46,17 @@ if(TARGET t1_navier_stokes AND TARGET neurops_generate)
                            ARGS ${t1_small} -t1ns_target_time 7 -t1ns_out ${t1_work}/missing)
   set_tests_properties(example_t1_navier_stokes_missing_frame PROPERTIES FIXTURES_REQUIRED t1_ns_data
                        PASS_REGULAR_EXPRESSION "holds no snapshot at t = 7 \\(its times: 0.5, 1\\)")
+  # Too many FNO modes for the data grid: an error naming the option before T1 trains (the run
+  # folder then holds no t1.h5); it used to surface inside the FNO's first forward pass, after T1.
+  string(JOIN " " t1_small_args ${t1_small})
+  add_test(NAME example_t1_navier_stokes_too_many_fno_modes
+           COMMAND bash -c "set -e; rm -rf ${t1_work}/modes
+             if log=$('$<TARGET_FILE:t1_navier_stokes>' ${t1_small_args} -fno_modes 17 -t1ns_out ${t1_work}/modes 2>&1); then exit 1; fi
+             echo \"$log\"
+             grep -qF 'option -fno_modes (17, 17): the data grid (32, 32) is too small' <<< \"$log\"
+             test ! -e ${t1_work}/modes/t1.h5")
+  set_tests_properties(example_t1_navier_stokes_too_many_fno_modes PROPERTIES FIXTURES_REQUIRED t1_ns_data
+                       LABELS example ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
 endif()
 
 if(TARGET bench_t1_train_step)

@@ -24,4 +24,41 @@ if(TARGET fno_train AND TARGET neurops_generate)
                            ARGS -data ${fno_work}/darcy.h5 -train_stride 2 -train_epochs 2 -train_batch 4
                                 -fno_width 8 -fno_modes 4 -fno_layers 2 -fno_projection 16 -out ${fno_work}/run_mpi -overwrite)
   set_tests_properties(example_fno_train_mpi PROPERTIES FIXTURES_REQUIRED fno_darcy_data LABELS "example;mpi")
+  # The same seed gives the same bits: two processes train with the same options into output folders
+  # of different name lengths (which moved the heap, and with it Eigen's alignment peeling in the
+  # spectral layers, before their buffers were 64-byte aligned), and every checkpoint tensor agrees.
+  add_executable(compare_checkpoints training/compare_checkpoints.cpp)
+  target_link_libraries(compare_checkpoints PRIVATE neurops::neurops)
+  set(fno_repro_args -data ${fno_work}/darcy.h5 -train_stride 2 -train_epochs 3 -train_batch 4 -fno_width 8
+                     -fno_modes 4 -fno_layers 2 -fno_projection 16 -overwrite)
+  string(JOIN " " fno_repro_args ${fno_repro_args})
+  add_test(NAME example_fno_train_reproducible
+           COMMAND bash -c "set -e; '$<TARGET_FILE:fno_train>' ${fno_repro_args} -out ${fno_work}/repro_a > /dev/null
+             '$<TARGET_FILE:fno_train>' ${fno_repro_args} -out ${fno_work}/repro_second_run > /dev/null
+             for f in checkpoint.h5 best.h5; do
+               '$<TARGET_FILE:compare_checkpoints>' ${fno_work}/repro_a/$f ${fno_work}/repro_second_run/$f
+             done")
+  # The "outputs" line names exactly the files the run wrote (here: no validation split, so no
+  # best.h5), and there is no zero-shot row when the evaluation grid is the training grid.
+  add_test(NAME example_fno_train_outputs_line
+           COMMAND bash -c "set -e; rm -rf ${fno_work}/outputs_line
+             log=$('$<TARGET_FILE:fno_train>' ${fno_repro_args} -train_stride 1 -train_validation_fraction 0 -out ${fno_work}/outputs_line 2>&1)
+             echo \"$log\"
+             if grep -q zero-shot <<< \"$log\"; then exit 1; fi
+             listed=$(sed -n 's/^outputs .*{\\(.*\\)}$/\\1/p' <<< \"$log\" | tr -d ' ' | tr ',' '\\n' | sort)
+             test -n \"$listed\"
+             diff <(echo \"$listed\") <(ls ${fno_work}/outputs_line | sort)")
+  set_tests_properties(example_fno_train_outputs_line PROPERTIES FIXTURES_REQUIRED fno_darcy_data LABELS example
+                       ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
+  # Too many modes for the training grid: an error naming the option, the modes and the grid, before
+  # any training (no checkpoint is written).
+  add_test(NAME example_fno_train_too_many_modes
+           COMMAND bash -c "set -e; if log=$('$<TARGET_FILE:fno_train>' ${fno_repro_args} -fno_modes 10 -out ${fno_work}/too_many_modes 2>&1); then exit 1; fi
+             echo \"$log\"
+             grep -qF 'option -fno_modes (10, 10): the training grid (after -train_stride 2) (17, 17) is too small' <<< \"$log\"
+             test ! -e ${fno_work}/too_many_modes/checkpoint.h5")
+  set_tests_properties(example_fno_train_too_many_modes PROPERTIES FIXTURES_REQUIRED fno_darcy_data LABELS example
+                       ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
+  set_tests_properties(example_fno_train_reproducible PROPERTIES FIXTURES_REQUIRED fno_darcy_data LABELS example
+                       ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
 endif()

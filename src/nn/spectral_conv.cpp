@@ -118,6 +118,21 @@ using CMatMap = Eigen::Map<Eigen::Matrix<C, Eigen::Dynamic, Eigen::Dynamic, Eige
 
 }  // namespace
 
+void check_modes_fit_grid(const std::vector<index_t>& modes, const std::vector<index_t>& grid,
+                          const std::string& option, const std::string& grid_name) {
+  NEUROPS_CHECK(modes.size() == grid.size(), "option " << option << " " << format_tuple(modes) << ": " << modes.size()
+                                                       << " values for the " << grid.size() << " axes of " << grid_name
+                                                       << " " << format_tuple(grid));
+  for (std::size_t a = 0; a < grid.size(); ++a) {
+    const bool last = a + 1 == grid.size();
+    const index_t need = std::max<index_t>(1, last ? 2 * (modes[a] - 1) : 2 * modes[a]);
+    NEUROPS_CHECK(grid[a] >= need, "option " << option << " " << format_tuple(modes) << ": " << grid_name << " "
+                                             << format_tuple(grid) << " is too small, axis " << a << " has " << grid[a]
+                                             << " points and " << modes[a] << " modes need at least " << need
+                                             << (last ? " (2*(modes-1) on the last axis)" : " (2*modes)"));
+  }
+}
+
 template <class T>
 SpectralConv<T>::SpectralConv(index_t in_channels, index_t out_channels, std::vector<index_t> modes, bool bias,
                               std::uint64_t seed)
@@ -247,7 +262,7 @@ Tensor<T> SpectralConv<T>::forward(const Tensor<T>& x) {
   const SignalTransforms<T> tin(g, kept_last), tout(o, kept_last);
 
   // 1. Kept spectrum of the input, mode-major: x_hat[p][b][i].
-  std::vector<Complex> x_hat(static_cast<std::size_t>(P * Rin));
+  AlignedVector<Complex> x_hat(static_cast<std::size_t>(P * Rin));
   for_signal_blocks<T>(Rin, Lin.block, Rin * G > kParallelWork,
                        [&](index_t r0, index_t r1, Complex* spectra, index_t stride) {
                          for (index_t r = r0; r < r1; ++r) tin.forward(x.data() + r * G, spectra + (r - r0) * stride);
@@ -260,7 +275,7 @@ Tensor<T> SpectralConv<T>::forward(const Tensor<T>& x) {
 
   // 2. Per-mode channel mixing: Y_p (B x out) = X_p (B x in) W_p (in x out).
   pack_weights();
-  std::vector<Complex> y_hat(static_cast<std::size_t>(P * Rout));
+  AlignedVector<Complex> y_hat(static_cast<std::size_t>(P * Rout));
 #pragma omp parallel for schedule(static) if (P * B * in_ * out_ > kParallelWork)
   for (index_t p = 0; p < P; ++p) {
     CMatMap<Complex> X(x_hat.data() + p * Rin, B, in_);
@@ -336,7 +351,7 @@ Tensor<T> SpectralConv<T>::backward(const Tensor<T>& dy) {
   }
 
   // 1. Adjoint of the inverse transform: (1/N) * multiplicity * rfftn(dy) at the kept modes.
-  std::vector<Complex> gy(static_cast<std::size_t>(P * Rout));
+  AlignedVector<Complex> gy(static_cast<std::size_t>(P * Rout));
   for_signal_blocks<T>(Rout, Lout.block, Rout * N > kParallelWork,
                        [&](index_t r0, index_t r1, Complex* spectra, index_t stride) {
                          for (index_t r = r0; r < r1; ++r) tout.forward(dy.data() + r * N, spectra + (r - r0) * stride);
@@ -350,8 +365,8 @@ Tensor<T> SpectralConv<T>::backward(const Tensor<T>& dy) {
 
   // 2. Mixing adjoint: dW_p += X_p^H dY_p, dX_p = dY_p W_p^H, with the weights the forward pass
   //    packed (and used).
-  std::vector<Complex> gw(static_cast<std::size_t>(P * in_ * out_));
-  std::vector<Complex> gx(static_cast<std::size_t>(P * Rin));
+  AlignedVector<Complex> gw(static_cast<std::size_t>(P * in_ * out_));
+  AlignedVector<Complex> gx(static_cast<std::size_t>(P * Rin));
 #pragma omp parallel for schedule(static) if (P * B * in_ * out_ > kParallelWork)
   for (index_t p = 0; p < P; ++p) {
     CMatMap<Complex> X(x_hat_.data() + p * Rin, B, in_);

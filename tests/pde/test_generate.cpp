@@ -66,9 +66,15 @@ void require_identical(const fs::path& a, const fs::path& b) {
   BOOST_TEST_REQUIRE(names == fb.datasets());
   BOOST_TEST_REQUIRE(!names.empty());
   for (const auto& ds : names) {
+    BOOST_TEST_INFO("dataset " << ds);
+    BOOST_TEST_REQUIRE(fa.dtype(ds) == fb.dtype(ds));
+    if (fa.dtype(ds) == io::DType::int64) {
+      BOOST_TEST_REQUIRE(fa.read<std::int64_t>(ds).shape() == fb.read<std::int64_t>(ds).shape());
+      BOOST_TEST_REQUIRE(fa.read<std::int64_t>(ds).vec() == fb.read<std::int64_t>(ds).vec());
+      continue;
+    }
     const Tensor<double> x = fa.read<double>(ds), y = fb.read<double>(ds);
     BOOST_TEST_REQUIRE(x.shape() == y.shape());
-    BOOST_TEST_INFO("dataset " << ds);
     BOOST_TEST_REQUIRE(std::memcmp(x.data(), y.data(), sizeof(double) * std::size_t(x.numel())) == 0);
   }
   BOOST_TEST(fa.attr_int("/", "completed") == fb.attr_int("/", "completed"));
@@ -200,6 +206,39 @@ BOOST_AUTO_TEST_CASE(resume_refuses_a_counter_ahead_of_the_data) {
   BOOST_TEST(io::H5File::open(out).attr_int("/", "completed") == 4);
 }
 
+BOOST_AUTO_TEST_CASE(ksp_iterations_are_integers_and_older_float_files_still_resume) {
+  // Iteration counts were stored as float64; they are int64 now. A file written before (float64
+  // counts) still resumes: its new rows are appended as float64.
+  const fs::path dir = workdir("integers");
+  const std::string part = (dir / "part.h5").string(), full = (dir / "full.h5").string();
+  const std::string args = "-problem darcy -darcy_n 17 -samples 4 -chunk 2 -seed 2 -preview 0 -out ";
+  BOOST_TEST_REQUIRE(run(args + full).status == 0);
+  BOOST_TEST_REQUIRE(run(args + part + " -max_new_samples 2").status == 0);
+  Tensor<std::int64_t> counted;
+  {
+    auto f = io::H5File::open(full);
+    BOOST_TEST_REQUIRE(f.dtype("/ksp_iterations") == io::DType::int64);
+    counted = f.read<std::int64_t>("/ksp_iterations");
+    BOOST_TEST(counted.shape() == Shape({4, 1}));
+    BOOST_TEST(*std::min_element(counted.begin(), counted.end()) >= 1);
+  }
+  {
+    // The same two rows as a file of the earlier format.
+    auto f = io::H5File::open(part, io::FileMode::read_write);
+    const Tensor<std::int64_t> first = f.read<std::int64_t>("/ksp_iterations");
+    f.remove("/ksp_iterations");
+    f.create_extendable<double>("/ksp_iterations", Shape({1}), 2);
+    f.append<double>("/ksp_iterations", first.cast<double>());
+    f.commit();
+  }
+  BOOST_TEST_REQUIRE(run(args + part + " -resume").status == 0);
+  auto f = io::H5File::open(part);
+  BOOST_TEST(f.dtype("/ksp_iterations") == io::DType::float64);
+  const Tensor<double> resumed = f.read<double>("/ksp_iterations");
+  BOOST_TEST_REQUIRE(resumed.shape() == counted.shape());
+  for (index_t i = 0; i < resumed.numel(); ++i) BOOST_TEST(resumed[i] == double(counted[i]));
+}
+
 BOOST_AUTO_TEST_CASE(a_full_disk_is_an_error_not_zeros) {
   // The audit: "-samples 50 -darcy_n 65 -chunk 5" into a small tmpfs printed "50 of 50" and exit 0
   // while rows 15-49 were zeros. Now the run fails naming the file, and what the file's counter
@@ -230,6 +269,22 @@ BOOST_AUTO_TEST_CASE(a_full_disk_is_an_error_not_zeros) {
       BOOST_TEST_MESSAGE("the file left on the full disk is unreadable (a clear error): " << e.what());
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_full_disk_on_two_ranks_is_an_error_on_every_rank_not_a_hang) {
+  // Rank 0 writes: when its write failed, rank 1 went on into the next chunk's (collective) solves
+  // while rank 0 unwound through PETSc's shutdown before printing anything; the job hung with no
+  // message. Now the failure reaches every rank, the error is printed and the job exits 1.
+  test::SmallDisk disk(fs::absolute(workdir("full_mpi")) / "disk", 1 << 20);
+  BOOST_TEST_MESSAGE("disk full through " << disk.kind());
+  const std::string out = (disk.dir() / "g.h5").string();
+  const Run r = run(disk.shell_prefix() + "exec timeout 60 " + mpiexec() + " -n 2 --oversubscribe " + program() +
+                        " -problem darcy -samples 50 -darcy_n 65 -chunk 5 -preview 0 -out " + out,
+                    "bash -c \"", "\"");
+  BOOST_TEST((WIFEXITED(r.status) && WEXITSTATUS(r.status) == 1));  // 124: the job hung until the timeout
+  BOOST_TEST(r.output.find("neurops_generate: error:") != std::string::npos);
+  BOOST_TEST(r.output.find("g.h5") != std::string::npos);
+  BOOST_TEST(r.output.find("50 of 50") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(darcy_on_two_ranks) {

@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE neurops_fno
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "neurops/io/hdf5.hpp"
@@ -44,10 +45,18 @@ BOOST_AUTO_TEST_CASE(fno3d_gradients) {
   c.projection_channels = 4;
   Fno<double> fno(c);
   Rng rng(2);
+  // The step and the tolerance from the measured finite-difference error (worst of 24 entries per
+  // tensor; -O3, -O2, and -O2 with ASan/UBSan): at h = 1e-4 it is rounding on an entry with a small
+  // gradient (blocks.1.spectral.weight2) and depends on the build: 3.8e-6 / 3.8e-6 / 8.9e-6 (the audit
+  // saw 1.40e-5 under the sanitizers against the former tolerance 1e-5); at h = 1e-3 it is the
+  // O(h^2) truncation of GELU, 5.27e-6 in all three builds (4.7e-5 at 3e-3, 2e-4 at 1e-5). So h = 1e-3
+  // and a tolerance of 4x that; a wrong gradient gives O(1). The adjoint tests keep their own strict
+  // bound (measured 1.4e-9 and 5.8e-10, 9.9e-10 under the sanitizers).
   nn::GradCheckOptions o;
-  o.eps = 1e-4;
+  o.eps = 1e-3;
   const auto r = nn::gradcheck(fno, Tensor<double>::randn({1, 1, 4, 4, 6}, rng), o);
-  BOOST_TEST(r.max_error() < 1e-5, r.summary());
+  BOOST_TEST(r.max_error() < 2e-5, r.summary());
+  BOOST_TEST(std::max(r.adjoint_input_error, r.adjoint_parameter_error) < 1e-8, r.summary());
 }
 
 BOOST_AUTO_TEST_CASE(names_counts_and_resolution_change) {

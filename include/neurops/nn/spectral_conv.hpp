@@ -28,11 +28,20 @@
 // small complex GEMM (batch x in)(in x out) per mode, parallel over the modes. The backward pass
 // reuses the spectrum of the input and the packed weights of the forward pass.
 #include <complex>
+#include <string>
 #include <vector>
 
+#include "neurops/core/aligned_vector.hpp"
 #include "neurops/nn/module.hpp"
 
 namespace neurops::nn {
+
+/// The grid rule of SpectralConv (2*m points on every axis but the last, 2*(m-1) on the last, the
+/// half-spectrum axis) checked before a model is built, so that a driver refuses too many modes
+/// before any training: throws an Error naming `option` (e.g. "-fno_modes"), the modes, the grid
+/// and `grid_name` (e.g. "the training grid") unless every modes[a] fits grid[a].
+void check_modes_fit_grid(const std::vector<index_t>& modes, const std::vector<index_t>& grid,
+                          const std::string& option, const std::string& grid_name);
 
 template <class T>
 class SpectralConv : public ModuleImpl<SpectralConv<T>, T> {
@@ -88,9 +97,9 @@ class SpectralConv : public ModuleImpl<SpectralConv<T>, T> {
   std::vector<index_t> output_grid_;
 
   // Mode-major complex weights [mode][in][out] packed by the last forward pass; backward uses them.
-  std::vector<Complex> packed_;
+  AlignedVector<Complex> packed_;
   // Training cache: the kept spectrum of the input, [mode][batch][in], and the shapes.
-  std::vector<Complex> x_hat_;
+  AlignedVector<Complex> x_hat_;
   Shape input_shape_, output_shape_;
 };
 
