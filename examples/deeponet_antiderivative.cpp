@@ -254,7 +254,7 @@ int main(int argc, char** argv) {
     std::printf("%-26s %.3e\n", "test MSE", o.test_mse);
     if (target > 0) std::printf("%-26s %.1e (%s)\n", "target test MSE", target, reached ? "reached" : "NOT reached");
     std::printf("%-26s %s\n", "training time", format_duration(o.report.seconds).c_str());
-    std::printf("%-26s %s (+ .xdmf, .png)\n", "fields", h5.c_str());
+    std::printf("%-26s %s (+ .xdmf, .xdmf.h5, .png)\n", "fields", h5.c_str());
     return reached ? 0 : 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "deeponet_antiderivative: error: %s\n", e.what());

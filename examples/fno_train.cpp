@@ -229,7 +229,8 @@ int main(int argc, char** argv) {
                       {.vmin = lo, .vmax = hi});
         io::write_png(fs::path(out) / "error.png", error.sample(0).reshaped(truth.shape().tail(2)),
                       {.colormap = io::Colormap::coolwarm});
-        written.insert(written.end(), {"predictions.xdmf", "truth.png", "prediction.png", "error.png"});
+        written.insert(written.end(),
+                       {"predictions.xdmf", "predictions.xdmf.h5", "truth.png", "prediction.png", "error.png"});
       }
 
       // 7. Results.

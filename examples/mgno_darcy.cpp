@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
       if (!root) continue;
       const auto h5 =
           examples::write_darcy_fields(out, "darcy_" + std::to_string(n), test, predictions, save_samples, seed);
-      std::printf("fields: %s (+ .xdmf, .png)\n", h5.c_str());
+      std::printf("fields: %s (+ .xdmf, .xdmf.h5, .png)\n", h5.c_str());
     }
 
     if (!root) return 0;

@@ -21,7 +21,8 @@
 //      any chunk continues with -resume and gives the same file bit for bit; an existing file is
 //      refused unless -resume or -overwrite is given, and so is one whose datasets hold fewer rows
 //      than its counter says
-//   4. an XDMF + PNG preview of the first sample and a table of results
+//   4. an XDMF view of every sample (ParaView steps through them), a PNG preview of the first, and a
+//      table of results
 //
 // Sample runs:
 //   ./neurops_generate -problem darcy -samples 100 -darcy_n 65 -out darcy.h5
@@ -658,7 +659,8 @@ int main(int argc, char** argv) {
         opt.integer("max_new_samples", -1, "stop after this many new samples (-1: no limit)", -1, kMaxSamples);
     const bool resume = opt.flag("resume", false, "continue an existing file where it stopped");
     const bool overwrite = opt.flag("overwrite", false, "replace an existing file");
-    const bool preview = opt.flag("preview", true, "write <out>.xdmf and PNG previews of the first sample");
+    const bool preview =
+        opt.flag("preview", true, "write <out>.xdmf (every sample) and PNG previews of the first sample");
 
     std::unique_ptr<SampleGenerator> gen;
     if (problem == "darcy")
@@ -764,7 +766,7 @@ int main(int argc, char** argv) {
     });
     file.reset();
 
-    // 4. Preview of the first sample and the results table.
+    // 4. XDMF of every sample, PNG preview of the first, and the results table.
     std::vector<std::string> previews;
     if (rank == 0 && preview && total > 0) {
       auto reader = io::H5File::open(path);

@@ -144,7 +144,7 @@ void write_fields(const fs::path& dir, const Tensor<double>& truth, const Tensor
           strip((3 - index_t(r)) * (n + gap) + i, c * (n + gap) + j) = (*fields[r].second)(t, i, j);
     }
   io::write_png(dir / "sfno_strip.png", strip);
-  std::printf("fields: %s (+ .xdmf), strip: %s\n", h5.c_str(), (dir / "sfno_strip.png").c_str());
+  std::printf("fields: %s (+ .xdmf, .xdmf.h5), strip: %s\n", h5.c_str(), (dir / "sfno_strip.png").c_str());
 }
 
 }  // namespace

@@ -104,7 +104,7 @@ void write_fields(const fs::path& dir, const nn::FieldDataset<float>& test,
     }
     io::write_png(dir / ("navier_stokes_" + name + ".png"), t.sample(0), png);
   }
-  std::printf("fields: %s (+ .xdmf, .png)\n", h5.c_str());
+  std::printf("fields: %s (+ .xdmf, .xdmf.h5, .png)\n", h5.c_str());
 }
 
 }  // namespace
