@@ -1,6 +1,8 @@
 #include "neurops/operators/t1.hpp"
 
+#include <omp.h>
 #include <Eigen/Core>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -401,20 +403,29 @@ void grad_rows(const T* in, const T* dout, T* g, index_t m, index_t block, index
 }
 
 /// dS[i, o, c] += sum_{p, r} in[p, i, r, c] dout[p, o, r, c], tile by tile into per-thread sums,
-/// in one parallel region.
+/// in one parallel region. The partial sums are added in thread order (not as threads finish), so
+/// the same thread count gives the same bits run to run.
 template <class T>
 void axis_mix_weight_grad(const T* in, const T* dout, T* dS, index_t outer, index_t m, index_t inner, index_t C) {
   const index_t block = inner * C, tiles = (inner + kTileRows - 1) / kTileRows;
+  const std::size_t size = static_cast<std::size_t>(m * m * C);
+  std::vector<std::vector<T>> partial(static_cast<std::size_t>(omp_get_max_threads()));
 #pragma omp parallel if (outer * m * m * block > kParallelWork)
   {
-    std::vector<T> acc(static_cast<std::size_t>(m * m * C), T(0));
+    const int team = omp_get_num_threads();
+    std::vector<T>& acc = partial[static_cast<std::size_t>(omp_get_thread_num())];
+    acc.assign(size, T(0));
 #pragma omp for collapse(2) schedule(static)
     for (index_t p = 0; p < outer; ++p)
       for (index_t t = 0; t < tiles; ++t)
         grad_rows(in + p * m * block, dout + p * m * block, acc.data(), m, block, C, t * kTileRows,
                   std::min(inner, (t + 1) * kTileRows));
-#pragma omp critical(t1_axis_mix_weight_grad)
-    for (std::size_t j = 0; j < acc.size(); ++j) dS[j] += acc[j];
+#pragma omp for schedule(static)
+    for (std::size_t j = 0; j < size; ++j) {
+      T sum = 0;
+      for (int k = 0; k < team; ++k) sum += partial[static_cast<std::size_t>(k)][j];
+      dS[j] += sum;
+    }
   }
 }
 
