@@ -58,7 +58,7 @@ if(NEUROPS_SYSTEM_PYTHON AND have_petsc4py EQUAL 0)
   add_test(NAME test_sorbandit_state_petsc4py
            COMMAND ${NEUROPS_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/solvers/sorbandit_state_petsc4py.py
                    --lib $<TARGET_FILE:neurops> --work ${CMAKE_CURRENT_BINARY_DIR}/sorbandit_state_petsc4py)
-  set_tests_properties(test_sorbandit_state_petsc4py PROPERTIES LABELS unit ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}"
+  set_tests_properties(test_sorbandit_state_petsc4py PROPERTIES LABELS unit ENVIRONMENT "${NEUROPS_HOST_TEST_ENVIRONMENT}"
                        PASS_REGULAR_EXPRESSION "chose as one process did")
 else()
   message(STATUS "petsc4py not found (Debian package python3-petsc4py): the sorbandit petsc4py test is skipped")
