@@ -1,6 +1,6 @@
 // Fuzzing the readers: seeded corruptions of every file type neurops reads here (field datasets,
-// DeepONet triples, linear systems in HDF5 and PETSc binary, plain FNO checkpoints, learner states of
-// the SOR bandits). Each variant
+// DeepONet triples, linear systems in HDF5 and PETSc binary, plain FNO checkpoints, the checkpoints of
+// every other registered model through load_model, learner states of the SOR bandits). Each variant
 // must give a clean neurops::Error or exactly the data that was written: never a crash (the process
 // would die; under the sanitizer build any memory error halts it), another exception type, or
 // silently different data. Errors should name the file or the dataset/attribute.
@@ -14,7 +14,8 @@
 //   test_fuzz -- --variants 2000 --seed 7
 // NEUROPS_FUZZ_VERBOSE=1 prints each variant before it is read (the last line names a crasher);
 // NEUROPS_FUZZ_ONLY=<file type> runs one type (fields, triples, system-hdf5, system-binary, checkpoint-fno,
-// learner-binned, learner-chebcb).
+// learner-binned, learner-chebcb, checkpoint-deeponet, checkpoint-mgno, checkpoint-t1, checkpoint-sfno,
+// checkpoint-dcdm).
 #define BOOST_TEST_MODULE neurops_fuzz
 #include <signal.h>
 #include <unistd.h>
@@ -33,8 +34,14 @@
 #include "neurops/io/hdf5.hpp"
 #include "neurops/nn/checkpoint.hpp"
 #include "neurops/nn/data.hpp"
+#include "neurops/nn/spectral_init.hpp"
+#include "neurops/operators/dcdm_net.hpp"
+#include "neurops/operators/deeponet.hpp"
 #include "neurops/operators/fno.hpp"
+#include "neurops/operators/mgno.hpp"
 #include "neurops/operators/model_io.hpp"
+#include "neurops/operators/sfno.hpp"
+#include "neurops/operators/t1.hpp"
 #include "neurops/solvers/bandit_state.hpp"
 #include "neurops/solvers/system_io.hpp"
 
@@ -390,6 +397,114 @@ Target fno_checkpoint(const fs::path& dir) {
   return t;
 }
 
+/// Same parameters and the same output on a fixed input, bit for bit.
+bool same_model(nn::Model<float>& want, nn::Model<float>& got, const std::vector<Tensor<float>>& inputs) {
+  const auto a = want.named_parameters(), b = got.named_parameters();
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i].name != b[i].name || !same(a[i].param->value, b[i].param->value)) return false;
+  want.eval();
+  got.eval();
+  return same(want.forward(nn::Inputs<float>(inputs)), got.forward(nn::Inputs<float>(inputs)));
+}
+
+/// A checkpoint of `saved` as save_model writes it (configuration, parameters, normalizers), read back
+/// through load_model, the one call users make. Loading must give the same parameters and the same
+/// output on a fixed input (so a changed configuration value that alters the model without touching a
+/// parameter, such as SFNO's bias scale, counts as garbage), or a clean error.
+Target model_checkpoint(const fs::path& dir, const std::string& kind, std::shared_ptr<nn::Model<float>> saved,
+                        std::vector<Tensor<float>> inputs) {
+  const fs::path p = dir / (kind + ".h5");
+  Rng rng(17);
+  for (auto& np : saved->named_parameters()) nn::init_normal(*np.param, 0.5, rng);  // no zero biases
+  neurops::save_model(p, *saved);
+  Target t{kind, p, true, nullptr, {"/parameters", "format_version", "model_type", "/config", "/normalizers"}};
+  t.load_equals_original = [saved, inputs](const fs::path& v) {
+    auto loaded = neurops::load_model<float>(v);
+    return same_model(*saved, loaded.model(), inputs);
+  };
+  return t;
+}
+
+/// A DCDM network as the shipped model is written (a checkpoint without normalizers; its own loader,
+/// load_dcdm_net, which KSP dcdm uses).
+Target dcdm_checkpoint(const fs::path& dir) {
+  const fs::path p = dir / "checkpoint-dcdm.h5";
+  operators::DcdmNetConfig c;
+  c.channels = 3;
+  c.pre_convs = 2;
+  c.mid_convs = 2;
+  c.post_convs = 2;
+  c.seed = 3;
+  auto saved = std::make_shared<operators::DcdmNet<float>>(c);
+  Rng rng(19);
+  for (auto& np : saved->named_parameters()) nn::init_normal(*np.param, 0.5, rng);
+  nn::CheckpointContents<float> contents;
+  contents.model = saved.get();
+  nn::save_checkpoint(p, contents);
+  std::vector<Tensor<float>> inputs{Tensor<float>::randn({1, 1, 4, 4, 4}, rng)};
+  Target t{"checkpoint-dcdm", p, true, nullptr, {"/parameters", "format_version", "model_type", "/config"}};
+  t.load_equals_original = [saved, inputs](const fs::path& v) {
+    auto loaded = operators::load_dcdm_net<float>(v.string());
+    return same_model(*saved, loaded, inputs);
+  };
+  return t;
+}
+
+std::vector<Target> model_checkpoints(const fs::path& dir) {
+  Rng rng(23);
+  std::vector<Target> targets;
+  {
+    operators::DeepOnetConfig c;
+    c.branch_layers = {5, 6, 4};
+    c.trunk_layers = {2, 5, 4};
+    c.seed = 3;
+    targets.push_back(model_checkpoint(dir, "checkpoint-deeponet", std::make_shared<operators::DeepOnet<float>>(c),
+                                       {Tensor<float>::randn({3, 5}, rng), Tensor<float>::randn({3, 2}, rng)}));
+  }
+  {
+    operators::MgnoConfig c;
+    c.width = 3;
+    c.layers = 2;
+    c.pre_smoothing = {1, 1};
+    c.post_smoothing = {1, 0};
+    c.seed = 3;
+    targets.push_back(model_checkpoint(dir, "checkpoint-mgno", std::make_shared<operators::Mgno<float>>(c),
+                                       {Tensor<float>::randn({1, 1, 8, 8}, rng)}));
+  }
+  {
+    operators::T1Config c;
+    c.in_channels = 1;
+    c.width = 4;
+    c.modes = {3, 2};
+    c.layers = 2;
+    c.head_channels = 5;
+    c.head_init = 0;
+    c.grid = {8, 6};
+    c.perform_inverse = true;
+    c.seed = 3;
+    targets.push_back(model_checkpoint(dir, "checkpoint-t1", std::make_shared<operators::T1<float>>(c),
+                                       {Tensor<float>::randn({1, 1, 8, 6}, rng)}));
+  }
+  {
+    operators::SfnoConfig c;
+    c.modes_x = 3;
+    c.modes_y = 2;
+    c.modes_t = 3;
+    c.width = 4;
+    c.layers = 2;
+    c.input_steps = 6;
+    c.latent_steps = 5;
+    c.output_steps = 4;
+    c.channel_expansion = 2;
+    c.seed = 3;
+    targets.push_back(model_checkpoint(dir, "checkpoint-sfno", std::make_shared<operators::Sfno<float>>(c),
+                                       {Tensor<float>::randn({1, 6, 8, 8}, rng)}));
+  }
+  targets.push_back(dcdm_checkpoint(dir));
+  return targets;
+}
+
 /// A learner's state after 30 rounds of seeded costs, as -pc_sorbandit_state writes it. Loading must
 /// give exactly the learner that was saved (every entry of its exported state) or a clean error.
 Target learner_state(const fs::path& dir, const std::string& learner) {
@@ -425,15 +540,16 @@ BOOST_AUTO_TEST_CASE(corrupted_files_give_clean_errors_or_correct_data) {
   const fs::path dir = fs::absolute("fuzz_scratch");
   fs::remove_all(dir);
   fs::create_directories(dir);
-  const std::vector<Target> targets{field_dataset(dir),
-                                    operator_triples(dir),
-                                    linear_system(dir, "system.h5"),
-                                    linear_system(dir, "system.bin"),
-                                    fno_checkpoint(dir),
-                                    learner_state(dir, "binned"),
-                                    learner_state(dir, "chebcb")};
+  std::vector<Target> targets{field_dataset(dir),
+                              operator_triples(dir),
+                              linear_system(dir, "system.h5"),
+                              linear_system(dir, "system.bin"),
+                              fno_checkpoint(dir),
+                              learner_state(dir, "binned"),
+                              learner_state(dir, "chebcb")};
+  for (auto& t : model_checkpoints(dir)) targets.push_back(std::move(t));
   Tally total;
-  std::printf("%-16s %9s %13s %17s %8s %11s %8s\n", "file type", "variants", "clean errors", "accepted-correct",
+  std::printf("%-20s %9s %13s %17s %8s %11s %8s\n", "file type", "variants", "clean errors", "accepted-correct",
               "garbage", "other exc.", "unnamed");
   for (std::size_t k = 0; k < targets.size(); ++k) {
     const Target& t = targets[k];
@@ -443,7 +559,7 @@ BOOST_AUTO_TEST_CASE(corrupted_files_give_clean_errors_or_correct_data) {
     Tally tally;
     byte_variants(t, per_type, seed * 1000 + k, tally);
     if (t.hdf5) structural_variants(t, tally);
-    std::printf("%-16s %9ld %13ld %17ld %8ld %11ld %8ld\n", t.kind.c_str(), tally.variants, tally.clean_errors,
+    std::printf("%-20s %9ld %13ld %17ld %8ld %11ld %8ld\n", t.kind.c_str(), tally.variants, tally.clean_errors,
                 tally.accepted_correct, tally.garbage, tally.other_exceptions, tally.unnamed);
     for (const auto& e : tally.examples) BOOST_TEST_MESSAGE(e);
     total.variants += tally.variants;
@@ -454,7 +570,7 @@ BOOST_AUTO_TEST_CASE(corrupted_files_give_clean_errors_or_correct_data) {
     total.unnamed += tally.unnamed;
     for (const auto& e : tally.examples) total.note(e);
   }
-  std::printf("%-16s %9ld %13ld %17ld %8ld %11ld %8ld\n", "total", total.variants, total.clean_errors,
+  std::printf("%-20s %9ld %13ld %17ld %8ld %11ld %8ld\n", "total", total.variants, total.clean_errors,
               total.accepted_correct, total.garbage, total.other_exceptions, total.unnamed);
   std::printf(
       "crashes 0 (this line is reached), silent garbage %ld, errors naming neither file nor dataset %ld "
