@@ -115,6 +115,9 @@ class SampleGenerator {
   virtual void generate_chunk(index_t first, index_t count, std::vector<Tensor<double>>& chunk) {
     for (index_t r = 0; r < count; ++r) generate(first + r, r, chunk);
   }
+  /// Called on rank 0 with every chunk's rows once they are all there (under MPI: after the gather),
+  /// for the status line and the summary.
+  virtual void record(const std::vector<Tensor<double>>& /*rows*/) {}
   virtual std::string status() const { return ""; }
   virtual std::vector<std::pair<std::string, std::string>> summary() const { return {}; }
   /// Grid of the 2-D preview (empty for 1-D data) and which datasets to show.
@@ -201,7 +204,10 @@ class DarcyGenerator final : public SampleGenerator {
     copy_into(a, chunk[0], row);
     copy_into(u, chunk[1], row);
     chunk[2](row, 0) = double(solver_->last_solve().iterations);
-    iterations_.push_back(double(solver_->last_solve().iterations));
+  }
+  // The iterations of every sample, also of those solved on other ranks.
+  void record(const std::vector<Tensor<double>>& rows) override {
+    iterations_.insert(iterations_.end(), rows[2].begin(), rows[2].end());
   }
   std::string status() const override {
     return iterations_.empty() ? "" : "KSP its " + fmt(iterations_.back(), "%.0f");
@@ -275,7 +281,10 @@ class PoissonGenerator final : public SampleGenerator {
     copy_into(fields[2], chunk[0], row);
     copy_into(fields[3], chunk[1], row);
     chunk[2](row, 0) = double(solver_->last_iterations());
-    iterations_.push_back(double(solver_->last_iterations()));
+  }
+  // The iterations of every sample, also of those solved on other ranks.
+  void record(const std::vector<Tensor<double>>& rows) override {
+    iterations_.insert(iterations_.end(), rows[2].begin(), rows[2].end());
   }
   std::string status() const override {
     return iterations_.empty() ? "" : "KSP its " + fmt(iterations_.back(), "%.0f");
@@ -727,6 +736,7 @@ int main(int argc, char** argv) {
             first, count, rows, PETSC_COMM_WORLD);
       else
         gen->generate_chunk(first, count, rows);
+      if (rank == 0) gen->record(rows);
       // The rows reach the disk (checked) before the counter that vouches for them: a crash or a full
       // disk in between leaves uncounted rows, which -resume drops, never a counter ahead of the data.
       // Rank 0 writes; a failure is an error on every rank, so that none waits in the next chunk's
