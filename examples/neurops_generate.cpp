@@ -3,10 +3,13 @@
 // What it shows:
 //   1. one command for every PDE/ODE data set of the library (-problem):
 //        darcy               -div(a grad u) = 1, a thresholded (12/3) or log-normal Dirichlet GRF;
-//                            PETSc KSP (default CG + GAMG; -darcy_pc_type hypre, ...), distributed
-//                            over all MPI ranks (rank 0 writes)
+//                            PETSc KSP (default CG + GAMG; -darcy_pc_type hypre, ...)
 //        poisson             -Laplacian u = f, u = g on the boundary, 2-D or 3-D, PETSc ex45's system:
 //                            inputs are right-hand sides b, outputs solutions (for KSPGuess neurops)
+//                            Darcy and Poisson are sample-parallel under MPI (each rank solves its own
+//                            samples on PETSC_COMM_SELF, the file equals a 1-rank run's bit for bit);
+//                            -darcy_distributed / -poisson_distributed split every solve over all
+//                            ranks instead, for grids too large for one rank
 //        navier_stokes       2-D vorticity on the torus from a GRF (alpha 2.5, tau 7), forced, snapshots
 //                            at -ns_times or, after a warm-up, evenly spaced (-ns_snapshots), solved at
 //                            -ns_n and stored at -ns_store (plus the full grid); -ns_preset sfno is the
@@ -27,6 +30,7 @@
 // Sample runs:
 //   ./neurops_generate -problem darcy -samples 100 -darcy_n 65 -out darcy.h5
 //   mpiexec -n 2 ./neurops_generate -problem darcy -samples 100 -darcy_n 129 -darcy_pc_type hypre -out darcy.h5
+//   mpiexec -n 8 ./neurops_generate -problem darcy -samples 10 -darcy_n 4097 -darcy_distributed -out big.h5
 //   ./neurops_generate -problem poisson -poisson_dim 3 -poisson_n 17 -samples 200 -out poisson.h5
 //   ./neurops_generate -problem navier_stokes -samples 10 -ns_n 256 -ns_store 64 -ns_times 1,2,3,4,5 -out ns.h5
 //   OMP_NUM_THREADS=1 mpiexec -n 2 ./neurops_generate -problem navier_stokes -ns_preset sfno -samples 16 -out sfno.h5
@@ -51,6 +55,7 @@
 #include "neurops/pde/grf.hpp"
 #include "neurops/pde/navier_stokes.hpp"
 #include "neurops/pde/poisson.hpp"
+#include "sample_parallel.hpp"
 
 using namespace neurops;
 namespace fs = std::filesystem;
@@ -110,6 +115,9 @@ class SampleGenerator {
   virtual void generate_chunk(index_t first, index_t count, std::vector<Tensor<double>>& chunk) {
     for (index_t r = 0; r < count; ++r) generate(first + r, r, chunk);
   }
+  /// Called on rank 0 with every chunk's rows once they are all there (under MPI: after the gather),
+  /// for the status line and the summary.
+  virtual void record(const std::vector<Tensor<double>>& /*rows*/) {}
   virtual std::string status() const { return ""; }
   virtual std::vector<std::pair<std::string, std::string>> summary() const { return {}; }
   /// Grid of the 2-D preview (empty for 1-D data) and which datasets to show.
@@ -149,6 +157,9 @@ class DarcyGenerator final : public SampleGenerator {
     low_ = opt.real("low", 3.0, "coefficient where the GRF is < 0 (threshold)");
     face_ = opt.choice("face_average", "harmonic", {"harmonic", "arithmetic"}, "face value of a between two nodes");
     rtol_ = opt.real("rtol", 1e-10, "KSP relative tolerance (also -darcy_ksp_rtol)");
+    distributed_ = opt.flag("distributed", false,
+                            "split every solve over all MPI ranks (grids too large for one rank) instead of "
+                            "solving each sample on one rank");
     if (opt.help_requested()) return;
     NEUROPS_CHECK(tau_ > 0, "option -darcy_tau: expected an inverse length scale > 0, found " << tau_);
     NEUROPS_CHECK(alpha_ > 1, "option -darcy_alpha: expected alpha > 1 (a 2-D GRF needs it), found " << alpha_);
@@ -160,7 +171,7 @@ class DarcyGenerator final : public SampleGenerator {
         n_, pde::DarcySettings{
                 .face_average = face_ == "harmonic" ? pde::FaceAverage::harmonic : pde::FaceAverage::arithmetic,
                 .rtol = rtol_,
-                .comm = PETSC_COMM_WORLD});
+                .comm = distributed_ ? PETSC_COMM_WORLD : PETSC_COMM_SELF});
     // Tolerances as the KSP will really use them (the options database may override the code default).
     params_.add("problem", std::string("darcy"));
     params_.add("equation", std::string("-div(a grad u) = 1 on (0,1)^2, u = 0 on the boundary"));
@@ -193,7 +204,10 @@ class DarcyGenerator final : public SampleGenerator {
     copy_into(a, chunk[0], row);
     copy_into(u, chunk[1], row);
     chunk[2](row, 0) = double(solver_->last_solve().iterations);
-    iterations_.push_back(double(solver_->last_solve().iterations));
+  }
+  // The iterations of every sample, also of those solved on other ranks.
+  void record(const std::vector<Tensor<double>>& rows) override {
+    iterations_.insert(iterations_.end(), rows[2].begin(), rows[2].end());
   }
   std::string status() const override {
     return iterations_.empty() ? "" : "KSP its " + fmt(iterations_.back(), "%.0f");
@@ -208,13 +222,15 @@ class DarcyGenerator final : public SampleGenerator {
     return {{n_, n_}, {0, 0}, {h, h}};
   }
   std::vector<std::string> preview_datasets() const override { return {"inputs", "outputs"}; }
-  bool distributed() const override { return true; }
+  bool distributed() const override { return distributed_; }
+  bool sample_parallel() const override { return !distributed_; }
 
  private:
   std::uint64_t seed_;
   index_t n_ = 0;
   std::string coefficient_, face_;
   double alpha_ = 0, tau_ = 0, high_ = 0, low_ = 0, rtol_ = 0;
+  bool distributed_ = false;
   std::unique_ptr<pde::DirichletGrf> grf_;
   std::unique_ptr<pde::DarcySolver> solver_;
   Parameters params_;
@@ -229,10 +245,13 @@ class PoissonGenerator final : public SampleGenerator {
     dim_ = int(opt.integer("dim", 2, "spatial dimensions (2, or 3 as PETSc's ex45)", 2, 3));
     n_ = opt.integer("n", 33, "grid nodes per side, boundary included (ex45: -da_grid_x/y/z)", 3, 1 << 12);
     rtol_ = opt.real("rtol", 1e-10, "KSP relative tolerance (also -poisson_ksp_rtol)");
+    distributed_ = opt.flag("distributed", false,
+                            "split every solve over all MPI ranks (grids too large for one rank) instead of "
+                            "solving each sample on one rank");
     if (opt.help_requested()) return;
     NEUROPS_CHECK(rtol_ > 0, "option -poisson_rtol: expected a tolerance > 0, found " << rtol_);
-    solver_ =
-        std::make_unique<pde::PoissonSolver>(dim_, n_, pde::PoissonSettings{.rtol = rtol_, .comm = PETSC_COMM_WORLD});
+    solver_ = std::make_unique<pde::PoissonSolver>(
+        dim_, n_, pde::PoissonSettings{.rtol = rtol_, .comm = distributed_ ? PETSC_COMM_WORLD : PETSC_COMM_SELF});
     const std::vector<index_t> grid = solver_->grid();
     params_.add("problem", std::string("poisson"));
     params_.add("equation", std::string("-Laplacian u = f on the unit box, u = g on the boundary; inputs: b = A u "
@@ -262,7 +281,10 @@ class PoissonGenerator final : public SampleGenerator {
     copy_into(fields[2], chunk[0], row);
     copy_into(fields[3], chunk[1], row);
     chunk[2](row, 0) = double(solver_->last_iterations());
-    iterations_.push_back(double(solver_->last_iterations()));
+  }
+  // The iterations of every sample, also of those solved on other ranks.
+  void record(const std::vector<Tensor<double>>& rows) override {
+    iterations_.insert(iterations_.end(), rows[2].begin(), rows[2].end());
   }
   std::string status() const override {
     return iterations_.empty() ? "" : "KSP its " + fmt(iterations_.back(), "%.0f");
@@ -277,13 +299,15 @@ class PoissonGenerator final : public SampleGenerator {
     return {{n_, n_}, {0, 0}, {h, h}};
   }
   std::vector<std::string> preview_datasets() const override { return {"inputs", "outputs"}; }
-  bool distributed() const override { return true; }
+  bool distributed() const override { return distributed_; }
+  bool sample_parallel() const override { return !distributed_; }
 
  private:
   std::uint64_t seed_;
   int dim_ = 2;
   index_t n_ = 0;
   double rtol_ = 0;
+  bool distributed_ = false;
   std::string ksp_;
   std::unique_ptr<pde::PoissonSolver> solver_;
   Parameters params_;
@@ -576,42 +600,6 @@ void check_extents(const io::H5File& file, const fs::path& path, const std::vect
   }
 }
 
-/// Sample-parallel generation of one chunk: rank r solves rows r, r + size, ...; the owners send their
-/// rows to rank 0, which then holds the chunk exactly as one rank would have made it (a sample depends
-/// on its index alone). A failure on any rank is an error on every rank, with the failing rank's message.
-void generate_across_ranks(SampleGenerator& gen, index_t first, index_t count, std::vector<Tensor<double>>& rows,
-                           int rank, int size) {
-  std::string error;
-  try {
-    for (index_t r = rank; r < count; r += size) gen.generate(first + r, r, rows);
-  } catch (const std::exception& e) {
-    error = "rank " + std::to_string(rank) + ": " + e.what();
-  }
-  // The lowest failing rank's message reaches everyone.
-  const int failing = error.empty() ? size : rank;
-  int lowest = size;
-  MPI_Allreduce(&failing, &lowest, 1, MPI_INT, MPI_MIN, PETSC_COMM_WORLD);
-  if (lowest < size) {
-    std::int64_t length = std::int64_t(error.size());
-    MPI_Bcast(&length, 1, MPI_INT64_T, lowest, PETSC_COMM_WORLD);
-    error.resize(std::size_t(length));
-    MPI_Bcast(error.data(), int(length), MPI_CHAR, lowest, PETSC_COMM_WORLD);
-    NEUROPS_THROW(error);
-  }
-  for (index_t r = 0; r < count; ++r) {
-    const int owner = int(r % size);
-    if (owner == 0) continue;
-    for (auto& t : rows) {
-      const index_t per_row = t.shape().tail_numel(1);
-      double* row = t.data() + r * per_row;
-      if (rank == owner)
-        MPI_Send(row, int(per_row), MPI_DOUBLE, 0, 0, PETSC_COMM_WORLD);
-      else if (rank == 0)
-        MPI_Recv(row, int(per_row), MPI_DOUBLE, owner, 0, PETSC_COMM_WORLD, MPI_STATUS_IGNORE);
-    }
-  }
-}
-
 /// Rank 0 decides; every rank gets the decision or the error message.
 template <class F>
 std::int64_t on_rank0(int rank, F&& f) {
@@ -676,7 +664,7 @@ int main(int argc, char** argv) {
     NEUROPS_CHECK(!(resume && overwrite), "options -resume and -overwrite exclude each other");
     NEUROPS_CHECK(size == 1 || gen->distributed() || gen->sample_parallel(),
                   "-problem " << problem << " runs on one MPI rank (found " << size
-                              << "); darcy and poisson are distributed, navier_stokes is sample-parallel");
+                              << "); darcy, poisson and navier_stokes are sample-parallel");
     const fs::path path = out.empty() ? fs::path(problem + ".h5") : fs::path(out);
     const index_t chunk_rows = chunk > 0 ? chunk : std::max<index_t>(1, samples / 100);
     const auto specs = gen->datasets();
@@ -741,9 +729,14 @@ int main(int argc, char** argv) {
         rows.emplace_back(Shape(dims));
       }
       if (gen->sample_parallel() && size > 1)
-        generate_across_ranks(*gen, first, count, rows, rank, size);
+        examples::generate_across_ranks(
+            [&gen](index_t index, index_t row, std::vector<Tensor<double>>& chunk) {
+              gen->generate(index, row, chunk);
+            },
+            first, count, rows, PETSC_COMM_WORLD);
       else
         gen->generate_chunk(first, count, rows);
+      if (rank == 0) gen->record(rows);
       // The rows reach the disk (checked) before the counter that vouches for them: a crash or a full
       // disk in between leaves uncounted rows, which -resume drops, never a counter ahead of the data.
       // Rank 0 writes; a failure is an error on every rank, so that none waits in the next chunk's
