@@ -3,7 +3,6 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <numbers>
 #include <numeric>
@@ -65,16 +64,16 @@ std::int64_t integer(const TunerState& s, const std::string& name) { return inte
 // spare normal: restoring them continues the exact random stream.
 void put_rng(TunerState& s, const std::string& prefix, const Rng& rng) {
   const auto st = rng.state();
-  std::vector<std::int64_t> words(5);
-  for (std::size_t i = 0; i < 4; ++i) std::memcpy(&words[i], &st.s[i], 8);
-  words[4] = st.has_spare_normal ? 1 : 0;
+  const auto signed_words = st.signed_words();
+  std::vector<std::int64_t> words(signed_words.begin(), signed_words.end());
+  words.push_back(st.has_spare_normal ? 1 : 0);
   put_ints(s, prefix + "rng", std::move(words));
   put(s, prefix + "rng_spare_normal", {st.spare_normal});
 }
 Rng::State get_rng(const TunerState& s, const std::string& prefix) {
   const auto& words = integers(s, prefix + "rng", 5);
   Rng::State st;
-  for (std::size_t i = 0; i < 4; ++i) std::memcpy(&st.s[i], &words[i], 8);
+  st.set_signed_words(words.data());
   NEUROPS_CHECK(st.s[0] || st.s[1] || st.s[2] || st.s[3],
                 "learner state: entry '" << prefix << "rng' is all zero, which is no xoshiro256** state");
   NEUROPS_CHECK(words[4] == 0 || words[4] == 1,

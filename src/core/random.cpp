@@ -1,6 +1,7 @@
 #include "neurops/core/random.hpp"
 
 #include <cmath>
+#include <cstring>
 
 #include "neurops/core/error.hpp"
 
@@ -97,6 +98,13 @@ void Rng::shuffle(std::vector<std::int64_t>& v) {
     std::swap(v[i - 1], v[j]);
   }
 }
+
+std::array<std::int64_t, 4> Rng::State::signed_words() const {
+  std::array<std::int64_t, 4> out{};
+  std::memcpy(out.data(), s.data(), sizeof out);
+  return out;
+}
+void Rng::State::set_signed_words(const std::int64_t* words) { std::memcpy(s.data(), words, sizeof s); }
 
 Rng::State Rng::state() const { return State{s_, has_spare_, spare_}; }
 void Rng::set_state(const State& st) {

@@ -1,7 +1,6 @@
 #include "neurops/nn/checkpoint.hpp"
 
 #include <cmath>
-#include <cstring>
 
 #include "neurops/io/hdf5.hpp"
 #include "neurops/version.hpp"
@@ -10,9 +9,8 @@ namespace neurops::nn {
 
 namespace {
 void save_rng(io::H5File& f, const std::string& group, const Rng::State& st) {
-  std::vector<std::int64_t> words(4);
-  for (int i = 0; i < 4; ++i) std::memcpy(&words[static_cast<std::size_t>(i)], &st.s[static_cast<std::size_t>(i)], 8);
-  f.set_attr(group, "rng_state", words);
+  const auto words = st.signed_words();
+  f.set_attr(group, "rng_state", std::vector<std::int64_t>(words.begin(), words.end()));
   f.set_attr(group, "rng_has_spare_normal", std::int64_t(st.has_spare_normal));
   f.set_attr(group, "rng_spare_normal", st.spare_normal);
 }
@@ -21,7 +19,7 @@ Rng::State load_rng(const io::H5File& f, const std::string& group) {
   const auto words = f.attr_ints(group, "rng_state");
   NEUROPS_CHECK(words.size() == 4,
                 "'" << f.path().string() << "': rng_state has " << words.size() << " words, expected 4");
-  for (int i = 0; i < 4; ++i) std::memcpy(&st.s[static_cast<std::size_t>(i)], &words[static_cast<std::size_t>(i)], 8);
+  st.set_signed_words(words.data());
   st.has_spare_normal = f.attr_int(group, "rng_has_spare_normal") != 0;
   st.spare_normal = f.attr_real(group, "rng_spare_normal");
   return st;

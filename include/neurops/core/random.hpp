@@ -26,6 +26,9 @@ class Rng {
     std::array<std::uint64_t, 4> s{};
     bool has_spare_normal = false;
     double spare_normal = 0.0;
+    /// The four words as signed 64-bit integers, bit for bit (files store int64), and back.
+    std::array<std::int64_t, 4> signed_words() const;
+    void set_signed_words(const std::int64_t* words);
   };
 
   explicit Rng(std::uint64_t seed = 0);
