@@ -1,5 +1,6 @@
 #pragma once
-// AlignedVector<T>: a std::vector whose storage starts on a 64-byte boundary, as Tensor's does.
+// AlignedVector<T>: a std::vector whose storage starts on a 64-byte boundary, as a Tensor's does
+// (both allocate through aligned_allocate).
 //
 // Why: Eigen's vectorised loops over unaligned maps peel scalar iterations until the destination
 // is aligned, and a peeled coefficient is summed in another order than one computed in a SIMD
@@ -14,13 +15,21 @@
 
 namespace neurops {
 
+/// Alignment of every buffer neurops' kernels read: a cache line, an AVX-512 packet.
+inline constexpr std::size_t kBufferAlignment = 64;
+
+/// `bytes` (rounded up to a multiple of kBufferAlignment, as aligned_alloc wants) on a
+/// kBufferAlignment boundary, released with std::free; nullptr when out of memory.
+inline void* aligned_allocate(std::size_t bytes) {
+  return std::aligned_alloc(kBufferAlignment, (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment);
+}
+
 /// Allocator with a fixed 64-byte alignment (cache line, AVX-512 packet), the same in every
 /// translation unit whatever its compile flags, so storage allocated in one and freed in another
 /// stays matched.
 template <class T>
 struct AlignedAllocator {
   using value_type = T;
-  static constexpr std::size_t kAlignment = 64;
 
   AlignedAllocator() noexcept = default;
   template <class U>
@@ -28,10 +37,8 @@ struct AlignedAllocator {
 
   T* allocate(std::size_t n) {
     if (n == 0) return nullptr;
-    if (n > static_cast<std::size_t>(-1) / sizeof(T) - kAlignment) throw std::bad_array_new_length();
-    // aligned_alloc wants a size that is a multiple of the alignment.
-    const std::size_t bytes = (n * sizeof(T) + kAlignment - 1) / kAlignment * kAlignment;
-    void* p = std::aligned_alloc(kAlignment, bytes);
+    if (n > static_cast<std::size_t>(-1) / sizeof(T) - kBufferAlignment) throw std::bad_array_new_length();
+    void* p = aligned_allocate(n * sizeof(T));
     if (!p) throw std::bad_alloc();
     return static_cast<T*>(p);
   }

@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "neurops/core/aligned_vector.hpp"
 #include "neurops/core/error.hpp"
 #include "neurops/core/random.hpp"
 
@@ -189,7 +190,7 @@ class Tensor {
 
  public:
   using value_type = T;
-  static constexpr std::size_t kAlignment = 64;  // cache line / AVX-512
+  static constexpr std::size_t kAlignment = kBufferAlignment;
 
   Tensor() = default;
   /// Zero-initialised tensor of the given shape.
@@ -299,8 +300,8 @@ class Tensor {
  private:
   static std::unique_ptr<T[], detail::AlignedFree> allocate(index_t n) {
     if (n <= 0) return nullptr;
-    const std::size_t bytes = (sizeof(T) * static_cast<std::size_t>(n) + kAlignment - 1) / kAlignment * kAlignment;
-    void* p = std::aligned_alloc(kAlignment, bytes);
+    const std::size_t bytes = sizeof(T) * static_cast<std::size_t>(n);
+    void* p = aligned_allocate(bytes);
     if (!p) NEUROPS_THROW("Tensor: out of memory allocating " << bytes << " bytes");
     return std::unique_ptr<T[], detail::AlignedFree>(static_cast<T*>(p));
   }
