@@ -1,5 +1,5 @@
 // Darcy samples per second (thresholded GRF coefficient + PETSc solve with the default CG + GAMG,
-// the work of `neurops_generate -problem darcy`) at 128^2 on 1 and 2 MPI ranks, the way the generator
+// the work of `neurops_generate -gen_problem darcy`) at 128^2 on 1 and 2 MPI ranks, the way the generator
 // makes them: each rank solves its own samples on PETSC_COMM_SELF and rank 0 gathers them
 // (examples/sample_parallel.hpp); -bench_distributed splits every solve over all ranks instead
 // (neurops_generate -darcy_distributed).

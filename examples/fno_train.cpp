@@ -6,18 +6,18 @@
 //      neurops_generate), split into train/validation/test with a seed, subsampled by a stride
 //   3. normalizers fitted on the training split only
 //   4. training with Adam + a scheduler, validation every epoch, best-model tracking, checkpoints
-//      (resume with -resume), loss curves in CSV and HDF5; data-parallel under mpiexec
+//      (resume with -fno_resume), loss curves in CSV and HDF5; data-parallel under mpiexec
 //   5. evaluation: relative L2 on the test split at the training resolution, and zero-shot at the
 //      file's full resolution (the same weights on a finer grid)
 //   6. predictions and errors of the first test samples as HDF5 + XDMF + PNG, and a results table
 //
 // Sample runs:
-//   ./neurops_generate -problem darcy -samples 200 -darcy_n 129 -out darcy.h5
-//   ./fno_train -data darcy.h5 -train_stride 2 -train_epochs 50 -out fno_darcy
-//   mpiexec -n 2 ./fno_train -data darcy.h5 -train_stride 2 -train_epochs 50 -out fno_darcy
-//   ./fno_train -data darcy.h5 -out fno_darcy -resume -train_epochs 100     # continue training
-//   ./fno_train -data darcy.h5 -out fno_darcy -overwrite                     # start over in the same folder
-//   ./fno_train -data sim.h5 -data_petsc_dim 2 -input_name /forcing -output_name /u   # a PETSc code's VecView output
+//   ./neurops_generate -gen_problem darcy -gen_samples 200 -darcy_n 129 -gen_out darcy.h5
+//   ./fno_train -fno_data darcy.h5 -fno_stride 2 -fno_epochs 50 -fno_out fno_darcy
+//   mpiexec -n 2 ./fno_train -fno_data darcy.h5 -fno_stride 2 -fno_epochs 50 -fno_out fno_darcy
+//   ./fno_train -fno_data darcy.h5 -fno_out fno_darcy -fno_resume -fno_epochs 100     # continue training
+//   ./fno_train -fno_data darcy.h5 -fno_out fno_darcy -fno_overwrite                     # start over in the same folder
+//   ./fno_train -fno_data sim.h5 -fno_data_petsc_dim 2 -fno_input_name /forcing -fno_output_name /u   # a PETSc code's VecView output
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -43,69 +43,67 @@ int main(int argc, char** argv) {
   try {
     // 1. Options.
     const bool root = session.rank() == 0;
-    Options data_opt("Data", "");
-    const std::string data_path = data_opt.string("data", "", "HDF5 dataset file (required)");
-    const std::string input_name = data_opt.string("input_name", "/inputs", "dataset of input fields (N, C, grid...)");
-    const std::string output_name = data_opt.string("output_name", "/outputs", "dataset of output fields");
-    const index_t max_samples = data_opt.integer("samples", -1, "use the first N samples (-1: all)");
-    const index_t petsc_dim = data_opt.integer(
+    Options opt("fno_train", "fno_");
+    const std::string data_path = opt.string("data", "", "HDF5 dataset file (required)");
+    const std::string input_name = opt.string("input_name", "/inputs", "dataset of input fields (N, C, grid...)");
+    const std::string output_name = opt.string("output_name", "/outputs", "dataset of output fields");
+    const index_t max_samples = opt.integer("samples", -1, "use the first N samples (-1: all)");
+    const index_t petsc_dim = opt.integer(
         "data_petsc_dim", 0,
         "0: neurops datasets (N, C, grid...); 2 or 3: fields written by PETSc's HDF5 viewer on a 2-D/3-D DMDA "
         "(VecView, one sample per time step)",
         0, 3);
-    const index_t stride =
-        data_opt.integer("train_stride", 1, "train on every s-th grid point (evaluate zero-shot at 1)");
-    const double train_fraction = data_opt.real("train_fraction", 0.8, "fraction of samples for training");
-    const double validation_fraction = data_opt.real("validation_fraction", 0.1, "fraction for validation");
-    const std::string out = data_opt.string("out", "fno_output", "output folder");
-    const bool resume = data_opt.flag("resume", false, "continue from <out>/checkpoint.h5 (its model configuration)");
-    const bool overwrite = data_opt.flag("overwrite", false, "replace the results in an existing output folder");
-
-    // The model reads its own options (-fno_width, -fno_modes, ...; dims and channels come from the data).
-    operators::FnoConfig config;
-    config.append_grid = true;
-    config.set_from_options("fno_");
-
-    Options train_opt("Training", "train_");
+    const index_t stride = opt.integer("stride", 1, "train on every s-th grid point (evaluate zero-shot at 1)");
+    const double train_fraction = opt.real("train_fraction", 0.8, "fraction of samples for training");
+    const double validation_fraction = opt.real("validation_fraction", 0.1, "fraction for validation");
+    const std::string out = opt.string("out", "fno_output", "output folder");
+    const bool resume = opt.flag("resume", false, "continue from <out>/checkpoint.h5 (its model configuration)");
+    const bool overwrite = opt.flag("overwrite", false, "replace the results in an existing output folder");
     nn::TrainerOptions topt;
-    topt.epochs = train_opt.integer("epochs", 20, "epochs");
-    topt.batch_size = train_opt.integer("batch", 16, "global batch size");
-    const double lr = train_opt.real("lr", 1e-3, "learning rate (peak rate with OneCycle)");
-    const double weight_decay = train_opt.real("weight_decay", 1e-4, "AdamW weight decay");
+    topt.epochs = opt.integer("epochs", 20, "epochs");
+    topt.batch_size = opt.integer("batch", 16, "global batch size");
+    const double lr = opt.real("lr", 1e-3, "learning rate (peak rate with OneCycle)");
+    const double weight_decay = opt.real("weight_decay", 1e-4, "AdamW weight decay");
     const std::string schedule =
-        train_opt.choice("scheduler", "onecycle", {"onecycle", "step", "cosine", "none"}, "learning-rate schedule");
+        opt.choice("scheduler", "onecycle", {"onecycle", "step", "cosine", "none"}, "learning-rate schedule");
     const std::string loss_name =
-        train_opt.choice("loss", "l2", {"l2", "h1", "mse"}, "training loss (relative L2, relative H1, MSE)");
-    topt.seed =
-        static_cast<std::uint64_t>(train_opt.integer("seed", 0, "seed of the split, the batches and the weights"));
-    topt.checkpoint_every = train_opt.integer("checkpoint_every", 1, "epochs between checkpoints");
+        opt.choice("loss", "l2", {"l2", "h1", "mse"}, "training loss (relative L2, relative H1, MSE)");
+    topt.seed = static_cast<std::uint64_t>(opt.integer("seed", 0, "seed of the split, the batches and the weights"));
+    topt.checkpoint_every = opt.integer("checkpoint_every", 1, "epochs between checkpoints");
     // Per-channel statistics work on any grid (zero-shot evaluation); pointwise ones only on the
     // training grid, as in the FNO reference.
-    const std::string normalizer = train_opt.choice("normalizer", "channel", {"channel", "pointwise", "none"},
-                                                    "unit-Gaussian normalization of inputs and outputs");
-    if (data_opt.help_requested()) return 0;
-    NEUROPS_CHECK(!data_path.empty(), "option -data: a dataset file is required (see -help)");
-    NEUROPS_CHECK(topt.batch_size >= 1, "option -train_batch: expected >= 1, found " << topt.batch_size);
-    NEUROPS_CHECK(topt.epochs >= 1, "option -train_epochs: expected >= 1, found " << topt.epochs);
+    const std::string normalizer = opt.choice("normalizer", "channel", {"channel", "pointwise", "none"},
+                                              "unit-Gaussian normalization of inputs and outputs");
+
+    // The model reads its own options under the same prefix (-fno_width, -fno_modes, ...; dims and
+    // channels come from the data, and -fno_seed is the one above).
+    operators::FnoConfig config;
+    config.append_grid = true;
+    config.seed = topt.seed;
+    config.set_from_options("fno_");
+    if (opt.help_requested()) return 0;
+    NEUROPS_CHECK(!data_path.empty(), "option -fno_data: a dataset file is required (see -help)");
+    NEUROPS_CHECK(topt.batch_size >= 1, "option -fno_batch: expected >= 1, found " << topt.batch_size);
+    NEUROPS_CHECK(topt.epochs >= 1, "option -fno_epochs: expected >= 1, found " << topt.epochs);
     NEUROPS_CHECK(resume || overwrite || !fs::exists(fs::path(out) / "checkpoint.h5"),
-                  "option -out: '" << out
-                                   << "' already holds a training run (checkpoint.h5); continue it with -resume, "
-                                   << "replace it with -overwrite, or choose another folder");
+                  "option -fno_out: '" << out
+                                   << "' already holds a training run (checkpoint.h5); continue it with -fno_resume, "
+                                   << "replace it with -fno_overwrite, or choose another folder");
     const fs::path checkpoint = fs::path(out) / "checkpoint.h5";
     if (resume) {
-      NEUROPS_CHECK(fs::exists(checkpoint), "option -resume: '" << checkpoint.string() << "' does not exist");
+      NEUROPS_CHECK(fs::exists(checkpoint), "option -fno_resume: '" << checkpoint.string() << "' does not exist");
       config = operators::FnoConfig::load(io::H5File::open(checkpoint), "/config");  // the run's own model
     }
-    NEUROPS_CHECK(stride >= 1, "option -train_stride: expected >= 1, found " << stride);
+    NEUROPS_CHECK(stride >= 1, "option -fno_stride: expected >= 1, found " << stride);
     NEUROPS_CHECK(normalizer != "pointwise" || stride == 1,
-                  "option -train_normalizer pointwise: statistics per grid point cannot be used for the zero-shot "
-                  "evaluation at another resolution; use -train_normalizer channel or -train_stride 1");
+                  "option -fno_normalizer pointwise: statistics per grid point cannot be used for the zero-shot "
+                  "evaluation at another resolution; use -fno_normalizer channel or -fno_stride 1");
     topt.output_dir = out;
     topt.comm = PETSC_COMM_WORLD;
 
     // 2. Data: the file at full resolution, split by index, subsampled for training.
     Timer wall;
-    NEUROPS_CHECK(petsc_dim == 0 || petsc_dim >= 2, "option -data_petsc_dim: expected 0, 2 or 3, found " << petsc_dim);
+    NEUROPS_CHECK(petsc_dim == 0 || petsc_dim >= 2, "option -fno_data_petsc_dim: expected 0, 2 or 3, found " << petsc_dim);
     const auto full = petsc_dim > 0 ? nn::FieldDataset<float>::load_petsc(data_path, input_name, output_name,
                                                                           int(petsc_dim), 1, max_samples)
                                     : nn::FieldDataset<float>::load(data_path, input_name, output_name, 1, max_samples);
@@ -130,7 +128,7 @@ int main(int argc, char** argv) {
     const auto modes =
         config.modes.size() == 1 ? std::vector<index_t>(std::size_t(config.dims), config.modes[0]) : config.modes;
     nn::check_modes_fit_grid(modes, train.inputs.shape().tail(2).dims(), "-fno_modes",
-                             "the training grid (after -train_stride " + std::to_string(stride) + ")");
+                             "the training grid (after -fno_stride " + std::to_string(stride) + ")");
 
     // 3.-4. Model, optimizer, schedule, loss; normalizers fitted on the training split.
     operators::Fno<float> model(config);
@@ -174,7 +172,7 @@ int main(int argc, char** argv) {
     const nn::H1Loss<float> rel_h1(config.dims, std::vector<bool>(config.dims, false));
     const double test_l2 = trainer.evaluate(test, rel_l2);
     const double test_h1 = trainer.evaluate(test, rel_h1);
-    // Zero-shot only where the file's grid differs from the training grid (-train_stride > 1).
+    // Zero-shot only where the file's grid differs from the training grid (-fno_stride > 1).
     const bool zero_shot = test_full.inputs.shape().tail(2) != test.inputs.shape().tail(2);
     const double zero_shot_l2 = zero_shot ? trainer.evaluate(test_full, rel_l2) : test_l2;
     // The test split at the training resolution, with the error that best.h5 must reproduce.

@@ -157,8 +157,8 @@ int main(int argc, char** argv) {
     const bool heat_oracle =
         opt.flag("heat_oracle", true, "also solve every omega per step (best fixed, per-step optimum)");
     const std::string normaliser =
-        opt.choice("tsallis_normaliser", "reference", {"reference", "safeguarded"},
-                   "Tsallis-INF normaliser (Newton from -1 as the paper's code, or safeguarded)");
+        opt.choice("tsallis_normalizer", "reference", {"reference", "safeguarded"},
+                   "Tsallis-INF normalizer (Newton from -1 as the paper's code, or safeguarded)");
     const std::string out = opt.string("out", "ltr_output", "output folder");
     if (opt.help_requested()) return 0;
     NEUROPS_CHECK(instances >= 1, "option -ltr_instances: expected at least 1, found " << instances);

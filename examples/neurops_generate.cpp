@@ -1,7 +1,7 @@
 // neurops_generate — training data for neural operators, written to HDF5 and resumable.
 //
 // What it shows:
-//   1. one command for every PDE/ODE data set of the library (-problem):
+//   1. one command for every PDE/ODE data set of the library (-gen_problem):
 //        darcy               -div(a grad u) = 1, a thresholded (12/3) or log-normal Dirichlet GRF;
 //                            PETSc KSP (default CG + GAMG; -darcy_pc_type hypre, ...)
 //        poisson             -Laplacian u = f, u = g on the boundary, 2-D or 3-D, PETSc ex45's system:
@@ -21,22 +21,22 @@
 //      seed and solver tolerance as attributes and a `completed` counter updated after each chunk's
 //      rows are on disk (flushed and checked: a full disk is an error naming the file, never zeros)
 //   3. exact resumption: sample i is drawn from Rng::stream(seed, i) alone, so a run interrupted after
-//      any chunk continues with -resume and gives the same file bit for bit; an existing file is
-//      refused unless -resume or -overwrite is given, and so is one whose datasets hold fewer rows
+//      any chunk continues with -gen_resume and gives the same file bit for bit; an existing file is
+//      refused unless -gen_resume or -gen_overwrite is given, and so is one whose datasets hold fewer rows
 //      than its counter says
 //   4. an XDMF view of every sample (ParaView steps through them), a PNG preview of the first, and a
 //      table of results
 //
 // Sample runs:
-//   ./neurops_generate -problem darcy -samples 100 -darcy_n 65 -out darcy.h5
-//   mpiexec -n 2 ./neurops_generate -problem darcy -samples 100 -darcy_n 129 -darcy_pc_type hypre -out darcy.h5
-//   mpiexec -n 8 ./neurops_generate -problem darcy -samples 10 -darcy_n 4097 -darcy_distributed -out big.h5
-//   ./neurops_generate -problem poisson -poisson_dim 3 -poisson_n 17 -samples 200 -out poisson.h5
-//   ./neurops_generate -problem navier_stokes -samples 10 -ns_n 256 -ns_store 64 -ns_times 1,2,3,4,5 -out ns.h5
-//   OMP_NUM_THREADS=1 mpiexec -n 2 ./neurops_generate -problem navier_stokes -ns_preset sfno -samples 16 -out sfno.h5
-//   ./neurops_generate -problem antiderivative -samples 10000 -out antideriv.h5
-//   ./neurops_generate -problem diffusion_reaction -samples 6 -max_new_samples 3 -out dr.h5   # stops after 3
-//   ./neurops_generate -problem diffusion_reaction -samples 6 -resume -out dr.h5             # adds 3 more
+//   ./neurops_generate -gen_problem darcy -gen_samples 100 -darcy_n 65 -gen_out darcy.h5
+//   mpiexec -n 2 ./neurops_generate -gen_problem darcy -gen_samples 100 -darcy_n 129 -darcy_pc_type hypre -gen_out darcy.h5
+//   mpiexec -n 8 ./neurops_generate -gen_problem darcy -gen_samples 10 -darcy_n 4097 -darcy_distributed -gen_out big.h5
+//   ./neurops_generate -gen_problem poisson -poisson_dim 3 -poisson_n 17 -gen_samples 200 -gen_out poisson.h5
+//   ./neurops_generate -gen_problem navier_stokes -gen_samples 10 -ns_n 256 -ns_store 64 -ns_times 1,2,3,4,5 -gen_out ns.h5
+//   OMP_NUM_THREADS=1 mpiexec -n 2 ./neurops_generate -gen_problem navier_stokes -ns_preset sfno -gen_samples 16 -gen_out sfno.h5
+//   ./neurops_generate -gen_problem antiderivative -gen_samples 10000 -gen_out antideriv.h5
+//   ./neurops_generate -gen_problem diffusion_reaction -gen_samples 6 -gen_max_new_samples 3 -gen_out dr.h5   # stops after 3
+//   ./neurops_generate -gen_problem diffusion_reaction -gen_samples 6 -gen_resume -gen_out dr.h5             # adds 3 more
 //   ./neurops_generate -help
 #include <algorithm>
 #include <cmath>
@@ -71,7 +71,7 @@ struct DatasetSpec {
   bool integer = false;  // stored as int64 (counts); generated as doubles like every row
 };
 
-/// Parameters that determine the data: written as attributes, and compared on -resume.
+/// Parameters that determine the data: written as attributes, and compared on -gen_resume.
 class Parameters {
  public:
   void add(const std::string& name, const io::AttrValue& value) { values_.emplace_back(name, value); }
@@ -147,7 +147,7 @@ std::string fmt(double v, const char* f = "%.4g") {
 class DarcyGenerator final : public SampleGenerator {
  public:
   DarcyGenerator(std::uint64_t seed) : seed_(seed) {
-    Options opt("Darcy flow data (-problem darcy)", "darcy_");
+    Options opt("Darcy flow data (-gen_problem darcy)", "darcy_");
     n_ = opt.integer("n", 65, "grid nodes per side, boundary included (FNO: 85, 141, 211, 421)", 3, 1 << 15);
     coefficient_ = opt.choice("coefficient", "threshold", {"threshold", "lognormal"},
                               "coefficient: thresholded GRF (high where GRF >= 0, low elsewhere) or exp(GRF)");
@@ -160,6 +160,7 @@ class DarcyGenerator final : public SampleGenerator {
     distributed_ = opt.flag("distributed", false,
                             "split every solve over all MPI ranks (grids too large for one rank) instead of "
                             "solving each sample on one rank");
+    opt.solver_prefix("darcy_", "the Darcy solver's KSP and PC, default CG + GAMG");
     if (opt.help_requested()) return;
     NEUROPS_CHECK(tau_ > 0, "option -darcy_tau: expected an inverse length scale > 0, found " << tau_);
     NEUROPS_CHECK(alpha_ > 1, "option -darcy_alpha: expected alpha > 1 (a 2-D GRF needs it), found " << alpha_);
@@ -241,13 +242,14 @@ class DarcyGenerator final : public SampleGenerator {
 class PoissonGenerator final : public SampleGenerator {
  public:
   PoissonGenerator(std::uint64_t seed) : seed_(seed) {
-    Options opt("Poisson data (-problem poisson): right-hand side b -> solution u, PETSc ex45's system", "poisson_");
+    Options opt("Poisson data (-gen_problem poisson): right-hand side b -> solution u, PETSc ex45's system", "poisson_");
     dim_ = int(opt.integer("dim", 2, "spatial dimensions (2, or 3 as PETSc's ex45)", 2, 3));
     n_ = opt.integer("n", 33, "grid nodes per side, boundary included (ex45: -da_grid_x/y/z)", 3, 1 << 12);
     rtol_ = opt.real("rtol", 1e-10, "KSP relative tolerance (also -poisson_ksp_rtol)");
     distributed_ = opt.flag("distributed", false,
                             "split every solve over all MPI ranks (grids too large for one rank) instead of "
                             "solving each sample on one rank");
+    opt.solver_prefix("poisson_", "the Poisson solver's KSP and PC");
     if (opt.help_requested()) return;
     NEUROPS_CHECK(rtol_ > 0, "option -poisson_rtol: expected a tolerance > 0, found " << rtol_);
     solver_ = std::make_unique<pde::PoissonSolver>(
@@ -318,7 +320,7 @@ class PoissonGenerator final : public SampleGenerator {
 class NavierStokesGenerator final : public SampleGenerator {
  public:
   NavierStokesGenerator(std::uint64_t seed) : seed_(seed) {
-    Options opt("2-D Navier-Stokes data (-problem navier_stokes)", "ns_");
+    Options opt("2-D Navier-Stokes data (-gen_problem navier_stokes)", "ns_");
     preset_ = opt.choice("preset", "none", {"none", "sfno"},
                          "sfno: defaults of the Spectral-Refiner's data (torch-cfd data_gen_fno.py): bilinear "
                          "coarsening, warm-up 30, 100 snapshots up to t = 50");
@@ -479,7 +481,7 @@ class NavierStokesGenerator final : public SampleGenerator {
 class DeepOnetGenerator final : public SampleGenerator {
  public:
   DeepOnetGenerator(pde::DeepOnetProblem problem, std::uint64_t seed) : seed_(seed) {
-    Options opt("DeepONet data (-problem antiderivative|ode|pendulum|diffusion_reaction)", "deeponet_");
+    Options opt("DeepONet data (-gen_problem antiderivative|ode|pendulum|diffusion_reaction)", "deeponet_");
     pde::DeepOnetDataSettings s;
     s.sensors = opt.integer("sensors", 100, "m sensors (and Nx for diffusion-reaction)");
     s.length_scale = opt.real("length_scale", 0.2, "RBF-GRF length scale");
@@ -596,7 +598,7 @@ void check_extents(const io::H5File& file, const fs::path& path, const std::vect
     NEUROPS_CHECK(shape[0] >= counted, "cannot resume " << path << ": counter /completed = " << counted
                                                         << " but dataset " << name << " holds only " << shape[0]
                                                         << " rows; the file is inconsistent (interrupted flush?), "
-                                                           "regenerate it with -overwrite");
+                                                           "regenerate it with -gen_overwrite");
   }
 }
 
@@ -632,7 +634,7 @@ int main(int argc, char** argv) {
   try {
     // 1. The options common to every problem.
     const int rank = session.rank(), size = session.size();
-    Options opt("neurops_generate", "");
+    Options opt("neurops_generate", "gen_");
     const std::string problem =
         opt.choice("problem", "darcy",
                    {"darcy", "poisson", "navier_stokes", "antiderivative", "ode", "pendulum", "diffusion_reaction"},
@@ -651,6 +653,13 @@ int main(int argc, char** argv) {
         opt.flag("preview", true, "write <out>.xdmf (every sample) and PNG previews of the first sample");
 
     std::unique_ptr<SampleGenerator> gen;
+    if (opt.help_requested()) {  // every problem's options, each generator returning before any work
+      DarcyGenerator darcy(seed);
+      PoissonGenerator poisson(seed);
+      NavierStokesGenerator navier_stokes(seed);
+      DeepOnetGenerator deeponet(pde::DeepOnetProblem::antiderivative, seed);
+      return 0;
+    }
     if (problem == "darcy")
       gen = std::make_unique<DarcyGenerator>(seed);
     else if (problem == "poisson")
@@ -659,11 +668,10 @@ int main(int argc, char** argv) {
       gen = std::make_unique<NavierStokesGenerator>(seed);
     else
       gen = std::make_unique<DeepOnetGenerator>(pde::parse_deeponet_problem(problem), seed);
-    if (opt.help_requested()) return 0;
-    NEUROPS_CHECK(samples >= 1, "option -samples: expected at least 1, found " << samples);
-    NEUROPS_CHECK(!(resume && overwrite), "options -resume and -overwrite exclude each other");
+    NEUROPS_CHECK(samples >= 1, "option -gen_samples: expected at least 1, found " << samples);
+    NEUROPS_CHECK(!(resume && overwrite), "options -gen_resume and -gen_overwrite exclude each other");
     NEUROPS_CHECK(size == 1 || gen->distributed() || gen->sample_parallel(),
-                  "-problem " << problem << " runs on one MPI rank (found " << size
+                  "-gen_problem " << problem << " runs on one MPI rank (found " << size
                               << "); darcy, poisson and navier_stokes are sample-parallel");
     const fs::path path = out.empty() ? fs::path(problem + ".h5") : fs::path(out);
     const index_t chunk_rows = chunk > 0 ? chunk : std::max<index_t>(1, samples / 100);
@@ -674,8 +682,8 @@ int main(int argc, char** argv) {
     const index_t completed = on_rank0(rank, [&]() -> std::int64_t {
       const bool exists = fs::exists(path);
       NEUROPS_CHECK(!exists || resume || overwrite, "output file " << path
-                                                                   << " exists; pass -resume to continue it or "
-                                                                      "-overwrite to replace it");
+                                                                   << " exists; pass -gen_resume to continue it or "
+                                                                      "-gen_overwrite to replace it");
       if (exists && resume) {
         auto file = io::H5File::open(path, io::FileMode::read_write);
         const std::string stored = file.attr_string("/", "parameters");
@@ -685,7 +693,7 @@ int main(int argc, char** argv) {
                                        << "\n  options: " << gen->parameters().canonical() << " seed=" << seed);
         const index_t done = file.attr_int("/", "completed");
         NEUROPS_CHECK(done >= 0 && done <= samples, "cannot resume " << path << ": its counter /completed says " << done
-                                                                     << " samples, expected 0 to -samples " << samples);
+                                                                     << " samples, expected 0 to -gen_samples " << samples);
         check_extents(file, path, specs, done);
         // Rows past the counter (a chunk written but not counted) are dropped and generated again.
         for (const auto& d : specs) file.resize_rows("/" + d.name, done);
@@ -738,7 +746,7 @@ int main(int argc, char** argv) {
         gen->generate_chunk(first, count, rows);
       if (rank == 0) gen->record(rows);
       // The rows reach the disk (checked) before the counter that vouches for them: a crash or a full
-      // disk in between leaves uncounted rows, which -resume drops, never a counter ahead of the data.
+      // disk in between leaves uncounted rows, which -gen_resume drops, never a counter ahead of the data.
       // Rank 0 writes; a failure is an error on every rank, so that none waits in the next chunk's
       // solves while rank 0 reports (under mpiexec a full disk hung the job without a message).
       on_rank0(rank, [&]() -> std::int64_t {
@@ -810,7 +818,7 @@ int main(int argc, char** argv) {
       for (const auto& [k, v] : gen->summary()) std::printf("%-28s %s\n", k.c_str(), v.c_str());
       for (const auto& p : previews) std::printf("%-28s %s\n", "preview", p.c_str());
       if (total < samples)
-        std::printf("%-28s stopped at %lld; run again with -resume to continue\n", "status", (long long)total);
+        std::printf("%-28s stopped at %lld; run again with -gen_resume to continue\n", "status", (long long)total);
     }
     return 0;
   } catch (const std::exception& e) {

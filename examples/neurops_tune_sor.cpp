@@ -83,8 +83,8 @@ int main(int argc, char** argv) {
         family == "heat" ? std::vector<double>{0.0, 10.0} : std::vector<double>{-0.15, 0.65};
     const auto range = opt.reals("context_range", default_range, "context interval lo,hi of chebcb/binned");
     config.tsallis_normaliser =
-        opt.choice("tsallis_normaliser", "reference", {"reference", "safeguarded"},
-                   "Tsallis-INF normaliser (Newton from -1 as the paper's code, or safeguarded)");
+        opt.choice("tsallis_normalizer", "reference", {"reference", "safeguarded"},
+                   "Tsallis-INF normalizer (Newton from -1 as the paper's code, or safeguarded)");
     config.bins = static_cast<int>(opt.integer("bins", family == "heat" ? 6 : 5, "bins of the binned learner"));
     config.seed = static_cast<std::uint64_t>(opt.integer("seed", 0, "seed of the learner and the generated family"));
     const bool regret = opt.flag("regret", true, "also solve with every grid omega to report regret");

@@ -3,7 +3,7 @@
 // Navier-Stokes residual of its own prediction (no ground truth).
 //
 // What it shows:
-//   1. the data of `neurops_generate -problem navier_stokes -ns_preset sfno`: vorticity trajectories
+//   1. the data of `neurops_generate -gen_problem navier_stokes -ns_preset sfno`: vorticity trajectories
 //      (N, 100 frames, 64, 64) split into train / validation / test rows (first 384, next 64, last 64 of
 //      512), and a second file whose float64 `outputs_full` holds 256^2 trajectories; files still being
 //      written are read up to their `completed` counter
@@ -23,9 +23,9 @@
 //      through the frames) and a PNG strip of truth / prediction / error over time
 //
 // Sample runs:
-//   ./neurops_generate -problem navier_stokes -ns_preset sfno -ns_n 64 -ns_store 64 -ns_grf_n 256 -samples 512 -out
+//   ./neurops_generate -gen_problem navier_stokes -ns_preset sfno -ns_n 64 -ns_store 64 -ns_grf_n 256 -gen_samples 512 -gen_out
 //   sfno_train64.h5
-//   ./neurops_generate -problem navier_stokes -ns_preset sfno -samples 16 -seed 1000000 -out sfno_test256.h5
+//   ./neurops_generate -gen_problem navier_stokes -ns_preset sfno -gen_samples 16 -gen_seed 1000000 -gen_out sfno_test256.h5
 //   ./sfno_navier_stokes -sfnons_data sfno_train64.h5 -sfnons_fine sfno_test256.h5          # 10 epochs, 50 iterations
 //   ./sfno_navier_stokes -sfnons_data sfno_train64.h5 -sfnons_fine sfno_test256.h5 -sfnons_refine_iterations 0
 //   ./sfno_navier_stokes -help

@@ -8,7 +8,7 @@
  *   1. the grid and the system: a 2-D DMDA and the Poisson matrix of PETSc's ex45 (pde/poisson.hpp
  *      assembles it; a host code has its own), a right-hand side from a source f and boundary values g;
  *   2. the model: neurops::load_model reads any trained operator with its normalizers; this one maps
- *      the right-hand side b to the solution u (made by `neurops_generate -problem poisson` and
+ *      the right-hand side b to the solution u (made by `neurops_generate -gen_problem poisson` and
  *      `fno_train`, see the sample runs);
  *   3. the prediction: solvers::apply gathers b from the DMDA in natural order, runs the model on
  *      rank 0, scatters the prediction into x0 and puts the known boundary values in place — the
@@ -21,8 +21,8 @@
  * (solvers/ksp_guess_neurops.hpp). This step shows what that type does, in code one can copy.
  *
  * Sample runs:
- *   ./neurops_generate -problem poisson -poisson_n 33 -samples 200 -out poisson.h5
- *   ./fno_train -data poisson.h5 -train_normalizer pointwise -train_epochs 30 -out fno_poisson
+ *   ./neurops_generate -gen_problem poisson -poisson_n 33 -gen_samples 200 -gen_out poisson.h5
+ *   ./fno_train -fno_data poisson.h5 -fno_normalizer pointwise -fno_epochs 30 -fno_out fno_poisson
  *   ./step-04_initial_guess_in_petsc -step_model fno_poisson/best.h5
  *   mpiexec -n 2 ./step-04_initial_guess_in_petsc -step_model fno_poisson/best.h5 -ksp_type cg -pc_type gamg
  */

@@ -3,7 +3,7 @@
 // What it shows:
 //   1. the Transform Once Navier-Stokes task (kairos configs/experiment/navier-stokes/t1.yaml): the
 //      initial vorticity w(0) -> the vorticity w(50), nu = 1e-3, 64^2, read from a file written by
-//      `neurops_generate -problem navier_stokes` (first samples train, last samples test)
+//      `neurops_generate -gen_problem navier_stokes` (first samples train, last samples test)
 //   2. T1 (24^2 DCT modes, width 48, 8 blocks, GELU, VP initialisation, no inverse transform) trained
 //      in the frequency domain with the relative L2 loss on the DCT of the target (RelativeL2DCT);
 //      the kept modes are the low corner or, with -t1_selection energy, those that carry the most
@@ -17,7 +17,7 @@
 //   5. a results table (and results.csv): test relative L2, parameters, time per epoch, total time
 //
 // Sample runs:
-//   ./neurops_generate -problem navier_stokes -samples 1200 -ns_n 256 -ns_store 64 -ns_times 50 -out ns.h5
+//   ./neurops_generate -gen_problem navier_stokes -gen_samples 1200 -ns_n 256 -ns_store 64 -ns_times 50 -gen_out ns.h5
 //   ./t1_navier_stokes -t1ns_data ns.h5                                 # the reference setting, 500 epochs
 //   ./t1_navier_stokes -t1ns_data ns.h5 -t1ns_train 200 -t1ns_test 50 -t1ns_epochs 20
 //   ./t1_navier_stokes -t1ns_data ns.h5 -t1_selection energy -t1ns_no_fno
@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
     if (opt.help_requested()) return 0;
     NEUROPS_CHECK(!data.empty(),
                   "option -t1ns_data: expected a Navier-Stokes file, e.g. from "
-                  "neurops_generate -problem navier_stokes -ns_times 50 -out ns.h5");
+                  "neurops_generate -gen_problem navier_stokes -ns_times 50 -gen_out ns.h5");
     NEUROPS_CHECK(n_train >= 1 && n_test >= 1,
                   "options -t1ns_train/-t1ns_test: expected >= 1, found " << n_train << " and " << n_test);
     fs::create_directories(out);

@@ -278,8 +278,8 @@ PetscErrorCode set_from_options(PC pc, PetscOptionItems* PetscOptionsObject) {
   }
   const char* normalisers[] = {"reference", "safeguarded"};
   PetscInt normaliser = s->config.tsallis_normaliser == "safeguarded" ? 1 : 0;
-  PetscCall(PetscOptionsEList("-pc_sorbandit_tsallis_normaliser",
-                              "Tsallis-INF normaliser: reference (Newton from -1, as the paper's code) or safeguarded",
+  PetscCall(PetscOptionsEList("-pc_sorbandit_tsallis_normalizer",
+                              "Tsallis-INF normalizer: reference (Newton from -1, as the paper's code) or safeguarded",
                               "PCSORBANDIT", normalisers, 2, normalisers[normaliser], &normaliser, nullptr));
   s->config.tsallis_normaliser = normalisers[normaliser];
   PetscInt bins = s->config.bins;

@@ -1,4 +1,5 @@
-neurops_add_test(NAME test_core SOURCES core/test_tensor.cpp core/test_random.cpp core/test_petsc.cpp LABELS unit)
+neurops_add_test(NAME test_core SOURCES core/test_tensor.cpp core/test_random.cpp core/test_petsc.cpp
+                 core/test_option_report.cpp LABELS unit)
 neurops_add_test(NAME test_io SOURCES io/test_hdf5.cpp io/test_xdmf_png.cpp io/test_bad_input.cpp io/test_reliability.cpp
                  LABELS unit)
 

@@ -27,13 +27,13 @@ if(TARGET neurops_generate)
                    ARGS -- $<TARGET_FILE:neurops_generate> ${MPIEXEC_EXECUTABLE})
   add_dependencies(test_pde_generate neurops_generate)
   neurops_add_example_test(NAME example_neurops_generate_darcy PROGRAM neurops_generate
-                           ARGS -problem darcy -samples 4 -darcy_n 33 -overwrite)
+                           ARGS -gen_problem darcy -gen_samples 4 -darcy_n 33 -gen_overwrite)
   neurops_add_example_test(NAME example_neurops_generate_darcy_mpi PROGRAM neurops_generate MPI_RANKS 2
-                           ARGS -problem darcy -samples 4 -darcy_n 33 -darcy_pc_type hypre -out darcy_mpi.h5 -overwrite)
+                           ARGS -gen_problem darcy -gen_samples 4 -darcy_n 33 -darcy_pc_type hypre -gen_out darcy_mpi.h5 -gen_overwrite)
   neurops_add_example_test(NAME example_neurops_generate_navier_stokes PROGRAM neurops_generate
-                           ARGS -problem navier_stokes -samples 2 -ns_n 64 -ns_store 32 -ns_dt 0.005 -ns_times 0.05,0.1 -overwrite)
+                           ARGS -gen_problem navier_stokes -gen_samples 2 -ns_n 64 -ns_store 32 -ns_dt 0.005 -ns_times 0.05,0.1 -gen_overwrite)
   neurops_add_example_test(NAME example_neurops_generate_antiderivative PROGRAM neurops_generate
-                           ARGS -problem antiderivative -samples 16 -overwrite)
+                           ARGS -gen_problem antiderivative -gen_samples 16 -gen_overwrite)
 endif()
 
 # Seconds-long smoke runs of the benchmarks (the real runs are in bench/, see the report commands).

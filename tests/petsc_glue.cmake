@@ -9,7 +9,7 @@ neurops_add_test(NAME test_host_solvers SOURCES pde/test_main.cpp pde/test_host_
 
 # KSPGuess "neurops" inside PETSc's ex45 (3-D Laplacian on a DMDA, built unmodified, the type brought in
 # by -dll_append): a small operator b -> u is trained on ex45's own discretisation (neurops_generate
-# -problem poisson, then fno_train), and ex45 runs with and without the guess, on one and two ranks;
+# -gen_problem poisson, then fno_train), and ex45 runs with and without the guess, on one and two ranks;
 # the guess must save iterations. Then the clear errors of a missing model and a model of another grid.
 if(NEUROPS_PETSC_KSP_TUTORIALS AND EXISTS ${NEUROPS_PETSC_KSP_TUTORIALS}/ex45.c AND TARGET neurops_generate
    AND TARGET fno_train)
@@ -20,17 +20,17 @@ if(NEUROPS_PETSC_KSP_TUTORIALS AND EXISTS ${NEUROPS_PETSC_KSP_TUTORIALS}/ex45.c 
   set(guess_work ${CMAKE_CURRENT_BINARY_DIR}/ksp_guess_neurops.out)
   file(MAKE_DIRECTORY ${guess_work})
   add_test(NAME ksp_guess_neurops_data
-           COMMAND neurops_generate -problem poisson -poisson_dim 3 -poisson_n 9 -samples 120 -seed 1 -overwrite
-                   -preview false -out ${guess_work}/poisson.h5)
+           COMMAND neurops_generate -gen_problem poisson -poisson_dim 3 -poisson_n 9 -gen_samples 120 -gen_seed 1 -gen_overwrite
+                   -gen_preview false -gen_out ${guess_work}/poisson.h5)
   add_test(NAME ksp_guess_neurops_train
-           COMMAND fno_train -data ${guess_work}/poisson.h5 -train_epochs 25 -train_batch 8 -train_lr 3e-3
-                   -train_normalizer pointwise -fno_width 8 -fno_modes 4 -fno_layers 2 -fno_projection 16
-                   -out ${guess_work}/fno -overwrite)
+           COMMAND fno_train -fno_data ${guess_work}/poisson.h5 -fno_epochs 25 -fno_batch 8 -fno_lr 3e-3
+                   -fno_normalizer pointwise -fno_width 8 -fno_modes 4 -fno_layers 2 -fno_projection 16
+                   -fno_out ${guess_work}/fno -fno_overwrite)
   # The same data generated on two ranks (the matrix and the solves distributed).
   add_test(NAME ksp_guess_neurops_data_mpi
            COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 2 ${MPIEXEC_PREFLAGS} --oversubscribe
-                   $<TARGET_FILE:neurops_generate> -problem poisson -poisson_dim 3 -poisson_n 9 -samples 120 -seed 1
-                   -overwrite -preview false -out ${guess_work}/poisson_np2.h5)
+                   $<TARGET_FILE:neurops_generate> -gen_problem poisson -poisson_dim 3 -poisson_n 9 -gen_samples 120 -gen_seed 1
+                   -gen_overwrite -gen_preview false -gen_out ${guess_work}/poisson_np2.h5)
   set_tests_properties(ksp_guess_neurops_data_mpi PROPERTIES LABELS "example;mpi" ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}"
                        PASS_REGULAR_EXPRESSION "MPI ranks +2.*gmres \\+ gamg")
   set_tests_properties(ksp_guess_neurops_data PROPERTIES FIXTURES_SETUP ksp_guess_data LABELS example
@@ -75,10 +75,10 @@ neurops_add_test(NAME test_petsc_fields_mpi SOURCES pde/test_main.cpp io/test_pe
 # fno_train on a PETSc program's own timestepped VecView output (written by test_petsc_fields).
 set_tests_properties(test_petsc_fields PROPERTIES FIXTURES_SETUP petsc_simulation_output)
 neurops_add_example_test(NAME example_fno_train_petsc_fields PROGRAM fno_train
-                         ARGS -data ${CMAKE_CURRENT_BINARY_DIR}/petsc_fields_scratch/simulation_np1.h5
-                              -data_petsc_dim 2 -input_name /forcing -output_name /response -train_fraction 0.6
-                              -validation_fraction 0.2 -train_epochs 2 -train_batch 2 -fno_width 4 -fno_modes 2
-                              -fno_layers 1 -fno_projection 8 -out run -overwrite)
+                         ARGS -fno_data ${CMAKE_CURRENT_BINARY_DIR}/petsc_fields_scratch/simulation_np1.h5
+                              -fno_data_petsc_dim 2 -fno_input_name /forcing -fno_output_name /response -fno_train_fraction 0.6
+                              -fno_validation_fraction 0.2 -fno_epochs 2 -fno_batch 2 -fno_width 4 -fno_modes 2
+                              -fno_layers 1 -fno_projection 8 -fno_out run -fno_overwrite)
 set_tests_properties(example_fno_train_petsc_fields PROPERTIES FIXTURES_REQUIRED petsc_simulation_output
                      PASS_REGULAR_EXPRESSION "6 training samples on \\(8, 8\\)")
 
@@ -86,12 +86,12 @@ set_tests_properties(example_fno_train_petsc_fields PROPERTIES FIXTURES_REQUIRED
 if(NEUROPS_BUILD_EXAMPLES)
   set(step04_work ${CMAKE_CURRENT_BINARY_DIR}/example_step-04.data)
   file(MAKE_DIRECTORY ${step04_work})
-  add_test(NAME example_step-04_data COMMAND neurops_generate -problem poisson -poisson_n 33 -samples 100 -seed 3
-                                              -overwrite -preview false -out ${step04_work}/poisson.h5)
+  add_test(NAME example_step-04_data COMMAND neurops_generate -gen_problem poisson -poisson_n 33 -gen_samples 100 -gen_seed 3
+                                              -gen_overwrite -gen_preview false -gen_out ${step04_work}/poisson.h5)
   add_test(NAME example_step-04_train
-           COMMAND fno_train -data ${step04_work}/poisson.h5 -train_epochs 12 -train_batch 8 -train_lr 3e-3
-                   -train_normalizer pointwise -fno_width 12 -fno_modes 6 -fno_layers 2 -fno_projection 32
-                   -out ${step04_work}/fno -overwrite)
+           COMMAND fno_train -fno_data ${step04_work}/poisson.h5 -fno_epochs 12 -fno_batch 8 -fno_lr 3e-3
+                   -fno_normalizer pointwise -fno_width 12 -fno_modes 6 -fno_layers 2 -fno_projection 32
+                   -fno_out ${step04_work}/fno -fno_overwrite)
   set_tests_properties(example_step-04_data PROPERTIES FIXTURES_SETUP step04_data LABELS example
                        ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
   set_tests_properties(example_step-04_train PROPERTIES FIXTURES_SETUP step04_model FIXTURES_REQUIRED step04_data

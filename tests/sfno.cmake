@@ -41,12 +41,12 @@ neurops_add_test(NAME test_sfno_finetune SOURCES operators/test_sfno_finetune.cp
 if(TARGET sfno_navier_stokes AND TARGET neurops_generate)
   set(sfno_work ${CMAKE_CURRENT_BINARY_DIR}/example_sfno_navier_stokes.out)
   file(MAKE_DIRECTORY ${sfno_work})
-  set(sfno_gen -problem navier_stokes -ns_preset sfno -ns_store 32 -ns_warmup 0.5 -ns_t_end 2.1 -ns_snapshots 16
-               -overwrite)
+  set(sfno_gen -gen_problem navier_stokes -ns_preset sfno -ns_store 32 -ns_warmup 0.5 -ns_t_end 2.1 -ns_snapshots 16
+               -gen_overwrite)
   add_test(NAME example_sfno_navier_stokes_data
-           COMMAND neurops_generate ${sfno_gen} -ns_n 32 -samples 12 -seed 3 -out ${sfno_work}/train.h5)
+           COMMAND neurops_generate ${sfno_gen} -ns_n 32 -gen_samples 12 -gen_seed 3 -gen_out ${sfno_work}/train.h5)
   add_test(NAME example_sfno_navier_stokes_fine_data
-           COMMAND neurops_generate ${sfno_gen} -ns_n 64 -samples 2 -seed 9 -out ${sfno_work}/fine.h5)
+           COMMAND neurops_generate ${sfno_gen} -ns_n 64 -gen_samples 2 -gen_seed 9 -gen_out ${sfno_work}/fine.h5)
   set_tests_properties(example_sfno_navier_stokes_data example_sfno_navier_stokes_fine_data
                        PROPERTIES FIXTURES_SETUP sfno_ns_data LABELS example ENVIRONMENT "OMP_NUM_THREADS=1")
   neurops_add_example_test(

@@ -24,8 +24,8 @@ if(TARGET t1_navier_stokes AND TARGET neurops_generate)
   set(t1_work ${CMAKE_CURRENT_BINARY_DIR}/example_t1_navier_stokes.out)
   file(MAKE_DIRECTORY ${t1_work})
   add_test(NAME example_t1_navier_stokes_data
-           COMMAND neurops_generate -problem navier_stokes -samples 10 -ns_n 32 -ns_store 32 -ns_times 0.5,1
-                   -seed 3 -overwrite -out ${t1_work}/ns.h5)
+           COMMAND neurops_generate -gen_problem navier_stokes -gen_samples 10 -ns_n 32 -ns_store 32 -ns_times 0.5,1
+                   -gen_seed 3 -gen_overwrite -gen_out ${t1_work}/ns.h5)
   set_tests_properties(example_t1_navier_stokes_data PROPERTIES FIXTURES_SETUP t1_ns_data LABELS example)
   set(t1_small -t1ns_data ${t1_work}/ns.h5 -t1ns_target_time 1 -t1ns_train 6 -t1ns_test 4 -t1ns_epochs 2
                -t1ns_batch 3 -t1_modes 6 -t1_width 6 -t1_layers 2 -t1_head 8

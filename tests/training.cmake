@@ -13,28 +13,28 @@ if(TARGET fno_train AND TARGET neurops_generate)
   set(fno_work ${CMAKE_CURRENT_BINARY_DIR}/example_fno_train.out)
   file(MAKE_DIRECTORY ${fno_work})
   add_test(NAME example_fno_train_data
-           COMMAND neurops_generate -problem darcy -samples 24 -darcy_n 33 -seed 4 -overwrite -out ${fno_work}/darcy.h5)
+           COMMAND neurops_generate -gen_problem darcy -gen_samples 24 -darcy_n 33 -gen_seed 4 -gen_overwrite -gen_out ${fno_work}/darcy.h5)
   set_tests_properties(example_fno_train_data PROPERTIES FIXTURES_SETUP fno_darcy_data LABELS example)
   neurops_add_example_test(NAME example_fno_train PROGRAM fno_train
-                           ARGS -data ${fno_work}/darcy.h5 -train_stride 2 -train_epochs 3 -train_batch 4
-                                -fno_width 8 -fno_modes 4 -fno_layers 2 -fno_projection 16 -out ${fno_work}/run -overwrite)
+                           ARGS -fno_data ${fno_work}/darcy.h5 -fno_stride 2 -fno_epochs 3 -fno_batch 4
+                                -fno_width 8 -fno_modes 4 -fno_layers 2 -fno_projection 16 -fno_out ${fno_work}/run -fno_overwrite)
   set_tests_properties(example_fno_train PROPERTIES FIXTURES_REQUIRED fno_darcy_data)
   neurops_add_saved_model_check(DRIVER_TEST example_fno_train OUTPUT ${fno_work}/run NAME fno)
   neurops_add_example_test(NAME example_fno_train_mpi PROGRAM fno_train MPI_RANKS 2
-                           ARGS -data ${fno_work}/darcy.h5 -train_stride 2 -train_epochs 2 -train_batch 4
-                                -fno_width 8 -fno_modes 4 -fno_layers 2 -fno_projection 16 -out ${fno_work}/run_mpi -overwrite)
+                           ARGS -fno_data ${fno_work}/darcy.h5 -fno_stride 2 -fno_epochs 2 -fno_batch 4
+                                -fno_width 8 -fno_modes 4 -fno_layers 2 -fno_projection 16 -fno_out ${fno_work}/run_mpi -fno_overwrite)
   set_tests_properties(example_fno_train_mpi PROPERTIES FIXTURES_REQUIRED fno_darcy_data LABELS "example;mpi")
   # The same seed gives the same bits: two processes train with the same options into output folders
   # of different name lengths (which moved the heap, and with it Eigen's alignment peeling in the
   # spectral layers, before their buffers were 64-byte aligned), and every checkpoint tensor agrees.
   add_executable(compare_checkpoints training/compare_checkpoints.cpp)
   target_link_libraries(compare_checkpoints PRIVATE neurops::neurops)
-  set(fno_repro_args -data ${fno_work}/darcy.h5 -train_stride 2 -train_epochs 3 -train_batch 4 -fno_width 8
-                     -fno_modes 4 -fno_layers 2 -fno_projection 16 -overwrite)
+  set(fno_repro_args -fno_data ${fno_work}/darcy.h5 -fno_stride 2 -fno_epochs 3 -fno_batch 4 -fno_width 8
+                     -fno_modes 4 -fno_layers 2 -fno_projection 16 -fno_overwrite)
   string(JOIN " " fno_repro_args ${fno_repro_args})
   add_test(NAME example_fno_train_reproducible
-           COMMAND bash -c "set -e; '$<TARGET_FILE:fno_train>' ${fno_repro_args} -out ${fno_work}/repro_a > /dev/null
-             '$<TARGET_FILE:fno_train>' ${fno_repro_args} -out ${fno_work}/repro_second_run > /dev/null
+           COMMAND bash -c "set -e; '$<TARGET_FILE:fno_train>' ${fno_repro_args} -fno_out ${fno_work}/repro_a > /dev/null
+             '$<TARGET_FILE:fno_train>' ${fno_repro_args} -fno_out ${fno_work}/repro_second_run > /dev/null
              for f in checkpoint.h5 best.h5; do
                '$<TARGET_FILE:compare_checkpoints>' ${fno_work}/repro_a/$f ${fno_work}/repro_second_run/$f
              done")
@@ -42,7 +42,7 @@ if(TARGET fno_train AND TARGET neurops_generate)
   # best.h5), and there is no zero-shot row when the evaluation grid is the training grid.
   add_test(NAME example_fno_train_outputs_line
            COMMAND bash -c "set -e; rm -rf ${fno_work}/outputs_line
-             log=$('$<TARGET_FILE:fno_train>' ${fno_repro_args} -train_stride 1 -train_validation_fraction 0 -out ${fno_work}/outputs_line 2>&1)
+             log=$('$<TARGET_FILE:fno_train>' ${fno_repro_args} -fno_stride 1 -fno_validation_fraction 0 -fno_out ${fno_work}/outputs_line 2>&1)
              echo \"$log\"
              if grep -q zero-shot <<< \"$log\"; then exit 1; fi
              listed=$(sed -n 's/^outputs .*{\\(.*\\)}$/\\1/p' <<< \"$log\" | tr -d ' ' | tr ',' '\\n' | sort)
@@ -53,9 +53,9 @@ if(TARGET fno_train AND TARGET neurops_generate)
   # Too many modes for the training grid: an error naming the option, the modes and the grid, before
   # any training (no checkpoint is written).
   add_test(NAME example_fno_train_too_many_modes
-           COMMAND bash -c "set -e; if log=$('$<TARGET_FILE:fno_train>' ${fno_repro_args} -fno_modes 10 -out ${fno_work}/too_many_modes 2>&1); then exit 1; fi
+           COMMAND bash -c "set -e; if log=$('$<TARGET_FILE:fno_train>' ${fno_repro_args} -fno_modes 10 -fno_out ${fno_work}/too_many_modes 2>&1); then exit 1; fi
              echo \"$log\"
-             grep -qF 'option -fno_modes (10, 10): the training grid (after -train_stride 2) (17, 17) is too small' <<< \"$log\"
+             grep -qF 'option -fno_modes (10, 10): the training grid (after -fno_stride 2) (17, 17) is too small' <<< \"$log\"
              test ! -e ${fno_work}/too_many_modes/checkpoint.h5")
   set_tests_properties(example_fno_train_too_many_modes PROPERTIES FIXTURES_REQUIRED fno_darcy_data LABELS example
                        ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")

@@ -6,8 +6,10 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <set>
 #include <sstream>
 
+#include "neurops/core/option_report.hpp"
 #include "neurops/core/petsc.hpp"
 
 namespace neurops {
@@ -33,13 +35,33 @@ Options::Options(std::string title, std::string prefix) : title_(std::move(title
   help_ = h || hh;
 }
 
+namespace {
+// Keys already listed by -help: a name read twice (a driver's -fno_seed and the model's) is listed once.
+std::set<std::string>& described_keys() {
+  static std::set<std::string> keys;
+  return keys;
+}
+}  // namespace
+
+void Options::solver_prefix(const std::string& prefix, const std::string& help) {
+  register_solver_prefix(prefix);
+  if (!help_) return;
+  print_header();
+  const std::string line = "  -" + prefix + "ksp_*, -" + prefix + "pc_*";
+  PetscPrintf(PETSC_COMM_WORLD, "%-44s %s (PETSc options with this prefix)\n", line.c_str(), help.c_str());
+}
+
+void Options::print_header() {
+  if (header_printed_) return;
+  PetscPrintf(PETSC_COMM_WORLD, "%s options:\n", title_.c_str());
+  header_printed_ = true;
+}
+
 void Options::describe(const std::string& name, const std::string& type, const std::string& def,
                        const std::string& value, const std::string& help) {
-  if (!help_) return;
-  if (!header_printed_) {
-    PetscPrintf(PETSC_COMM_WORLD, "%s options:\n", title_.c_str());
-    header_printed_ = true;
-  }
+  register_option_name(key(name));
+  if (!help_ || !described_keys().insert(key(name)).second) return;
+  print_header();
   std::string line = "  " + key(name) + " <" + type + " " + def + ">";
   if (value != def) line += " (now " + value + ")";
   PetscPrintf(PETSC_COMM_WORLD, "%-44s %s\n", line.c_str(), help.c_str());

@@ -13,7 +13,7 @@ run(${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${WORK_DIR}/prefix --confi
 # installed library): a tiny Darcy data set.
 if(INSTALLED_DRIVER)
   run(${CMAKE_COMMAND} -E env --unset=LD_LIBRARY_PATH ${WORK_DIR}/prefix/bin/${INSTALLED_DRIVER}
-      -problem darcy -samples 2 -darcy_n 17 -out ${WORK_DIR}/installed_driver.h5 -overwrite)
+      -gen_problem darcy -gen_samples 2 -darcy_n 17 -gen_out ${WORK_DIR}/installed_driver.h5 -gen_overwrite)
   if(NOT EXISTS ${WORK_DIR}/installed_driver.h5)
     message(FATAL_ERROR "the installed ${INSTALLED_DRIVER} wrote no ${WORK_DIR}/installed_driver.h5")
   endif()

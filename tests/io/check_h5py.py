@@ -424,14 +424,14 @@ def check_generate(c, exe, work):
     out = os.path.join(work, "generate")
     os.makedirs(out, exist_ok=True)
     darcy = os.path.join(out, "darcy.h5")
-    # An interrupted run (5 of 10 samples), then -resume: the counter and the rows move together.
-    common = [exe, "-problem", "darcy", "-samples", "10", "-darcy_n", "17", "-chunk", "5", "-seed", "3", "-out", darcy]
-    run(common + ["-overwrite", "-max_new_samples", "5"])
+    # An interrupted run (5 of 10 samples), then -gen_resume: the counter and the rows move together.
+    common = [exe, "-gen_problem", "darcy", "-gen_samples", "10", "-darcy_n", "17", "-gen_chunk", "5", "-gen_seed", "3", "-gen_out", darcy]
+    run(common + ["-gen_overwrite", "-gen_max_new_samples", "5"])
     with h5py.File(darcy, "r") as f:
         assert f.attrs["completed"] == 5 and f.attrs["samples"] == 10 and f["inputs"].shape[0] == 5
         first = f["outputs"][...]
         assert f["inputs"].chunks[0] == 5
-    run(common + ["-resume"])
+    run(common + ["-gen_resume"])
     env = c.check(darcy, "generate-darcy", {"N": 10, "n": 17})
     with h5py.File(darcy, "r") as f:
         assert f.attrs["completed"] == 10 and np.array_equal(f["outputs"][:5], first)
@@ -445,26 +445,26 @@ def check_generate(c, exe, work):
     check_xdmf(os.path.join(out, "darcy.xdmf"))
     SNIPPET_FILES["darcy.h5"] = darcy
     ns = os.path.join(out, "ns.h5")
-    run([exe, "-problem", "navier_stokes", "-samples", "2", "-ns_n", "32", "-ns_store", "16", "-ns_dt", "0.01",
-         "-ns_times", "0.05,0.1", "-overwrite", "-out", ns])
+    run([exe, "-gen_problem", "navier_stokes", "-gen_samples", "2", "-ns_n", "32", "-ns_store", "16", "-ns_dt", "0.01",
+         "-ns_times", "0.05,0.1", "-gen_overwrite", "-gen_out", ns])
     c.check(ns, "generate-navier_stokes", {"N": 2, "s": 16, "n": 32, "T": 2})
     check_xdmf(os.path.join(out, "ns.xdmf"))
     # The Spectral-Refiner preset (warm-up, evenly spaced snapshots, bilinear coarsening) on a tiny grid.
     sfno = os.path.join(out, "ns_sfno.h5")
-    run([exe, "-problem", "navier_stokes", "-ns_preset", "sfno", "-samples", "2", "-ns_n", "32", "-ns_store", "16",
-         "-ns_dt", "0.01", "-ns_warmup", "0.05", "-ns_t_end", "0.1", "-ns_snapshots", "5", "-overwrite", "-out", sfno])
+    run([exe, "-gen_problem", "navier_stokes", "-ns_preset", "sfno", "-gen_samples", "2", "-ns_n", "32", "-ns_store", "16",
+         "-ns_dt", "0.01", "-ns_warmup", "0.05", "-ns_t_end", "0.1", "-ns_snapshots", "5", "-gen_overwrite", "-gen_out", sfno])
     c.check(sfno, "generate-navier_stokes", {"N": 2, "s": 16, "n": 32, "T": 5})
     with h5py.File(sfno, "r") as f:
         assert decoded(f.attrs["preset"]) == "sfno" and decoded(f.attrs["coarsening"]) == "bilinear"
         assert f.attrs["snapshots"] == 5 and abs(f.attrs["times"][-1] - 0.09) < 1e-12, f.attrs["times"]
     for problem, m, bind in (("antiderivative", 20, {"C": 1, "P": 1}), ("pendulum", 20, {"C": 2, "P": 1})):
         path = os.path.join(out, problem + ".h5")
-        run([exe, "-problem", problem, "-samples", "3", "-deeponet_sensors", str(m), "-deeponet_grf_points", "100",
-             "-overwrite", "-out", path])
+        run([exe, "-gen_problem", problem, "-gen_samples", "3", "-deeponet_sensors", str(m), "-deeponet_grf_points", "100",
+             "-gen_overwrite", "-gen_out", path])
         c.check(path, "generate-ode", dict(bind, N=3, m=m))
     dr = os.path.join(out, "diffusion_reaction.h5")
-    run([exe, "-problem", "diffusion_reaction", "-samples", "2", "-deeponet_sensors", "12", "-deeponet_time_levels",
-         "10", "-deeponet_grf_points", "100", "-deeponet_queries", "5", "-overwrite", "-out", dr])
+    run([exe, "-gen_problem", "diffusion_reaction", "-gen_samples", "2", "-deeponet_sensors", "12", "-deeponet_time_levels",
+         "10", "-deeponet_grf_points", "100", "-deeponet_queries", "5", "-gen_overwrite", "-gen_out", dr])
     c.check(dr, "generate-diffusion_reaction", {"N": 2, "m": 12, "Nt": 10, "P": 5})
     check_xdmf(os.path.join(out, "diffusion_reaction.xdmf"))
     return darcy
@@ -474,9 +474,9 @@ def check_fno_train(c, exe, data, work):
     out = os.path.join(work, "fno")
     SNIPPET_FILES.update({f"fno_output/{n}.h5": os.path.join(out, n + ".h5") for n in ("predictions", "checkpoint", "history")})
     SNIPPET_FILES["fno_64.h5"] = os.path.join(out, "best.h5")
-    run([exe, "-data", data, "-train_fraction", "0.6", "-validation_fraction", "0.2", "-train_epochs", "2",
-         "-train_batch", "3", "-fno_width", "4", "-fno_modes", "3", "-fno_layers", "1", "-fno_projection", "8",
-         "-out", out, "-overwrite"])
+    run([exe, "-fno_data", data, "-fno_train_fraction", "0.6", "-fno_validation_fraction", "0.2", "-fno_epochs", "2",
+         "-fno_batch", "3", "-fno_width", "4", "-fno_modes", "3", "-fno_layers", "1", "-fno_projection", "8",
+         "-fno_out", out, "-fno_overwrite"])
     c.check(os.path.join(out, "checkpoint.h5"), ["checkpoint", "config-FNO2d"], {"P": 2})
     c.check(os.path.join(out, "best.h5"), ["checkpoint", "config-FNO2d"])  # the state at the best point
     c.check(os.path.join(out, "history.h5"), "history", {"P": 2})

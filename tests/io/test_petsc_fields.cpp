@@ -125,7 +125,7 @@ BOOST_AUTO_TEST_CASE(timestepped_3d_output_becomes_one_sample_per_step) {
 BOOST_AUTO_TEST_CASE(a_simulations_output_is_a_field_dataset_without_conversion) {
   const fs::path file = scratch("simulation");
   PetscDM dm = make_grid(2, 8, 8, 0, 1);
-  petsc_writes(file, dm, "forcing", 10);  // also the data of fno_train's test (-data_petsc_dim 2)
+  petsc_writes(file, dm, "forcing", 10);  // also the data of fno_train's test (-fno_data_petsc_dim 2)
   petsc_writes(file, dm, "response", 10, FILE_MODE_APPEND);
   const auto d = nn::FieldDataset<float>::load_petsc(file, "/forcing", "/response", 2);
   BOOST_TEST(d.size() == 10);

@@ -5,7 +5,11 @@
 //   neurops::Options opt("Darcy generator", "darcy_");
 //   const auto n   = opt.integer("n", 64, "grid points per side");      // reads -darcy_n
 //   const auto tol = opt.real("rtol", 1e-8, "relative KSP tolerance");
+//   opt.solver_prefix("darcy_", "the Darcy solver's KSP and PC");         // -darcy_ksp_*, -darcy_pc_*
 //   if (opt.help_requested()) return 0;                                   // after declaring all
+//
+// Every name read here is recorded, so that an option left unused at exit is reported with the
+// closest of them (neurops/core/option_report.hpp); -help lists each name once.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,11 +35,16 @@ class Options {
   std::vector<double> reals(const std::string& name, const std::vector<double>& def, const std::string& help);
   std::vector<std::int64_t> integers(const std::string& name, const std::vector<std::int64_t>& def,
                                      const std::string& help);
+  /// Declares that a PETSc KSP/PC of the program reads options under `-<prefix>ksp_*` and
+  /// `-<prefix>pc_*` ("" for PETSc's own -ksp_*, -pc_*): listed by -help (they are read only when the
+  /// solver is set up, which -help skips), and their common names become suggestions for typos.
+  void solver_prefix(const std::string& prefix, const std::string& help);
   /// True when -help (or -h) was given; drivers exit after declaring their options.
   bool help_requested() const { return help_; }
   const std::string& prefix() const { return prefix_; }
 
  private:
+  void print_header();
   void describe(const std::string& name, const std::string& type, const std::string& def, const std::string& value,
                 const std::string& help);
   std::string key(const std::string& name) const { return "-" + prefix_ + name; }

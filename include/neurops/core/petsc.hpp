@@ -14,6 +14,11 @@ namespace neurops {
 
 /// Initialises PETSc (and MPI) only if the host has not; finalises only what it initialised.
 /// A simulation code that already called PetscInitialize keeps full control of start-up/shut-down.
+/// A session that initialised PETSc also
+///  - with -help, lists the program's options first: PETSc's generic block (printed during
+///    PetscInitialize) is held back and printed when the session ends;
+///  - otherwise reports options left unused as warnings at the end (report_unused_options;
+///    `-options_left no` turns it off).
 class PetscSession {
  public:
   PetscSession(int* argc, char*** argv, const char* help = nullptr);
@@ -28,6 +33,8 @@ class PetscSession {
 
  private:
   bool owns_ = false;
+  bool help_ = false;
+  std::string petsc_help_;  // PETSc's -help output during PetscInitialize, printed at the end
 };
 
 namespace detail {

@@ -13,7 +13,7 @@
 //        shift estimate min_i (a_ii - sum_j |a_ij|), the mean diagonal, or the value of a real
 //        option (e.g. -heat_kappa) that the host updates before each solve
 //   -pc_sorbandit_context_range lo,hi  (-0.15,0.65)     -pc_sorbandit_bins 5
-//   -pc_sorbandit_tsallis_normaliser reference|safeguarded  (see TsallisNormaliser in bandits.hpp)
+//   -pc_sorbandit_tsallis_normalizer reference|safeguarded  (see TsallisNormaliser in bandits.hpp)
 //   -pc_sorbandit_seed 0   -pc_sorbandit_view            summary of what it learned at destroy (not
 //        repeated when -ksp_view has just shown it)
 //   -pc_sorbandit_state omega.h5   the learner continues from this file when it exists (read when the
