@@ -15,9 +15,10 @@
 //   ./neurops_generate -gen_problem darcy -gen_samples 200 -darcy_n 129 -gen_out darcy.h5
 //   ./fno_train -fno_data darcy.h5 -fno_stride 2 -fno_epochs 50 -fno_out fno_darcy
 //   mpiexec -n 2 ./fno_train -fno_data darcy.h5 -fno_stride 2 -fno_epochs 50 -fno_out fno_darcy
-//   ./fno_train -fno_data darcy.h5 -fno_out fno_darcy -fno_resume -fno_epochs 100     # continue training
-//   ./fno_train -fno_data darcy.h5 -fno_out fno_darcy -fno_overwrite                     # start over in the same folder
-//   ./fno_train -fno_data sim.h5 -fno_data_petsc_dim 2 -fno_input_name /forcing -fno_output_name /u   # a PETSc code's VecView output
+//   ./fno_train -fno_data darcy.h5 -fno_out fno_darcy -fno_resume -fno_epochs 100   # continue training
+//   ./fno_train -fno_data darcy.h5 -fno_out fno_darcy -fno_overwrite                 # start over in the folder
+//   ./fno_train -fno_data sim.h5 -fno_data_petsc_dim 2 -fno_input_name /forcing \
+//       -fno_output_name /u                                 # a PETSc code's VecView output
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -85,10 +86,10 @@ int main(int argc, char** argv) {
     NEUROPS_CHECK(!data_path.empty(), "option -fno_data: a dataset file is required (see -help)");
     NEUROPS_CHECK(topt.batch_size >= 1, "option -fno_batch: expected >= 1, found " << topt.batch_size);
     NEUROPS_CHECK(topt.epochs >= 1, "option -fno_epochs: expected >= 1, found " << topt.epochs);
-    NEUROPS_CHECK(resume || overwrite || !fs::exists(fs::path(out) / "checkpoint.h5"),
-                  "option -fno_out: '" << out
-                                   << "' already holds a training run (checkpoint.h5); continue it with -fno_resume, "
-                                   << "replace it with -fno_overwrite, or choose another folder");
+    NEUROPS_CHECK(
+        resume || overwrite || !fs::exists(fs::path(out) / "checkpoint.h5"),
+        "option -fno_out: '" << out << "' already holds a training run (checkpoint.h5); continue it with -fno_resume, "
+                             << "replace it with -fno_overwrite, or choose another folder");
     const fs::path checkpoint = fs::path(out) / "checkpoint.h5";
     if (resume) {
       NEUROPS_CHECK(fs::exists(checkpoint), "option -fno_resume: '" << checkpoint.string() << "' does not exist");
@@ -103,7 +104,8 @@ int main(int argc, char** argv) {
 
     // 2. Data: the file at full resolution, split by index, subsampled for training.
     Timer wall;
-    NEUROPS_CHECK(petsc_dim == 0 || petsc_dim >= 2, "option -fno_data_petsc_dim: expected 0, 2 or 3, found " << petsc_dim);
+    NEUROPS_CHECK(petsc_dim == 0 || petsc_dim >= 2,
+                  "option -fno_data_petsc_dim: expected 0, 2 or 3, found " << petsc_dim);
     const auto full = petsc_dim > 0 ? nn::FieldDataset<float>::load_petsc(data_path, input_name, output_name,
                                                                           int(petsc_dim), 1, max_samples)
                                     : nn::FieldDataset<float>::load(data_path, input_name, output_name, 1, max_samples);

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
     const auto seed = static_cast<std::uint64_t>(opt.integer("seed", 0, "seed of data, weights and batches"));
     const index_t save_samples = opt.integer("save_samples", 4, "test samples written to HDF5");
     const std::string out = opt.string("out", "mgno_darcy_output", "output folder");
+    opt.solver_prefix("darcy_", "the Darcy data solver's KSP and PC");
     if (opt.help_requested()) return 0;
     NEUROPS_CHECK(n_train >= 1 && n_test >= 1,
                   "options -mgno_train/-mgno_test: expected >= 1, found " << n_train << " and " << n_test);

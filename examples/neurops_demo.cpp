@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
     const double lr = opt.real("lr", 2e-3, "OneCycle maximum learning rate");
     const auto seed = static_cast<std::uint64_t>(opt.integer("seed", 1, "random seed"));
     const std::string out = opt.string("out", "demo_output", "output folder");
+    opt.solver_prefix("darcy_", "the Darcy data solver's KSP and PC");
     if (opt.help_requested()) return 0;
     NEUROPS_CHECK(n_train >= 1 && n_test >= 1,
                   "options -demo_train/-demo_test: expected >= 1, found " << n_train << " and " << n_test);

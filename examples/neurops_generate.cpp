@@ -9,7 +9,9 @@
 //                            Darcy and Poisson are sample-parallel under MPI (each rank solves its own
 //                            samples on PETSC_COMM_SELF, the file equals a 1-rank run's bit for bit);
 //                            -darcy_distributed / -poisson_distributed split every solve over all
-//                            ranks instead, for grids too large for one rank
+//                            ranks instead, for grids too large for one rank; so does a sample that
+//                            needs more memory than one rank may use (-gen_memory_per_rank, default
+//                            MemAvailable / ranks on the node), with a line saying so
 //        navier_stokes       2-D vorticity on the torus from a GRF (alpha 2.5, tau 7), forced, snapshots
 //                            at -ns_times or, after a warm-up, evenly spaced (-ns_snapshots), solved at
 //                            -ns_n and stored at -ns_store (plus the full grid); -ns_preset sfno is the
@@ -29,14 +31,21 @@
 //
 // Sample runs:
 //   ./neurops_generate -gen_problem darcy -gen_samples 100 -darcy_n 65 -gen_out darcy.h5
-//   mpiexec -n 2 ./neurops_generate -gen_problem darcy -gen_samples 100 -darcy_n 129 -darcy_pc_type hypre -gen_out darcy.h5
-//   mpiexec -n 8 ./neurops_generate -gen_problem darcy -gen_samples 10 -darcy_n 4097 -darcy_distributed -gen_out big.h5
+//   mpiexec -n 2 ./neurops_generate -gen_problem darcy -gen_samples 100 -darcy_n 129 -darcy_pc_type hypre \
+//       -gen_out darcy.h5
+//   mpiexec -n 8 ./neurops_generate -gen_problem darcy -gen_samples 10 -darcy_n 4097 -darcy_distributed \
+//       -gen_out big.h5
+//   mpiexec -n 2 ./neurops_generate -gen_problem darcy -darcy_n 1025 -gen_memory_per_rank 64MB \
+//       -gen_out big.h5                                              # too large for one rank: split
 //   ./neurops_generate -gen_problem poisson -poisson_dim 3 -poisson_n 17 -gen_samples 200 -gen_out poisson.h5
-//   ./neurops_generate -gen_problem navier_stokes -gen_samples 10 -ns_n 256 -ns_store 64 -ns_times 1,2,3,4,5 -gen_out ns.h5
-//   OMP_NUM_THREADS=1 mpiexec -n 2 ./neurops_generate -gen_problem navier_stokes -ns_preset sfno -gen_samples 16 -gen_out sfno.h5
+//   ./neurops_generate -gen_problem navier_stokes -gen_samples 10 -ns_n 256 -ns_store 64 -ns_times 1,2,3,4,5 \
+//       -gen_out ns.h5
+//   OMP_NUM_THREADS=1 mpiexec -n 2 ./neurops_generate -gen_problem navier_stokes -ns_preset sfno \
+//       -gen_samples 16 -gen_out sfno.h5
 //   ./neurops_generate -gen_problem antiderivative -gen_samples 10000 -gen_out antideriv.h5
-//   ./neurops_generate -gen_problem diffusion_reaction -gen_samples 6 -gen_max_new_samples 3 -gen_out dr.h5   # stops after 3
-//   ./neurops_generate -gen_problem diffusion_reaction -gen_samples 6 -gen_resume -gen_out dr.h5             # adds 3 more
+//   ./neurops_generate -gen_problem diffusion_reaction -gen_samples 6 -gen_max_new_samples 3 \
+//       -gen_out dr.h5                                               # stops after 3
+//   ./neurops_generate -gen_problem diffusion_reaction -gen_samples 6 -gen_resume -gen_out dr.h5   # adds 3 more
 //   ./neurops_generate -help
 #include <algorithm>
 #include <cmath>
@@ -49,6 +58,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "memory_budget.hpp"
 #include "neurops/neurops.hpp"
 #include "neurops/pde/darcy.hpp"
 #include "neurops/pde/deeponet_data.hpp"
@@ -127,6 +137,8 @@ class SampleGenerator {
   /// Samples are independent and solved on one rank each: under MPI, rank r generates the rows
   /// r, r + size, ... of every chunk and rank 0 gathers them.
   virtual bool sample_parallel() const { return false; }
+  /// Why the generator chose to split its solves across the ranks ("" when it did not).
+  virtual std::string split_reason() const { return ""; }
 };
 
 template <class T>
@@ -143,10 +155,29 @@ std::string fmt(double v, const char* f = "%.4g") {
   return buf;
 }
 
+// Memory of one solve per grid node, an estimate from PETSc's data structures: an AIJ matrix row
+// (5 or 7 nonzeros of 8 + 4 bytes, and its row pointer), GAMG's hierarchy (coarse operators and
+// prolongators, about 1.5 fine matrices), about 6 Krylov and right-hand-side vectors, and the sample's
+// own fields (coefficient or sources, solution, GRF draw and transform work arrays), 8 bytes each.
+constexpr double kBytesPerNode2d = 64 + 96 + 48 + 48;
+constexpr double kBytesPerNode3d = 88 + 132 + 48 + 32;
+
+/// A sample that does not fit the memory one rank may use (`budget` bytes, 0: unknown) is split
+/// across the ranks of PETSC_COMM_WORLD; returns the line that says why ("" when nothing changes).
+std::string split_if_too_large(bool& distributed, double bytes, std::int64_t budget, const std::string& option) {
+  int size = 1;
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  if (distributed || size == 1 || budget <= 0 || bytes <= double(budget)) return "";
+  distributed = true;
+  return "a sample needs about " + examples::format_bytes(bytes) + ", more than the " +
+         examples::format_bytes(double(budget)) + " one rank may use (-gen_memory_per_rank): every solve is " +
+         "split across the " + std::to_string(size) + " ranks (as " + option + ")";
+}
+
 // ---------------------------------------------------------------------------------------------
 class DarcyGenerator final : public SampleGenerator {
  public:
-  DarcyGenerator(std::uint64_t seed) : seed_(seed) {
+  DarcyGenerator(std::uint64_t seed, std::int64_t memory_per_rank) : seed_(seed) {
     Options opt("Darcy flow data (-gen_problem darcy)", "darcy_");
     n_ = opt.integer("n", 65, "grid nodes per side, boundary included (FNO: 85, 141, 211, 421)", 3, 1 << 15);
     coefficient_ = opt.choice("coefficient", "threshold", {"threshold", "lognormal"},
@@ -167,6 +198,8 @@ class DarcyGenerator final : public SampleGenerator {
     NEUROPS_CHECK(rtol_ > 0, "option -darcy_rtol: expected a tolerance > 0, found " << rtol_);
     NEUROPS_CHECK(high_ > 0 && low_ > 0,
                   "options -darcy_high/-darcy_low: expected positive values, found " << high_ << ", " << low_);
+    split_reason_ = split_if_too_large(distributed_, kBytesPerNode2d * double(n_) * double(n_), memory_per_rank,
+                                       "-darcy_distributed");
     grf_ = std::make_unique<pde::DirichletGrf>(n_, pde::GrfSpectrum{.alpha = alpha_, .tau = tau_});
     solver_ = std::make_unique<pde::DarcySolver>(
         n_, pde::DarcySettings{
@@ -225,6 +258,7 @@ class DarcyGenerator final : public SampleGenerator {
   std::vector<std::string> preview_datasets() const override { return {"inputs", "outputs"}; }
   bool distributed() const override { return distributed_; }
   bool sample_parallel() const override { return !distributed_; }
+  std::string split_reason() const override { return split_reason_; }
 
  private:
   std::uint64_t seed_;
@@ -232,6 +266,7 @@ class DarcyGenerator final : public SampleGenerator {
   std::string coefficient_, face_;
   double alpha_ = 0, tau_ = 0, high_ = 0, low_ = 0, rtol_ = 0;
   bool distributed_ = false;
+  std::string split_reason_;
   std::unique_ptr<pde::DirichletGrf> grf_;
   std::unique_ptr<pde::DarcySolver> solver_;
   Parameters params_;
@@ -241,8 +276,9 @@ class DarcyGenerator final : public SampleGenerator {
 // ---------------------------------------------------------------------------------------------
 class PoissonGenerator final : public SampleGenerator {
  public:
-  PoissonGenerator(std::uint64_t seed) : seed_(seed) {
-    Options opt("Poisson data (-gen_problem poisson): right-hand side b -> solution u, PETSc ex45's system", "poisson_");
+  PoissonGenerator(std::uint64_t seed, std::int64_t memory_per_rank) : seed_(seed) {
+    Options opt("Poisson data (-gen_problem poisson): right-hand side b -> solution u, PETSc ex45's system",
+                "poisson_");
     dim_ = int(opt.integer("dim", 2, "spatial dimensions (2, or 3 as PETSc's ex45)", 2, 3));
     n_ = opt.integer("n", 33, "grid nodes per side, boundary included (ex45: -da_grid_x/y/z)", 3, 1 << 12);
     rtol_ = opt.real("rtol", 1e-10, "KSP relative tolerance (also -poisson_ksp_rtol)");
@@ -252,6 +288,9 @@ class PoissonGenerator final : public SampleGenerator {
     opt.solver_prefix("poisson_", "the Poisson solver's KSP and PC");
     if (opt.help_requested()) return;
     NEUROPS_CHECK(rtol_ > 0, "option -poisson_rtol: expected a tolerance > 0, found " << rtol_);
+    split_reason_ = split_if_too_large(
+        distributed_, (dim_ == 3 ? kBytesPerNode3d * double(n_) : kBytesPerNode2d) * double(n_) * double(n_),
+        memory_per_rank, "-poisson_distributed");
     solver_ = std::make_unique<pde::PoissonSolver>(
         dim_, n_, pde::PoissonSettings{.rtol = rtol_, .comm = distributed_ ? PETSC_COMM_WORLD : PETSC_COMM_SELF});
     const std::vector<index_t> grid = solver_->grid();
@@ -303,6 +342,7 @@ class PoissonGenerator final : public SampleGenerator {
   std::vector<std::string> preview_datasets() const override { return {"inputs", "outputs"}; }
   bool distributed() const override { return distributed_; }
   bool sample_parallel() const override { return !distributed_; }
+  std::string split_reason() const override { return split_reason_; }
 
  private:
   std::uint64_t seed_;
@@ -310,6 +350,7 @@ class PoissonGenerator final : public SampleGenerator {
   index_t n_ = 0;
   double rtol_ = 0;
   bool distributed_ = false;
+  std::string split_reason_;
   std::string ksp_;
   std::unique_ptr<pde::PoissonSolver> solver_;
   Parameters params_;
@@ -651,19 +692,28 @@ int main(int argc, char** argv) {
     const bool overwrite = opt.flag("overwrite", false, "replace an existing file");
     const bool preview =
         opt.flag("preview", true, "write <out>.xdmf (every sample) and PNG previews of the first sample");
+    const std::string memory_text = opt.string(
+        "memory_per_rank", "auto",
+        "memory one rank may use for one sample's solve, e.g. 64MB (auto: MemAvailable / ranks on the node); "
+        "a Darcy or Poisson sample that needs more is split across the ranks");
 
     std::unique_ptr<SampleGenerator> gen;
     if (opt.help_requested()) {  // every problem's options, each generator returning before any work
-      DarcyGenerator darcy(seed);
-      PoissonGenerator poisson(seed);
+      DarcyGenerator darcy(seed, 0);
+      PoissonGenerator poisson(seed, 0);
       NavierStokesGenerator navier_stokes(seed);
       DeepOnetGenerator deeponet(pde::DeepOnetProblem::antiderivative, seed);
       return 0;
     }
+    // Under MPI, the memory one rank may use decides whether a sample is solved on one rank.
+    const std::int64_t memory_per_rank = memory_text != "auto"
+                                             ? examples::parse_bytes(memory_text, "-gen_memory_per_rank")
+                                         : size > 1 ? examples::memory_per_rank(PETSC_COMM_WORLD)
+                                                    : 0;
     if (problem == "darcy")
-      gen = std::make_unique<DarcyGenerator>(seed);
+      gen = std::make_unique<DarcyGenerator>(seed, memory_per_rank);
     else if (problem == "poisson")
-      gen = std::make_unique<PoissonGenerator>(seed);
+      gen = std::make_unique<PoissonGenerator>(seed, memory_per_rank);
     else if (problem == "navier_stokes")
       gen = std::make_unique<NavierStokesGenerator>(seed);
     else
@@ -672,7 +722,8 @@ int main(int argc, char** argv) {
     NEUROPS_CHECK(!(resume && overwrite), "options -gen_resume and -gen_overwrite exclude each other");
     NEUROPS_CHECK(size == 1 || gen->distributed() || gen->sample_parallel(),
                   "-gen_problem " << problem << " runs on one MPI rank (found " << size
-                              << "); darcy, poisson and navier_stokes are sample-parallel");
+                                  << "); darcy, poisson and navier_stokes are sample-parallel");
+    if (rank == 0 && !gen->split_reason().empty()) std::printf("%s\n", gen->split_reason().c_str());
     const fs::path path = out.empty() ? fs::path(problem + ".h5") : fs::path(out);
     const index_t chunk_rows = chunk > 0 ? chunk : std::max<index_t>(1, samples / 100);
     const auto specs = gen->datasets();
@@ -693,7 +744,8 @@ int main(int argc, char** argv) {
                                        << "\n  options: " << gen->parameters().canonical() << " seed=" << seed);
         const index_t done = file.attr_int("/", "completed");
         NEUROPS_CHECK(done >= 0 && done <= samples, "cannot resume " << path << ": its counter /completed says " << done
-                                                                     << " samples, expected 0 to -gen_samples " << samples);
+                                                                     << " samples, expected 0 to -gen_samples "
+                                                                     << samples);
         check_extents(file, path, specs, done);
         // Rows past the counter (a chunk written but not counted) are dropped and generated again.
         for (const auto& d : specs) file.resize_rows("/" + d.name, done);

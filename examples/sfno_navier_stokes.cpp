@@ -23,9 +23,10 @@
 //      through the frames) and a PNG strip of truth / prediction / error over time
 //
 // Sample runs:
-//   ./neurops_generate -gen_problem navier_stokes -ns_preset sfno -ns_n 64 -ns_store 64 -ns_grf_n 256 -gen_samples 512 -gen_out
-//   sfno_train64.h5
-//   ./neurops_generate -gen_problem navier_stokes -ns_preset sfno -gen_samples 16 -gen_seed 1000000 -gen_out sfno_test256.h5
+//   ./neurops_generate -gen_problem navier_stokes -ns_preset sfno -ns_n 64 -ns_store 64 -ns_grf_n 256 \
+//       -gen_samples 512 -gen_out sfno_train64.h5
+//   ./neurops_generate -gen_problem navier_stokes -ns_preset sfno -gen_samples 16 -gen_seed 1000000 \
+//       -gen_out sfno_test256.h5
 //   ./sfno_navier_stokes -sfnons_data sfno_train64.h5 -sfnons_fine sfno_test256.h5          # 10 epochs, 50 iterations
 //   ./sfno_navier_stokes -sfnons_data sfno_train64.h5 -sfnons_fine sfno_test256.h5 -sfnons_refine_iterations 0
 //   ./sfno_navier_stokes -help

@@ -40,6 +40,7 @@ class Step01 {
     n_ = opt.integer("n", 32, "grid points per side");
     samples_ = opt.integer("samples", 200, "training samples");
     epochs_ = opt.integer("epochs", 20, "training epochs");
+    opt.solver_prefix("darcy_", "the Darcy data solver's KSP and PC");
     return !opt.help_requested();
   }
 

@@ -41,6 +41,7 @@ class Step02 {
     n_ = opt.integer("n", 32, "grid points per side");
     epochs_ = opt.integer("epochs", 20, "training epochs in total (half before the restart)");
     out_ = opt.string("out", "step-02_output", "output folder (checkpoints, logs)");
+    opt.solver_prefix("darcy_", "the Darcy data solver's KSP and PC");
     return !opt.help_requested();
   }
 

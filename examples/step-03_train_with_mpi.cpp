@@ -47,6 +47,7 @@ class Step03 {
     n_ = opt.integer("n", 32, "grid points per side");
     epochs_ = opt.integer("epochs", 10, "training epochs");
     out_ = opt.string("out", "step-03_output", "output folder (checkpoints, logs)");
+    opt.solver_prefix("darcy_", "the Darcy data solver's KSP and PC");
     return !opt.help_requested();
   }
 

@@ -54,6 +54,7 @@ class Step04 {
     model_path_ = opt.string("model", "", "trained operator b -> u (HDF5 checkpoint, e.g. fno_poisson/best.h5)");
     n_ = opt.integer("n", 33, "grid nodes per side (the model's training grid)");
     seed_ = opt.integer("seed", 7, "seed of the source and boundary values");
+    opt.solver_prefix("", "the KSP and PC of the three solves (default CG + Jacobi)");
     if (opt.help_requested()) return false;
     NEUROPS_CHECK(!model_path_.empty(), "option -step_model: give the trained operator (see the sample runs)");
     return true;

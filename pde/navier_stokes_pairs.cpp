@@ -15,7 +15,7 @@ nn::FieldDataset<T> load_navier_stokes_pairs(const std::filesystem::path& file, 
   const std::string where = "'" + file.string() + "'";
   for (const char* name : {"/inputs", "/outputs"})
     NEUROPS_CHECK(f.is_dataset(name), where << " has no dataset " << name
-                                            << "; expected a Navier-Stokes file of neurops_generate -problem "
+                                            << "; expected a Navier-Stokes file of neurops_generate -gen_problem "
                                                "navier_stokes");
   NEUROPS_CHECK(f.has_attr("/", "times"), where << " has no attribute 'times' naming the snapshots of /outputs");
   const auto times = f.attr_reals("/", "times");

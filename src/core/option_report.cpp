@@ -102,15 +102,27 @@ Registry& registry() {
 }
 
 // The KSP and PC options people give most; enough for a typo under a solver prefix to find its name.
-const char* const kSolverSuffixes[] = {
-    "ksp_type",     "ksp_rtol",        "ksp_atol",      "ksp_max_it",         "ksp_monitor",
-    "ksp_view",     "ksp_converged_reason", "ksp_norm_type", "ksp_initial_guess_nonzero", "pc_type",
-    "pc_sor_omega", "pc_hypre_type",   "pc_gamg_type",  "pc_mg_levels",       "pc_factor_levels",
-    "pc_view"};
+const char* const kSolverSuffixes[] = {"ksp_type",
+                                       "ksp_rtol",
+                                       "ksp_atol",
+                                       "ksp_max_it",
+                                       "ksp_monitor",
+                                       "ksp_view",
+                                       "ksp_converged_reason",
+                                       "ksp_norm_type",
+                                       "ksp_initial_guess_nonzero",
+                                       "pc_type",
+                                       "pc_sor_omega",
+                                       "pc_hypre_type",
+                                       "pc_gamg_type",
+                                       "pc_mg_levels",
+                                       "pc_factor_levels",
+                                       "pc_view"};
 
 // Options that PETSc reads only in PetscFinalize, after this report (PETSc 3.18): not unused.
-const char* const kReadAtFinalize[] = {"-options_view",  "-citations", "-get_total_flops", "-mpi_linear_solver_server_view",
-                                       "-nox",           "-nox_warning", "-objects_dump"};
+const char* const kReadAtFinalize[] = {
+    "-options_view", "-citations",   "-get_total_flops", "-mpi_linear_solver_server_view",
+    "-nox",          "-nox_warning", "-objects_dump"};
 
 /// The options PETSc holds that were read (used) on this rank: names PETSc itself knows.
 std::vector<std::string> used_database_names() {
@@ -198,7 +210,8 @@ std::vector<std::string> unused_option_warnings(MPI_Comm comm) {
   for (auto& u : used_database_names()) candidates.push_back(std::move(u));
   std::vector<std::string> out;
   for (std::size_t i = 0; i < left.size(); ++i) {
-    if (used[i] || std::find(std::begin(kReadAtFinalize), std::end(kReadAtFinalize), left[i]) != std::end(kReadAtFinalize))
+    if (used[i] ||
+        std::find(std::begin(kReadAtFinalize), std::end(kReadAtFinalize), left[i]) != std::end(kReadAtFinalize))
       continue;
     const std::string hint = suggest_option(left[i], candidates);
     out.push_back("WARNING: option " + left[i] + " is not used" + (hint.empty() ? "" : "; did you mean " + hint + "?"));

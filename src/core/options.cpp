@@ -69,7 +69,7 @@ void Options::describe(const std::string& name, const std::string& type, const s
 
 // Every value is read as text first, so that an option given without a value is an Error naming it
 // (PETSc's typed getters keep the default for "-samples" alone), integers are parsed as 64 bits with
-// a range check (PetscOptionsGetInt truncates to a 32-bit PetscInt: -samples 4294967298 gave 2), and
+// a range check (PetscOptionsGetInt truncates to a 32-bit PetscInt: -gen_samples 4294967298 gave 2), and
 // parse errors name the option instead of the C++ expression that read it.
 std::optional<std::string> Options::text(const std::string& name) const {
   char buf[PETSC_MAX_PATH_LEN] = {0};

@@ -108,8 +108,8 @@ PetscSession::PetscSession(int* argc, char*** argv, const char* help) {
   // The description opens the help; PETSc's generic block moves to the end.
   std::string first = help && *help ? help : "Options";
   while (!first.empty() && first.back() == '\n') first.pop_back();
-  PetscPrintf(PETSC_COMM_WORLD,
-              "%s\n(this program's options first; PETSc's options for all programs at the end)\n", first.c_str());
+  PetscPrintf(PETSC_COMM_WORLD, "%s\n(this program's options first; PETSc's options for all programs at the end)\n",
+              first.c_str());
 }
 
 PetscSession::PetscSession() : PetscSession(nullptr, nullptr, nullptr) {}

@@ -104,7 +104,8 @@ BOOST_AUTO_TEST_SUITE(generate)
 
 BOOST_AUTO_TEST_CASE(resume_darcy) { interrupted_equals_uninterrupted("darcy", "-gen_problem darcy -darcy_n 17"); }
 BOOST_AUTO_TEST_CASE(resume_navier_stokes) {
-  interrupted_equals_uninterrupted("ns", "-gen_problem navier_stokes -ns_n 32 -ns_store 16 -ns_dt 0.01 -ns_times 0.05,0.1");
+  interrupted_equals_uninterrupted("ns",
+                                   "-gen_problem navier_stokes -ns_n 32 -ns_store 16 -ns_dt 0.01 -ns_times 0.05,0.1");
 }
 BOOST_AUTO_TEST_CASE(resume_diffusion_reaction) {
   interrupted_equals_uninterrupted("dr", "-gen_problem diffusion_reaction -deeponet_grf_points 200");
@@ -116,7 +117,8 @@ BOOST_AUTO_TEST_CASE(resume_pendulum) {
 BOOST_AUTO_TEST_CASE(uncounted_rows_are_regenerated) {
   // A crash after a chunk was appended but before the counter moved leaves extra rows: resume drops them.
   const fs::path dir = workdir("crash");
-  const std::string args = "-gen_problem antiderivative -deeponet_grf_points 200 -gen_samples 6 -gen_chunk 2 -gen_seed 2";
+  const std::string args =
+      "-gen_problem antiderivative -deeponet_grf_points 200 -gen_samples 6 -gen_chunk 2 -gen_seed 2";
   BOOST_TEST_REQUIRE(run(args + " -gen_out " + (dir / "full.h5").string()).status == 0);
   BOOST_TEST_REQUIRE(run(args + " -gen_max_new_samples 2 -gen_out " + (dir / "part.h5").string()).status == 0);
   {
@@ -190,7 +192,8 @@ BOOST_AUTO_TEST_CASE(resume_refuses_a_counter_ahead_of_the_data) {
   // short dataset with zeros and exited 0; now it refuses, naming the dataset and both numbers.
   const fs::path dir = workdir("torn");
   const std::string out = (dir / "t.h5").string();
-  const std::string args = "-gen_problem antiderivative -deeponet_grf_points 200 -gen_samples 6 -gen_chunk 2 -gen_out " + out;
+  const std::string args =
+      "-gen_problem antiderivative -deeponet_grf_points 200 -gen_samples 6 -gen_chunk 2 -gen_out " + out;
   BOOST_TEST_REQUIRE(run(args + " -gen_max_new_samples 4").status == 0);
   {
     auto f = io::H5File::open(out, io::FileMode::read_write);
@@ -212,7 +215,8 @@ BOOST_AUTO_TEST_CASE(ksp_iterations_are_integers_and_older_float_files_still_res
   // counts) still resumes: its new rows are appended as float64.
   const fs::path dir = workdir("integers");
   const std::string part = (dir / "part.h5").string(), full = (dir / "full.h5").string();
-  const std::string args = "-gen_problem darcy -darcy_n 17 -gen_samples 4 -gen_chunk 2 -gen_seed 2 -gen_preview 0 -gen_out ";
+  const std::string args =
+      "-gen_problem darcy -darcy_n 17 -gen_samples 4 -gen_chunk 2 -gen_seed 2 -gen_preview 0 -gen_out ";
   BOOST_TEST_REQUIRE(run(args + full).status == 0);
   BOOST_TEST_REQUIRE(run(args + part + " -gen_max_new_samples 2").status == 0);
   Tensor<std::int64_t> counted;
@@ -292,7 +296,8 @@ BOOST_AUTO_TEST_CASE(darcy_distributed_on_two_ranks) {
   // -darcy_distributed splits every solve over both ranks: the same coefficients, solutions equal to
   // rounding (a distributed solve sums in another order).
   const fs::path dir = workdir("mpi");
-  const std::string args = "-gen_problem darcy -darcy_n 33 -gen_samples 3 -gen_seed 1 -darcy_rtol 1e-12 -darcy_distributed";
+  const std::string args =
+      "-gen_problem darcy -darcy_n 33 -gen_samples 3 -gen_seed 1 -darcy_rtol 1e-12 -darcy_distributed";
   BOOST_TEST_REQUIRE(run(args + " -gen_out " + (dir / "one.h5").string()).status == 0);
   const Run two = run(args + " -gen_out " + (dir / "two.h5").string(), mpiexec() + " -n 2 --oversubscribe");
   BOOST_TEST_REQUIRE(two.status == 0);
@@ -359,7 +364,8 @@ BOOST_AUTO_TEST_CASE(navier_stokes_sample_parallel_equals_one_rank) {
   BOOST_TEST_REQUIRE(parallel.status == 0);
   BOOST_TEST(parallel.output.find("MPI ranks                    2") != std::string::npos);
   require_identical(one, two);
-  BOOST_TEST_REQUIRE(run(args + " -gen_max_new_samples 3 -gen_out " + part, mpiexec() + " -n 2 --oversubscribe").status == 0);
+  BOOST_TEST_REQUIRE(
+      run(args + " -gen_max_new_samples 3 -gen_out " + part, mpiexec() + " -n 2 --oversubscribe").status == 0);
   BOOST_TEST_REQUIRE(run(args + " -gen_resume -gen_out " + part).status == 0);
   require_identical(one, part);
   auto f = io::H5File::open(one);
@@ -375,7 +381,8 @@ BOOST_AUTO_TEST_CASE(navier_stokes_sample_parallel_equals_one_rank) {
 BOOST_AUTO_TEST_CASE(navier_stokes_grf_grid_gives_the_same_initial_field_on_coarser_grids) {
   // -ns_grf_n 64 on a 32^2 solver: the 64^2 draw truncated to 32^2 (the 64^2 run's field, coarsened).
   const fs::path dir = workdir("ns_grf");
-  const std::string base = "-gen_problem navier_stokes -ns_store 16 -ns_dt 0.01 -ns_times 0.01 -gen_samples 2 -gen_seed 3 ";
+  const std::string base =
+      "-gen_problem navier_stokes -ns_store 16 -ns_dt 0.01 -ns_times 0.01 -gen_samples 2 -gen_seed 3 ";
   BOOST_TEST_REQUIRE(run(base + "-ns_n 64 -gen_out " + (dir / "fine.h5").string()).status == 0);
   BOOST_TEST_REQUIRE(run(base + "-ns_n 32 -ns_grf_n 64 -gen_out " + (dir / "coarse.h5").string()).status == 0);
   auto fine = io::H5File::open(dir / "fine.h5"), coarse = io::H5File::open(dir / "coarse.h5");
@@ -397,8 +404,8 @@ BOOST_AUTO_TEST_CASE(navier_stokes_grf_grid_gives_the_same_initial_field_on_coar
 
 BOOST_AUTO_TEST_CASE(navier_stokes_snapshot_options_are_checked) {
   const fs::path dir = workdir("ns_bad");
-  const std::string base =
-      "-gen_problem navier_stokes -ns_n 32 -ns_store 16 -ns_dt 0.01 -gen_samples 1 -gen_out " + (dir / "bad.h5").string();
+  const std::string base = "-gen_problem navier_stokes -ns_n 32 -ns_store 16 -ns_dt 0.01 -gen_samples 1 -gen_out " +
+                           (dir / "bad.h5").string();
   const Run both = run(base + " -ns_snapshots 4 -ns_t_end 1 -ns_times 0.5,1");
   BOOST_TEST(both.status != 0);
   BOOST_TEST(both.output.find("-ns_times and -ns_snapshots exclude each other") != std::string::npos);
@@ -420,8 +427,8 @@ BOOST_AUTO_TEST_SUITE_END()
 // (the audit's -darcy_hihg 20 generated with the default 12), and the run still succeeds.
 BOOST_AUTO_TEST_CASE(unused_options_are_reported_with_the_closest_name) {
   const fs::path dir = workdir("unused_options");
-  const std::string args = "-gen_problem darcy -darcy_n 17 -gen_samples 2 -gen_preview 0 -gen_overwrite -gen_out " +
-                           (dir / "d.h5").string();
+  const std::string args =
+      "-gen_problem darcy -darcy_n 17 -gen_samples 2 -gen_preview 0 -gen_overwrite -gen_out " + (dir / "d.h5").string();
   const auto count = [](const std::string& text, const std::string& what) {
     std::size_t n = 0;
     for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
@@ -439,7 +446,8 @@ BOOST_AUTO_TEST_CASE(unused_options_are_reported_with_the_closest_name) {
   BOOST_TEST(io::H5File::open(dir / "d.h5").attr_int("/", "samples") == 2);  // the old name changed nothing
   // A typo in a PETSc option under the solver's prefix; options PETSc used are not reported.
   const Run petsc = run(args + " -darcy_ksp_rtl 1e-6 -darcy_ksp_type cg");
-  BOOST_TEST(petsc.output.find("option -darcy_ksp_rtl is not used; did you mean -darcy_ksp_rtol?") != std::string::npos);
+  BOOST_TEST(petsc.output.find("option -darcy_ksp_rtl is not used; did you mean -darcy_ksp_rtol?") !=
+             std::string::npos);
   BOOST_TEST(petsc.output.find("-darcy_ksp_type is not used") == std::string::npos);
   // PETSc's own list of unused options does not repeat the report, even when asked for.
   const Run asked = run(args + " -darcy_hihg 20 -options_left");
@@ -479,4 +487,41 @@ BOOST_AUTO_TEST_CASE(help_lists_the_driver_options_before_petsc_generic_ones) {
   BOOST_TEST(darcy < ksp);
   BOOST_TEST(ksp < generic);
   BOOST_TEST(h.output.find("Petsc Release Version") > driver);
+}
+
+// A sample that needs more memory than one rank may use is split across the ranks, with a line saying
+// why; the data equal a 1-rank run's to rounding. Within the budget each rank solves its own samples.
+BOOST_AUTO_TEST_CASE(a_sample_too_large_for_one_rank_is_split_across_the_ranks) {
+  const fs::path dir = workdir("memory");
+  const std::string args =
+      "-gen_problem darcy -darcy_n 33 -gen_samples 3 -gen_seed 1 -darcy_rtol 1e-12 -gen_preview 0 -darcy_ksp_view";
+  const std::string two_ranks = mpiexec() + " -n 2 --oversubscribe";
+  BOOST_TEST_REQUIRE(run(args + " -gen_out " + (dir / "one.h5").string()).status == 0);
+  // 33^2 nodes need about 270 kB.
+  const Run split = run(args + " -gen_memory_per_rank 64kB -gen_out " + (dir / "split.h5").string(), two_ranks);
+  BOOST_TEST_REQUIRE(split.status == 0);
+  BOOST_TEST(split.output.find("more than the 64 kB one rank may use (-gen_memory_per_rank): every solve is split "
+                               "across the 2 ranks") != std::string::npos);
+  BOOST_TEST(split.output.find("Mat Object: 2 MPI processes") != std::string::npos);  // the solves really are
+  auto f1 = io::H5File::open(dir / "one.h5"), f2 = io::H5File::open(dir / "split.h5");
+  const Tensor<double> a1 = f1.read<double>("/inputs"), a2 = f2.read<double>("/inputs");
+  BOOST_TEST(std::memcmp(a1.data(), a2.data(), sizeof(double) * std::size_t(a1.numel())) == 0);
+  const Tensor<double> u1 = f1.read<double>("/outputs"), u2 = f2.read<double>("/outputs");
+  double diff = 0, umax = 0;
+  for (index_t p = 0; p < u1.numel(); ++p) {
+    diff = std::max(diff, std::abs(u1[p] - u2[p]));
+    umax = std::max(umax, std::abs(u1[p]));
+  }
+  BOOST_TEST(diff < 1e-9 * umax);
+  // A budget the sample fits: sample-parallel, the 1-rank file bit for bit.
+  const Run fits = run(args + " -gen_memory_per_rank 1GB -gen_out " + (dir / "fits.h5").string(), two_ranks);
+  BOOST_TEST_REQUIRE(fits.status == 0);
+  BOOST_TEST(fits.output.find("split across") == std::string::npos);
+  BOOST_TEST(fits.output.find("Mat Object: 2 MPI processes") == std::string::npos);
+  require_identical(dir / "one.h5", dir / "fits.h5");
+  // A size that does not parse is an error naming the option, before any file is made.
+  const Run bad = run(args + " -gen_memory_per_rank 64XB -gen_out " + (dir / "bad.h5").string());
+  BOOST_TEST(bad.status != 0);
+  BOOST_TEST(bad.output.find("option -gen_memory_per_rank: expected a size such as 64MB") != std::string::npos);
+  BOOST_TEST(!fs::exists(dir / "bad.h5"));
 }

@@ -10,7 +10,7 @@
 // gives one sample. A Dataset: the Trainer, the normalizers and the losses take it as they take
 // field pairs.
 //
-//   // the trajectories neurops_generate -problem navier_stokes writes: /outputs, (N, T, 64, 64)
+//   // the trajectories neurops_generate -gen_problem navier_stokes writes: /outputs, (N, T, 64, 64)
 //   auto data = nn::TimeSeriesDataset<float>::load("navier_stokes.h5", "/outputs", 10, 40);
 //   trainer.fit(data, &validation);
 #include <filesystem>

@@ -1,5 +1,5 @@
 #pragma once
-// Operator-learning pairs from a Navier-Stokes file written by `neurops_generate -problem
+// Operator-learning pairs from a Navier-Stokes file written by `neurops_generate -gen_problem
 // navier_stokes`: the input is the initial vorticity w(0) (dataset /inputs, (N, 1, n, n)), the
 // target the vorticity at one snapshot time (dataset /outputs, (N, T, n, n), times in the root
 // attribute `times`). This is the Transform Once Navier-Stokes setting (kairos

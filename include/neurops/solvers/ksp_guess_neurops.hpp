@@ -8,7 +8,7 @@
 // that grid (checked, with an error naming the file and both shapes). The right-hand side is gathered
 // on rank 0 in natural order, the model runs there, and the guess is scattered back, so the guess does
 // not depend on the number of ranks. Models for PETSc's ex45 and its 2-D analogue come from
-// `neurops_generate -problem poisson` (pde/poisson.hpp) and `fno_train`.
+// `neurops_generate -gen_problem poisson` (pde/poisson.hpp) and `fno_train`.
 //
 // Dirichlet rows: a network is only approximately right on the boundary, where the answer is known. With
 // -ksp_guess_neurops_dirichlet box (the default) the guess on the DMDA's box faces is b_i / A_ii, exact for
