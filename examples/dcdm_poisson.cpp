@@ -129,6 +129,9 @@ int main(int argc, char** argv) {
     const PetscInt max_it = PetscInt(opt.integer("max_it", 2000, "iteration cap"));
     const bool baselines = !opt.flag("no_baselines", false, "run DCDM only");
     const std::string out = opt.string("out", "dcdm_poisson_output", "output folder");
+    opt.solver_prefix("cmp_dcdm_", "KSP dcdm of the comparison");
+    for (const char* p : {"cmp_cg_", "cmp_icc_", "cmp_gamg_", "cmp_hypre_"})
+      opt.solver_prefix(p, "a baseline of the comparison (CG, CG+ICC(0), CG+GAMG, CG+BoomerAMG)");
     const auto net_config = operators::DcdmNetConfig::from_options("dcdm_net_", operators::DcdmNetConfig::variant(64));
     if (opt.help_requested()) return 0;
     fs::create_directories(out);

@@ -51,11 +51,12 @@ if(TARGET fno_train AND TARGET neurops_generate)
   set_tests_properties(example_fno_train_outputs_line PROPERTIES FIXTURES_REQUIRED fno_darcy_data LABELS example
                        ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
   # Too many modes for the training grid: an error naming the option, the modes and the grid, before
-  # any training (no checkpoint is written).
+  # any training (no checkpoint is written). An option under its old name is reported with the new one.
   add_test(NAME example_fno_train_too_many_modes
-           COMMAND bash -c "set -e; if log=$('$<TARGET_FILE:fno_train>' ${fno_repro_args} -fno_modes 10 -fno_out ${fno_work}/too_many_modes 2>&1); then exit 1; fi
+           COMMAND bash -c "set -e; if log=$('$<TARGET_FILE:fno_train>' ${fno_repro_args} -fno_modes 10 -train_epochs 1 -fno_out ${fno_work}/too_many_modes 2>&1); then exit 1; fi
              echo \"$log\"
              grep -qF 'option -fno_modes (10, 10): the training grid (after -fno_stride 2) (17, 17) is too small' <<< \"$log\"
+             grep -qF 'WARNING: option -train_epochs is not used; did you mean -fno_epochs?' <<< \"$log\"
              test ! -e ${fno_work}/too_many_modes/checkpoint.h5")
   set_tests_properties(example_fno_train_too_many_modes PROPERTIES FIXTURES_REQUIRED fno_darcy_data LABELS example
                        ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
