@@ -117,7 +117,7 @@ PetscSession::PetscSession() : PetscSession(nullptr, nullptr, nullptr) {}
 PetscSession::~PetscSession() {
   if (!owns_) return;
   try {
-    if (help_)
+    if (help_ && !petsc_help_.empty())  // empty with -h, which PETSc does not answer
       PetscPrintf(PETSC_COMM_WORLD, "PETSc's options for all programs:\n%s", petsc_help_.c_str());
     else
       report_unused_options(PETSC_COMM_WORLD);
