@@ -116,8 +116,7 @@ const char* const kSolverSuffixes[] = {"ksp_type",
                                        "pc_hypre_type",
                                        "pc_gamg_type",
                                        "pc_mg_levels",
-                                       "pc_factor_levels",
-                                       "pc_view"};
+                                       "pc_factor_levels"};
 
 // Options that PETSc reads only in PetscFinalize, after this report (PETSc 3.18): not unused.
 const char* const kReadAtFinalize[] = {
