@@ -68,7 +68,7 @@ void Options::describe(const std::string& name, const std::string& type, const s
 }
 
 // Every value is read as text first, so that an option given without a value is an Error naming it
-// (PETSc's typed getters keep the default for "-samples" alone), integers are parsed as 64 bits with
+// (PETSc's typed getters keep the default for "-gen_samples" alone), integers are parsed as 64 bits with
 // a range check (PetscOptionsGetInt truncates to a 32-bit PetscInt: -gen_samples 4294967298 gave 2), and
 // parse errors name the option instead of the C++ expression that read it.
 std::optional<std::string> Options::text(const std::string& name) const {
@@ -143,7 +143,7 @@ double Options::real(const std::string& name, double def, const std::string& hel
 bool Options::flag(const std::string& name, bool def, const std::string& help) {
   PetscBool v = def ? PETSC_TRUE : PETSC_FALSE;
   PetscBool set = PETSC_FALSE;
-  try {  // "-resume" alone means true, as in PETSc
+  try {  // "-gen_resume" alone means true, as in PETSc
     NEUROPS_PETSC(PetscOptionsGetBool(nullptr, nullptr, key(name).c_str(), &v, &set));
   } catch (const Error&) {
     NEUROPS_THROW("option " << key(name) << ": expected true/false, yes/no, 1/0 or nothing, found '"

@@ -94,7 +94,7 @@ FieldDataset<T> FieldDataset<T>::load(const std::filesystem::path& file, const s
     NEUROPS_CHECK(done >= 0 && done <= rows, "'" << file.string() << "': the counter /completed = " << done
                                                  << " does not fit the " << rows << " rows of " << input_name);
     NEUROPS_CHECK(done > 0, "'" << file.string() << "': no completed sample (/completed = 0): was the generation "
-                                << "interrupted before its first chunk? Resume it with neurops_generate -resume");
+                                << "interrupted before its first chunk? Resume it with neurops_generate -gen_resume");
     rows = done;
   }
   const index_t n = max_samples >= 0 ? std::min(max_samples, rows) : rows;
