@@ -140,8 +140,8 @@ void read_entries_into(const io::H5File& f, BanditLearner& learner, const std::s
   TunerState expected;
   learner.export_state(expected);
   for (const auto& name : names(s))
-    NEUROPS_CHECK(names(expected).count(name), file << ": unexpected dataset /" << name << " in the state of a " << kind
-                                                    << " learner");
+    NEUROPS_CHECK(names(expected).count(name),
+                  file << ": unexpected dataset /" << name << " in the state of a " << kind << " learner");
 }
 
 void check_version(const io::H5File& f) {

@@ -596,13 +596,14 @@ std::unique_ptr<BanditLearner> make_arm_set_learner(const ArmSetConfig& c) {
                   "arm-set learner: fixed arm " << c.fixed_arm << " out of range, expected 0.." << c.arms - 1);
     return std::make_unique<FixedArm>(labels, c.fixed_arm);
   }
-  NEUROPS_CHECK(c.learner == "tsallis", "arm-set learner: unknown learner '" << c.learner << "', expected tsallis or fixed");
-  NEUROPS_CHECK(
-      c.tsallis_normaliser == "reference" || c.tsallis_normaliser == "safeguarded",
-      "arm-set learner: unknown Tsallis-INF normaliser '" << c.tsallis_normaliser << "', expected reference or safeguarded");
-  return std::make_unique<TsallisInf>(labels, c.seed,
-                                      c.tsallis_normaliser == "reference" ? TsallisNormaliser::reference
-                                                                          : TsallisNormaliser::safeguarded);
+  NEUROPS_CHECK(c.learner == "tsallis",
+                "arm-set learner: unknown learner '" << c.learner << "', expected tsallis or fixed");
+  NEUROPS_CHECK(c.tsallis_normaliser == "reference" || c.tsallis_normaliser == "safeguarded",
+                "arm-set learner: unknown Tsallis-INF normaliser '" << c.tsallis_normaliser
+                                                                    << "', expected reference or safeguarded");
+  return std::make_unique<TsallisInf>(
+      labels, c.seed,
+      c.tsallis_normaliser == "reference" ? TsallisNormaliser::reference : TsallisNormaliser::safeguarded);
 }
 
 HindsightBaselines hindsight_baselines(const std::vector<std::vector<double>>& costs) {

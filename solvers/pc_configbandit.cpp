@@ -45,11 +45,11 @@ ConfigBandit* data_of(PC pc) { return static_cast<ConfigBandit*>(pc->data); }
 MPI_Comm comm_of(PC pc) { return PetscObjectComm(reinterpret_cast<PetscObject>(pc)); }
 
 // Exceptions must not cross PETSc's C frames: convert them to a PETSc error with the message.
-#define CONFIGBANDIT_TRY(pc, body)                                                                  \
-  try {                                                                                             \
-    body                                                                                            \
-  } catch (const std::exception& e) {                                                               \
-    SETERRQ(comm_of(pc), PETSC_ERR_ARG_WRONG, "pc configbandit: %s", e.what());                     \
+#define CONFIGBANDIT_TRY(pc, body)                                              \
+  try {                                                                         \
+    body                                                                        \
+  } catch (const std::exception& e) {                                           \
+    SETERRQ(comm_of(pc), PETSC_ERR_ARG_WRONG, "pc configbandit: %s", e.what()); \
   }
 
 std::string trim(const std::string& s) {
@@ -60,27 +60,26 @@ std::string trim(const std::string& s) {
 
 // "-1.5" and "-.5" are values, "-pc_sor_omega" is an option name.
 bool is_option_name(const std::string& token) {
-  return token.size() > 1 && token[0] == '-' && !std::isdigit(static_cast<unsigned char>(token[1])) &&
-         token[1] != '.';
+  return token.size() > 1 && token[0] == '-' && !std::isdigit(static_cast<unsigned char>(token[1])) && token[1] != '.';
 }
 
-OptionSet parse_set(const std::string& text, std::size_t k) {
+OptionSet parse_set(const std::string& option, const std::string& text, std::size_t k) {
   OptionSet set{trim(text), "", {}};
   std::istringstream in(set.text);
   std::vector<std::string> tokens;
   for (std::string t; in >> t;) tokens.push_back(t);
-  NEUROPS_CHECK(!tokens.empty(), "-pc_configbandit_configs: option set " << k << " is empty; expected a PC type "
-                                                                              "followed by its options");
-  NEUROPS_CHECK(!is_option_name(tokens[0]), "-pc_configbandit_configs: option set " << k << " '" << set.text
-                                                                                     << "' starts with the option "
-                                                                                     << tokens[0]
-                                                                                     << "; expected a PC type first");
+  NEUROPS_CHECK(!tokens.empty(), option << ": option set " << k
+                                        << " is empty; expected a PC type "
+                                           "followed by its options");
+  NEUROPS_CHECK(!is_option_name(tokens[0]), option << ": option set " << k << " '" << set.text
+                                                   << "' starts with the option " << tokens[0]
+                                                   << "; expected a PC type first");
   set.type = tokens[0];
   for (std::size_t i = 1; i < tokens.size(); ++i) {
-    NEUROPS_CHECK(is_option_name(tokens[i]), "-pc_configbandit_configs: option set " << k << " '" << set.text
-                                                                                      << "': expected an option name "
-                                                                                         "(-name), found '"
-                                                                                      << tokens[i] << "'");
+    NEUROPS_CHECK(is_option_name(tokens[i]), option << ": option set " << k << " '" << set.text
+                                                    << "': expected an option name "
+                                                       "(-name), found '"
+                                                    << tokens[i] << "'");
     const bool has_value = i + 1 < tokens.size() && !is_option_name(tokens[i + 1]);
     set.options.emplace_back(tokens[i], has_value ? tokens[i + 1] : "");
     if (has_value) ++i;
@@ -88,12 +87,13 @@ OptionSet parse_set(const std::string& text, std::size_t k) {
   return set;
 }
 
-std::vector<OptionSet> parse_sets(const std::string& configs) {
+std::vector<OptionSet> parse_sets(const std::string& option, const std::string& configs) {
   std::vector<OptionSet> sets;
   std::size_t begin = 0;
   for (std::size_t k = 0;; ++k) {
     const auto end = configs.find(';', begin);
-    sets.push_back(parse_set(configs.substr(begin, end == std::string::npos ? std::string::npos : end - begin), k));
+    sets.push_back(
+        parse_set(option, configs.substr(begin, end == std::string::npos ? std::string::npos : end - begin), k));
     if (end == std::string::npos) break;
     begin = end + 1;
   }
@@ -107,12 +107,12 @@ std::string arm_prefix(PC pc, std::size_t k) {
 }
 
 // The inner PC of arm k with its options in the database; every option must be read by the PC.
-PetscPC make_arm(PC pc, const OptionSet& set, std::size_t k) {
+PetscPC make_arm(PC pc, const std::string& option, const OptionSet& set, std::size_t k) {
   NEUROPS_PETSC(PCInitializePackage());
   PetscErrorCode (*create)(PC) = nullptr;
   NEUROPS_PETSC(PetscFunctionListFind(PCList, set.type.c_str(), &create));
-  NEUROPS_CHECK(create, "-pc_configbandit_configs: option set " << k << " '" << set.text << "': unknown PC type '"
-                                                                << set.type << "'");
+  NEUROPS_CHECK(create,
+                option << ": option set " << k << " '" << set.text << "': unknown PC type '" << set.type << "'");
   const std::string prefix = arm_prefix(pc, k);
   for (const auto& [name, value] : set.options) {
     const std::string full = "-" + prefix + name.substr(1);
@@ -127,9 +127,9 @@ PetscPC make_arm(PC pc, const OptionSet& set, std::size_t k) {
   for (const auto& [name, value] : set.options) {
     PetscBool used = PETSC_FALSE;
     NEUROPS_PETSC(PetscOptionsUsed(nullptr, (prefix + name.substr(1)).c_str(), &used));
-    NEUROPS_CHECK(used, "-pc_configbandit_configs: option set " << k << " '" << set.text << "': option " << name
-                                                                << " is not read by PC type " << set.type
-                                                                << " (misspelt, or an option of another type)");
+    NEUROPS_CHECK(used, option << ": option set " << k << " '" << set.text << "': option " << name
+                               << " is not read by PC type " << set.type
+                               << " (misspelt, or an option of another type)");
   }
   return inner;
 }
@@ -140,9 +140,12 @@ void build_arms(PC pc, ConfigBandit& s, const std::string& configs) {
     for (auto& inner : s.inner) NEUROPS_PETSC(PCSetFromOptions(inner));
     return;
   }
-  auto sets = parse_sets(configs);
+  const char* prefix = nullptr;
+  NEUROPS_PETSC(PCGetOptionsPrefix(pc, &prefix));
+  const std::string option = "-" + std::string(prefix ? prefix : "") + "pc_configbandit_configs";
+  auto sets = parse_sets(option, configs);
   std::vector<PetscPC> inner;
-  for (std::size_t k = 0; k < sets.size(); ++k) inner.push_back(make_arm(pc, sets[k], k));
+  for (std::size_t k = 0; k < sets.size(); ++k) inner.push_back(make_arm(pc, option, sets[k], k));
   s.configs = configs;
   s.sets = std::move(sets);
   s.inner = std::move(inner);
@@ -261,8 +264,10 @@ PetscErrorCode set_from_options(PC pc, PetscOptionItems* PetscOptionsObject) {
                             &fixed, nullptr));
   s->config.fixed_arm = static_cast<int>(fixed);
   PetscInt cost = s->cost_is_time ? 0 : 1;
-  PetscCall(PetscOptionsEList("-pc_configbandit_cost", "Cost the learner minimises: wall time (with set-up) or "
-                              "KSP iterations", "PCCONFIGBANDIT", costs, 2, costs[cost], &cost, nullptr));
+  PetscCall(PetscOptionsEList("-pc_configbandit_cost",
+                              "Cost the learner minimises: wall time (with set-up) or "
+                              "KSP iterations",
+                              "PCCONFIGBANDIT", costs, 2, costs[cost], &cost, nullptr));
   s->cost_is_time = cost == 0;
   PetscInt normaliser = s->config.tsallis_normaliser == "safeguarded" ? 1 : 0;
   PetscCall(PetscOptionsEList("-pc_configbandit_tsallis_normaliser", "Tsallis-INF normaliser", "PCCONFIGBANDIT",
@@ -305,7 +310,7 @@ std::string describe(const ConfigBandit& s) {
   if (!s.learner) return os.str();
   const auto& pulls = s.learner->pulls();
   const auto means = s.learner->mean_costs();  // of 1 + cost
-  os << "configbandit: " << s.learner->rounds() << " solves learned from (with a resumed state's)\n";
+  os << "configbandit: " << s.learner->rounds() << " solves learned from in all (a resumed state's included)\n";
   os << "  arm   pulls   share   mean cost  option set\n";
   for (std::size_t k = 0; k < s.sets.size(); ++k) {
     const double share = s.learner->rounds() ? double(pulls[k]) / double(s.learner->rounds()) : 0.0;

@@ -217,7 +217,7 @@ class FixedArm final : public BanditLearner {
 /// A learner over `arms` unordered alternatives (the configuration bandit's option sets), labelled
 /// 0..arms-1: no grid, no context.
 struct ArmSetConfig {
-  std::string learner = "tsallis";               ///< tsallis | fixed
+  std::string learner = "tsallis";  ///< tsallis | fixed
   int arms = 1;
   int fixed_arm = 0;                             ///< the arm of the fixed learner
   std::string tsallis_normaliser = "reference";  ///< reference | safeguarded (see TsallisNormaliser)
