@@ -29,8 +29,8 @@
 #include <numeric>
 #include <sstream>
 
-#include "neurops/neurops.hpp"
 #include "neurops/io/hdf5.hpp"
+#include "neurops/neurops.hpp"
 #include "neurops/pde/darcy.hpp"
 #include "neurops/pde/grf.hpp"
 #include "neurops/pde/linear_systems.hpp"

@@ -125,6 +125,23 @@ if(NEUROPS_BUILD_EXAMPLES)
                        PASS_REGULAR_EXPRESSION "generated.h5' exists; add -tune_resume")
 endif()
 
+if(NEUROPS_BUILD_EXAMPLES)
+  # The configuration bandit against every fixed configuration, on short heat and Darcy sequences: the
+  # table of each, and the bandit played every configuration (no share of 0.0%).
+  neurops_add_example_test(NAME example_tune_solver_configs PROGRAM tune_solver_configs
+                           ARGS -tcfg_solves 50 -tcfg_heat_nx 24 -tcfg_darcy_n 33 -tcfg_out configs)
+  set_tests_properties(example_tune_solver_configs PROPERTIES
+    PASS_REGULAR_EXPRESSION "heat [^\n]*50 solves[^\n]*\n  configuration +total \\[s\\] +mean its +bandit share\n  icc +[0-9.]+ +[0-9.]+ +[0-9.]+%\n  gamg +[0-9.]+ +[0-9.]+ +[0-9.]+%\n  sor -pc_sor_omega 1.7 +[0-9.]+ +[0-9.]+ +[0-9.]+%\n.*  configbandit \\(tsallis\\) +[0-9.]+ +[0-9.]+ *\n  best fixed in hindsight: [^\n]*\n  bandit / best fixed = [0-9.]+.*Darcy [^\n]*50 solves.*bandit / best fixed = [0-9.]+.*outputs: configs.csv"
+    FAIL_REGULAR_EXPRESSION " 0\\.0%")
+  # A misspelt option in a set stops the driver before any solve, naming the set and the option (one
+  # set: a ';' would split the CMake argument list).
+  neurops_add_example_test(NAME example_tune_solver_configs_bad_set PROGRAM tune_solver_configs
+                           ARGS -tcfg_configs "sor -pc_sor_omgea 1.5" -tcfg_solves 5)
+  set_tests_properties(example_tune_solver_configs_bad_set PROPERTIES
+    PASS_REGULAR_EXPRESSION "tune_solver_configs: error: .*option set 0 'sor -pc_sor_omgea 1.5': option -pc_sor_omgea is not read"
+    FAIL_REGULAR_EXPRESSION "solves, CG")
+endif()
+
 # Benchmark smoke run (the full run: build/bench/sor_heat).
 if(TARGET bench_sor_heat)  # not built with NEUROPS_BUILD_BENCH=OFF (the sanitizer build)
   add_test(NAME bench_sor_heat_smoke COMMAND bench_sor_heat -bench_smoke)
