@@ -249,7 +249,7 @@ PetscErrorCode set_from_options(PC pc, PetscOptionItems* PetscOptionsObject) {
   const ArmSetConfig before = s->config;
   const char* learners[] = {"tsallis", "fixed"};
   const char* costs[] = {"time", "iterations"};
-  const char* normalisers[] = {"reference", "safeguarded"};
+  const char* normalisers[] = {"safeguarded", "reference"};
   PetscOptionsHeadBegin(PetscOptionsObject, "Configuration bandit options (online choice among option sets)");
   char configs[4096];
   PetscCall(PetscStrncpy(configs, s->configs.c_str(), sizeof configs));
@@ -269,9 +269,11 @@ PetscErrorCode set_from_options(PC pc, PetscOptionItems* PetscOptionsObject) {
                               "KSP iterations",
                               "PCCONFIGBANDIT", costs, 2, costs[cost], &cost, nullptr));
   s->cost_is_time = cost == 0;
-  PetscInt normaliser = s->config.tsallis_normaliser == "safeguarded" ? 1 : 0;
-  PetscCall(PetscOptionsEList("-pc_configbandit_tsallis_normaliser", "Tsallis-INF normaliser", "PCCONFIGBANDIT",
-                              normalisers, 2, normalisers[normaliser], &normaliser, nullptr));
+  PetscInt normaliser = s->config.tsallis_normaliser == "reference" ? 1 : 0;
+  PetscCall(
+      PetscOptionsEList("-pc_configbandit_tsallis_normaliser",
+                        "Tsallis-INF normaliser: safeguarded (exact distribution) or reference (as the paper's code)",
+                        "PCCONFIGBANDIT", normalisers, 2, normalisers[normaliser], &normaliser, nullptr));
   s->config.tsallis_normaliser = normalisers[normaliser];
   PetscInt seed = static_cast<PetscInt>(s->config.seed);
   PetscCall(PetscOptionsInt("-pc_configbandit_seed", "Seed of the learner's random choices", "PCCONFIGBANDIT", seed,

@@ -110,17 +110,19 @@ BOOST_AUTO_TEST_SUITE(configbandit)
 BOOST_AUTO_TEST_CASE(the_arm_set_learner_chooses_as_the_omega_tuner_does) {
   // Tsallis-INF over K labelled arms sees only indices: over option sets it makes the choices it makes
   // over an omega grid of the same size, seed and costs.
-  auto omega = make_tuner({.learner = "tsallis", .arms = 5, .seed = 11});
-  auto sets = make_arm_set_learner({.learner = "tsallis", .arms = 5, .seed = 11});
-  for (int t = 0; t < 300; ++t) {
-    omega->choose();
-    sets->choose();
-    BOOST_REQUIRE_EQUAL(omega->last_arm(), sets->last_arm());
-    const double cost = 5.0 + 3.0 * std::abs(omega->last_arm() - 3) + (t % 7);
-    omega->observe(cost);
-    sets->observe(cost);
+  for (const std::string normaliser : {"reference", "safeguarded"}) {
+    auto omega = make_tuner({.learner = "tsallis", .arms = 5, .tsallis_normaliser = normaliser, .seed = 11});
+    auto sets = make_arm_set_learner({.learner = "tsallis", .arms = 5, .tsallis_normaliser = normaliser, .seed = 11});
+    for (int t = 0; t < 300; ++t) {
+      omega->choose();
+      sets->choose();
+      BOOST_REQUIRE_EQUAL(omega->last_arm(), sets->last_arm());
+      const double cost = 5.0 + 3.0 * std::abs(omega->last_arm() - 3) + (t % 7);
+      omega->observe(cost);
+      sets->observe(cost);
+    }
+    BOOST_TEST(sets->arms() == std::vector<double>({0, 1, 2, 3, 4}), boost::test_tools::per_element());
   }
-  BOOST_TEST(sets->arms() == std::vector<double>({0, 1, 2, 3, 4}), boost::test_tools::per_element());
   auto fixed = make_arm_set_learner({.learner = "fixed", .arms = 3, .fixed_arm = 2});
   for (int t = 0; t < 5; ++t) BOOST_TEST(fixed->choose() == 2.0);
   expect_error([] { make_arm_set_learner({.learner = "fixed", .arms = 3, .fixed_arm = 3}); }, {"fixed arm 3"});
