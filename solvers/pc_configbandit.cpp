@@ -316,9 +316,11 @@ std::string describe(const ConfigBandit& s) {
   os << "  arm   pulls   share   mean cost  option set\n";
   for (std::size_t k = 0; k < s.sets.size(); ++k) {
     const double share = s.learner->rounds() ? double(pulls[k]) / double(s.learner->rounds()) : 0.0;
+    char mean[32] = "         -";  // never played
+    if (pulls[k]) std::snprintf(mean, sizeof mean, "%10.4g", means[k] - 1.0);
     char line[96];
-    std::snprintf(line, sizeof line, "  %3zu  %6lld  %5.1f%%  %10.4g  ", k, static_cast<long long>(pulls[k]),
-                  100.0 * share, pulls[k] ? means[k] - 1.0 : 0.0);
+    std::snprintf(line, sizeof line, "  %3zu  %6lld  %5.1f%%  %s  ", k, static_cast<long long>(pulls[k]), 100.0 * share,
+                  mean);
     os << line << s.sets[k].text << "\n";
   }
   return os.str();
@@ -333,6 +335,12 @@ PetscErrorCode view(PC pc, PetscViewer viewer) {
     std::istringstream lines(describe(*s));
     for (std::string line; std::getline(lines, line);) PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", line.c_str()));
     s->solves_at_view = s->solves;
+    if (s->arm >= 0) {  // the configuration of the last solve, as PETSc describes it
+      PetscCall(PetscViewerASCIIPrintf(viewer, "configbandit: option set %d of the last solve:\n", s->arm));
+      PetscCall(PetscViewerASCIIPushTab(viewer));
+      PetscCall(PCView(s->inner[static_cast<std::size_t>(s->arm)], viewer));
+      PetscCall(PetscViewerASCIIPopTab(viewer));
+    }
   }
   PetscFunctionReturn(0);
 }
