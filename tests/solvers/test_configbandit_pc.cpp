@@ -8,6 +8,7 @@
 #include <map>
 
 #include "../support/expect_error.hpp"
+#include "neurops/io/hdf5.hpp"
 #include "neurops/pde/linear_systems.hpp"
 #include "neurops/solvers/bandit_state.hpp"
 #include "neurops/solvers/bandits.hpp"
@@ -87,6 +88,8 @@ Run run_sequence(const std::string& prefix, int solves, int skip = 0) {
   run.rounds = learner->rounds();
   run.pulls = learner->pulls();
   run.mean_costs = learner->mean_costs();
+  KSP raw = ksp.release();
+  NEUROPS_PETSC(KSPDestroy(&raw));  // destroys the PC now, which writes the state: checked here
   return run;
 }
 
@@ -232,6 +235,24 @@ BOOST_AUTO_TEST_CASE(a_state_file_of_another_arm_set_or_learner_is_refused_and_l
   TunerConfig tc{.learner = "tsallis", .arms = 2};
   save_tuner_state(omega, *make_tuner(tc), tc);
   expect_error([&] { load_arm_set_state(omega, {.arms = 2}, {"jacobi", "icc"}); }, {"omega.h5", "omega tuner"});
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_write_at_destroy_keeps_the_previous_state_file) {
+  Scratch scratch;
+  const fs::path state = scratch.dir / "configs.h5";
+  ScopedOptions options({{"-cbf_pc_type", "configbandit"},
+                         {"-cbf_pc_configbandit_configs", "jacobi;icc"},
+                         {"-cbf_pc_configbandit_cost", "iterations"},
+                         {"-cbf_pc_configbandit_state", state.string()}});
+  run_sequence("cbf_", 5);
+  const std::string before = bytes_of(state);
+  // The temporary the next write goes to is taken (a folder of that name): the write fails.
+  const fs::path blocker = io::temporary_path(state);
+  fs::create_directories(blocker / "in_the_way");
+  expect_error([] { run_sequence("cbf_", 5, 5); }, {"configs.h5", "not written", "unchanged"});
+  fs::remove_all(blocker);
+  BOOST_TEST(bytes_of(state) == before);  // the learner of the first 5 solves is still there
+  BOOST_TEST(load_arm_set_state(state, {.arms = 2}, {"jacobi", "icc"})->rounds() == 5);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

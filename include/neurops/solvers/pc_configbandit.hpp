@@ -8,7 +8,9 @@
 //   -pc_configbandit_configs "icc;gamg;sor -pc_sor_omega 1.7;hypre -pc_hypre_type boomeramg"
 //
 // Syntax of -pc_configbandit_configs: option sets separated by ';'. Each set is a PC type followed by
-// that PC's options written as they would be for a PC without prefix (-pc_sor_omega 1.7). Set k
+// that PC's options written as they would be for a PC without prefix (-pc_sor_omega 1.7; a token
+// after an option name is its value unless it is itself an option name, so values have no spaces
+// or ';', and negative numbers are values). Set k
 // becomes an inner PC with options prefix <pc prefix>configbandit_<k>_, its options put into the
 // options database under that prefix. Every set is checked when the options are read, before the
 // first solve: an empty set, an unknown PC type, or an option the inner PC does not read (PETSc's
