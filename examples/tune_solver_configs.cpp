@@ -157,8 +157,14 @@ void solve(Column& c, Mat A, Vec b, Vec x0) {
   PetscInt its = 0;
   NEUROPS_PETSC(KSPGetConvergedReason(c.ksp, &reason));
   NEUROPS_PETSC(KSPGetIterationNumber(c.ksp, &its));
-  NEUROPS_CHECK(reason > 0, c.name << ": the solve " << c.seconds.size() << " did not converge (reason "
-                                   << KSPConvergedReasons[reason] << ")");
+  if (reason <= 0) {
+    PC pc = nullptr;
+    NEUROPS_PETSC(KSPGetPC(c.ksp, &pc));
+    const int arm = configbandit_arm(pc);
+    NEUROPS_THROW(c.name << ": the solve " << c.seconds.size() << " with option set " << arm << " '"
+                         << configbandit_arm_set(pc)[std::size_t(arm)] << "' did not converge (reason "
+                         << KSPConvergedReasons[reason] << ")");
+  }
   c.seconds.push_back(t);
   c.iterations += double(its);
 }

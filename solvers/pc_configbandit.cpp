@@ -30,6 +30,9 @@ struct ConfigBandit {
   std::string configs;  // -pc_configbandit_configs as given
   std::vector<OptionSet> sets;
   std::vector<PetscPC> inner;  // one per arm, kept so their set-up is reused
+  // The operator (id, state) each inner PC was last set up for, and the one of the previous solve.
+  std::vector<std::pair<PetscObjectId, PetscObjectState>> setup_for;
+  std::pair<PetscObjectId, PetscObjectState> previous_solve{0, -1};
   bool cost_is_time = true;
   bool view_at_destroy = false;
   std::string state_path;
@@ -149,6 +152,7 @@ void build_arms(PC pc, ConfigBandit& s, const std::string& configs) {
   s.configs = configs;
   s.sets = std::move(sets);
   s.inner = std::move(inner);
+  s.setup_for.assign(s.inner.size(), {0, -1});
   s.learner.reset();  // another arm set: a new learner (from the state file when present)
   s.arm = -1;
 }
@@ -189,6 +193,31 @@ void check_same_arm(PC pc, int arm) {
   NEUROPS_CHECK(-range[0] == range[1], "the ranks chose different arms (" << -range[0] << " to " << range[1] << ")");
 }
 
+std::pair<PetscObjectId, PetscObjectState> operator_version(Mat A) {
+  std::pair<PetscObjectId, PetscObjectState> v{0, 0};
+  NEUROPS_PETSC(PetscObjectGetId(reinterpret_cast<PetscObject>(A), &v.first));
+  NEUROPS_PETSC(PetscObjectStateGet(reinterpret_cast<PetscObject>(A), &v.second));
+  return v;
+}
+
+// Sets up the inner PC of `arm` for the current operator. Played at the previous solve too, it is set
+// up as PETSc does (SAME_NONZERO_PATTERN: GAMG keeps its interpolation and eigenvalue estimates, ICC
+// its symbolic factor). Not played while the operator changed, it is set up afresh: what it would
+// reuse belongs to an operator that may be far from this one (GAMG's reused interpolation then gave
+// an indefinite preconditioner on the heat sequence at 127^2 unknowns).
+void set_up_arm(PC pc, ConfigBandit& s, int arm) {
+  const auto k = static_cast<std::size_t>(arm);
+  const auto now = operator_version(pc->pmat);
+  if (s.setup_for[k] != now && s.setup_for[k].second >= 0 && s.setup_for[k] != s.previous_solve) {
+    NEUROPS_PETSC(PCReset(s.inner[k]));
+    NEUROPS_PETSC(PCSetOperators(s.inner[k], pc->mat, pc->pmat));
+  }
+  NEUROPS_PETSC(PCSetUp(s.inner[k]));
+  NEUROPS_PETSC(PCSetUpOnBlocks(s.inner[k]));
+  s.setup_for[k] = now;
+  s.previous_solve = now;
+}
+
 PetscErrorCode presolve(PC pc, KSP, Vec, Vec) {
   PetscFunctionBeginUser;
   ConfigBandit* s = data_of(pc);
@@ -197,9 +226,7 @@ PetscErrorCode presolve(PC pc, KSP, Vec, Vec) {
     s->arm = static_cast<int>(s->learner->choose());
     check_same_arm(pc, s->arm);
     s->solve_timer.restart();  // the cost includes the chosen PC's set-up
-    PC inner = s->inner[static_cast<std::size_t>(s->arm)];
-    NEUROPS_PETSC(PCSetUp(inner));
-    NEUROPS_PETSC(PCSetUpOnBlocks(inner));
+    set_up_arm(pc, *s, s->arm);
   })
   PetscFunctionReturn(0);
 }
