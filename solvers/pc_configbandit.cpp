@@ -109,6 +109,17 @@ std::string arm_prefix(PC pc, std::size_t k) {
   return std::string(prefix ? prefix : "") + "configbandit_" + std::to_string(k) + "_";
 }
 
+// A new inner PC for arm k, set from the options database (its options are there already).
+PetscPC new_inner(PC pc, const OptionSet& set, std::size_t k) {
+  PetscPC inner;
+  NEUROPS_PETSC(PCCreate(comm_of(pc), inner.out()));
+  NEUROPS_PETSC(PCSetOptionsPrefix(inner, arm_prefix(pc, k).c_str()));
+  NEUROPS_PETSC(PCSetType(inner, set.type.c_str()));
+  if (pc->mat) NEUROPS_PETSC(PCSetOperators(inner, pc->mat, pc->pmat));
+  NEUROPS_PETSC(PCSetFromOptions(inner));
+  return inner;
+}
+
 // The inner PC of arm k with its options in the database; every option must be read by the PC.
 PetscPC make_arm(PC pc, const std::string& option, const OptionSet& set, std::size_t k) {
   NEUROPS_PETSC(PCInitializePackage());
@@ -121,12 +132,7 @@ PetscPC make_arm(PC pc, const std::string& option, const OptionSet& set, std::si
     const std::string full = "-" + prefix + name.substr(1);
     NEUROPS_PETSC(PetscOptionsSetValue(nullptr, full.c_str(), value.empty() ? nullptr : value.c_str()));
   }
-  PetscPC inner;
-  NEUROPS_PETSC(PCCreate(comm_of(pc), inner.out()));
-  NEUROPS_PETSC(PCSetOptionsPrefix(inner, prefix.c_str()));
-  NEUROPS_PETSC(PCSetType(inner, set.type.c_str()));
-  if (pc->mat) NEUROPS_PETSC(PCSetOperators(inner, pc->mat, pc->pmat));
-  NEUROPS_PETSC(PCSetFromOptions(inner));
+  PetscPC inner = new_inner(pc, set, k);
   for (const auto& [name, value] : set.options) {
     PetscBool used = PETSC_FALSE;
     NEUROPS_PETSC(PetscOptionsUsed(nullptr, (prefix + name.substr(1)).c_str(), &used));
@@ -202,15 +208,15 @@ std::pair<PetscObjectId, PetscObjectState> operator_version(Mat A) {
 
 // Sets up the inner PC of `arm` for the current operator. Played at the previous solve too, it is set
 // up as PETSc does (SAME_NONZERO_PATTERN: GAMG keeps its interpolation and eigenvalue estimates, ICC
-// its symbolic factor). Not played while the operator changed, it is set up afresh: what it would
-// reuse belongs to an operator that may be far from this one (GAMG's reused interpolation then gave
-// an indefinite preconditioner on the heat sequence at 127^2 unknowns).
+// its symbolic factor). Not played while the operator changed, it is replaced by a new PC of the same
+// options: what it would reuse belongs to an operator that may be far from this one (GAMG's reused
+// interpolation then gave an indefinite preconditioner on the heat sequence at 127^2 unknowns, and
+// so did GAMG after PCReset, hence a new object rather than a reset one).
 void set_up_arm(PC pc, ConfigBandit& s, int arm) {
   const auto k = static_cast<std::size_t>(arm);
   const auto now = operator_version(pc->pmat);
   if (s.setup_for[k] != now && s.setup_for[k].second >= 0 && s.setup_for[k] != s.previous_solve) {
-    NEUROPS_PETSC(PCReset(s.inner[k]));
-    NEUROPS_PETSC(PCSetOperators(s.inner[k], pc->mat, pc->pmat));
+    s.inner[k] = new_inner(pc, s.sets[k], k);
   }
   NEUROPS_PETSC(PCSetUp(s.inner[k]));
   NEUROPS_PETSC(PCSetUpOnBlocks(s.inner[k]));
