@@ -215,7 +215,11 @@ std::pair<PetscObjectId, PetscObjectState> operator_version(Mat A) {
 void set_up_arm(PC pc, ConfigBandit& s, int arm) {
   const auto k = static_cast<std::size_t>(arm);
   const auto now = operator_version(pc->pmat);
-  if (s.setup_for[k] != now && s.setup_for[k].second >= 0 && s.setup_for[k] != s.previous_solve) {
+  int stale = s.setup_for[k] != now && s.setup_for[k].second >= 0 && s.setup_for[k] != s.previous_solve;
+  // Object ids and states are counted per process: every rank replaces the PC (collective) or none.
+  NEUROPS_CHECK(MPI_Allreduce(MPI_IN_PLACE, &stale, 1, MPI_INT, MPI_MAX, comm_of(pc)) == MPI_SUCCESS,
+                "MPI_Allreduce failed");
+  if (stale) {
     s.inner[k] = new_inner(pc, s.sets[k], k);
   }
   NEUROPS_PETSC(PCSetUp(s.inner[k]));
