@@ -118,43 +118,113 @@ std::set<std::string> names(const TunerState& s) {
   return out;
 }
 
-}  // namespace
-
-void save_tuner_state(const std::filesystem::path& path, const OmegaTuner& tuner, const TunerConfig& config) {
+// The learner's entries as one-dimensional datasets of `f`.
+void write_entries(io::H5File& f, const BanditLearner& learner) {
   TunerState s;
-  tuner.export_state(s);
-  auto f = io::H5File::create(path);  // a temporary beside `path`, renamed by commit()
-  write_config(f, tuner, config);
+  learner.export_state(s);
   for (const auto& [name, v] : s.reals) f.write("/" + name, Tensor<double>({static_cast<index_t>(v.size())}, v));
   for (const auto& [name, v] : s.integers)
     f.write("/" + name, Tensor<std::int64_t>({static_cast<index_t>(v.size())}, v));
-  f.commit();
 }
 
-std::unique_ptr<OmegaTuner> load_tuner_state(const std::filesystem::path& path, const TunerConfig& config) {
-  auto tuner = make_tuner(config);
-  const auto f = io::H5File::open(path);
-  const std::string file = quoted(path);
+// Imports the datasets of `f` into `learner` (of kind `kind`); every dataset must be one the learner
+// reads: a renamed or foreign dataset is not silently ignored.
+void read_entries_into(const io::H5File& f, BanditLearner& learner, const std::string& kind) {
+  const std::string file = quoted(f.path());
+  const TunerState s = read_entries(f);
+  try {
+    learner.import_state(s);
+  } catch (const Error& e) {
+    NEUROPS_THROW(file << ": " << e.message());
+  }
+  TunerState expected;
+  learner.export_state(expected);
+  for (const auto& name : names(s))
+    NEUROPS_CHECK(names(expected).count(name),
+                  file << ": unexpected dataset /" << name << " in the state of a " << kind << " learner");
+}
+
+void check_version(const io::H5File& f) {
+  const std::string file = quoted(f.path());
   NEUROPS_CHECK(f.has_attr("/", "format_version") && f.has_attr("/", "learner"),
                 file << " is not a neurops learner state file (no format_version or learner attribute)");
   const auto version = f.attr_int("/", "format_version");
   NEUROPS_CHECK(version >= 1 && version <= kTunerStateFormatVersion,
                 file << ": learner state format version " << version << ", this build reads versions 1 to "
                      << kTunerStateFormatVersion);
+}
+
+}  // namespace
+
+void save_tuner_state(const std::filesystem::path& path, const OmegaTuner& tuner, const TunerConfig& config) {
+  auto f = io::H5File::create(path);  // a temporary beside `path`, renamed by commit()
+  write_config(f, tuner, config);
+  write_entries(f, tuner);
+  f.commit();
+}
+
+std::unique_ptr<OmegaTuner> load_tuner_state(const std::filesystem::path& path, const TunerConfig& config) {
+  auto tuner = make_tuner(config);
+  const auto f = io::H5File::open(path);
+  check_version(f);
+  NEUROPS_CHECK(!f.has_attr("/", "arm_set"), quoted(path) << " holds the state of a learner over option sets "
+                                                             "(configbandit), not of an omega tuner");
   check_config(f, *tuner, config);
-  const TunerState s = read_entries(f);
-  try {
-    tuner->import_state(s);
-  } catch (const Error& e) {
-    NEUROPS_THROW(file << ": " << e.message());
-  }
-  // Every dataset must be one the learner reads: a renamed or foreign dataset is not silently ignored.
-  TunerState expected;
-  tuner->export_state(expected);
-  for (const auto& name : names(s))
-    NEUROPS_CHECK(names(expected).count(name),
-                  file << ": unexpected dataset /" << name << " in the state of a " << config.learner << " learner");
+  read_entries_into(f, *tuner, config.learner);
   return tuner;
+}
+
+void save_arm_set_state(const std::filesystem::path& path, const BanditLearner& learner, const ArmSetConfig& config,
+                        const std::vector<std::string>& arm_set) {
+  NEUROPS_CHECK(arm_set.size() == learner.arms().size(), "save_arm_set_state: " << arm_set.size()
+                                                                                << " option sets for a learner of "
+                                                                                << learner.arms().size() << " arms");
+  auto f = io::H5File::create(path);
+  f.set_attr("/", "format_version", kTunerStateFormatVersion);
+  f.set_attr("/", "neurops_version", std::string(NEUROPS_VERSION_STRING));
+  f.set_attr("/", "learner", config.learner);
+  f.set_attr("/", "arm_set", arm_set);
+  f.set_attr("/", "seed", as_int64(config.seed));
+  f.set_attr("/", "fixed_arm", std::int64_t(config.fixed_arm));
+  f.set_attr("/", "tsallis_normaliser", config.tsallis_normaliser);
+  write_entries(f, learner);
+  f.commit();
+}
+
+std::unique_ptr<BanditLearner> load_arm_set_state(const std::filesystem::path& path, const ArmSetConfig& config,
+                                                  const std::vector<std::string>& arm_set) {
+  auto learner = make_arm_set_learner(config);
+  const auto f = io::H5File::open(path);
+  check_version(f);
+  const std::string file = quoted(path);
+  NEUROPS_CHECK(f.has_attr("/", "arm_set"), file << " holds the state of an omega tuner (sorbandit), not of a "
+                                                    "learner over option sets");
+  auto differ = [&](const std::string& field, const std::string& in_file, const std::string& given) {
+    NEUROPS_THROW(file << ": learner state of another configuration: " << field << " is " << in_file
+                       << " in the file but " << given
+                       << " in the options; refusing to replace either (use the file's setting, or another state "
+                          "file to start a new learner)");
+  };
+  const std::string name = f.attr_string("/", "learner");
+  if (name != config.learner) differ("learner", name, config.learner);
+  const auto in_file = f.attr_strings("/", "arm_set");
+  if (in_file != arm_set) {
+    std::string a = "[", b = "[";
+    for (const auto& v : in_file) a += (a.size() > 1 ? "; " : "") + v;
+    for (const auto& v : arm_set) b += (b.size() > 1 ? "; " : "") + v;
+    differ("the arm set (option sets)", a + "]", b + "]");
+  }
+  if (name == "fixed") {
+    if (f.attr_int("/", "fixed_arm") != config.fixed_arm)
+      differ("fixed_arm", show(f.attr_int("/", "fixed_arm")), show(config.fixed_arm));
+  } else {
+    if (f.attr_int("/", "seed") != as_int64(config.seed))
+      differ("seed", show(f.attr_int("/", "seed")), show(as_int64(config.seed)));
+    const std::string normaliser = f.attr_string("/", "tsallis_normaliser");
+    if (normaliser != config.tsallis_normaliser) differ("tsallis_normaliser", normaliser, config.tsallis_normaliser);
+  }
+  read_entries_into(f, *learner, name);
+  return learner;
 }
 
 }  // namespace neurops::solvers

@@ -98,19 +98,18 @@ std::vector<double> linspace(double lo, double hi, int n) {
 }
 
 // ---------------------------------------------------------------------------------------------
-OmegaTuner::OmegaTuner(std::vector<double> arms)
+BanditLearner::BanditLearner(std::vector<double> arms)
     : arms_(std::move(arms)), pulls_(arms_.size(), 0), cost_sums_(arms_.size(), 0.0) {
-  NEUROPS_CHECK(!arms_.empty(), "OmegaTuner: expected at least one arm");
-  for (double w : arms_)
-    NEUROPS_CHECK(std::isfinite(w) && w > 0 && w < 2, "OmegaTuner: every arm omega must lie in (0, 2), found " << w);
+  NEUROPS_CHECK(!arms_.empty(), "BanditLearner: expected at least one arm");
+  for (double w : arms_) NEUROPS_CHECK(std::isfinite(w), "BanditLearner: every arm label must be finite, found " << w);
 }
 
-double OmegaTuner::choose(double context) {
+double BanditLearner::choose(double context) {
   last_arm_ = pick(context);
   return arms_[static_cast<std::size_t>(last_arm_)];
 }
 
-void OmegaTuner::observe(double cost) {
+void BanditLearner::observe(double cost) {
   NEUROPS_CHECK(last_arm_ >= 0, name() << " tuner: observe() called before choose()");
   NEUROPS_CHECK(std::isfinite(cost), name() << " tuner: expected a finite cost, found " << cost);
   ++pulls_[static_cast<std::size_t>(last_arm_)];
@@ -119,7 +118,7 @@ void OmegaTuner::observe(double cost) {
   learn(cost);
 }
 
-void OmegaTuner::export_state(TunerState& s, const std::string& p) const {
+void BanditLearner::export_state(TunerState& s, const std::string& p) const {
   put_ints(s, p + "rounds", {rounds_});
   put_ints(s, p + "last_arm", {last_arm_});
   put_ints(s, p + "pulls", pulls_);
@@ -127,7 +126,7 @@ void OmegaTuner::export_state(TunerState& s, const std::string& p) const {
   export_own(s, p);
 }
 
-void OmegaTuner::import_state(const TunerState& s, const std::string& p) {
+void BanditLearner::import_state(const TunerState& s, const std::string& p) {
   const auto arms = arms_.size();
   const std::int64_t rounds = integer(s, p + "rounds"), last = integer(s, p + "last_arm");
   NEUROPS_CHECK(rounds >= 0 && rounds < kMaxRounds,
@@ -155,14 +154,14 @@ void OmegaTuner::import_state(const TunerState& s, const std::string& p) {
   import_own(s, p);
 }
 
-std::vector<double> OmegaTuner::mean_costs() const {
+std::vector<double> BanditLearner::mean_costs() const {
   std::vector<double> m(arms_.size(), std::numeric_limits<double>::quiet_NaN());
   for (std::size_t i = 0; i < arms_.size(); ++i)
     if (pulls_[i] > 0) m[i] = cost_sums_[i] / double(pulls_[i]);
   return m;
 }
 
-std::string OmegaTuner::summary() const {
+std::string BanditLearner::summary() const {
   std::ostringstream os;
   const auto means = mean_costs();
   std::size_t best = 0;
@@ -180,11 +179,13 @@ std::string OmegaTuner::summary() const {
   return os.str();
 }
 
-FixedOmega::FixedOmega(double omega) : OmegaTuner({omega}) {}
+FixedOmega::FixedOmega(double omega) : BanditLearner({omega}) {
+  NEUROPS_CHECK(omega > 0 && omega < 2, "FixedOmega: omega must lie in (0, 2), found " << omega);
+}
 
 // ---------------------------------------------------------------------------------------------
 TsallisInf::TsallisInf(std::vector<double> arms, std::uint64_t seed, TsallisNormaliser normaliser)
-    : OmegaTuner(std::move(arms)), rng_(seed), normaliser_(normaliser), cumulative_(arms_.size(), 0.0) {}
+    : BanditLearner(std::move(arms)), rng_(seed), normaliser_(normaliser), cumulative_(arms_.size(), 0.0) {}
 
 std::vector<double> TsallisInf::weights() const {
   const double eta = 2.0 / std::sqrt(double(t_));
@@ -290,7 +291,7 @@ void TsallisInf::import_own(const TunerState& s, const std::string& p) {
 
 // ---------------------------------------------------------------------------------------------
 ChebCB::ChebCB(std::vector<double> arms, double context_lo, double context_hi, std::uint64_t seed, int features)
-    : OmegaTuner(std::move(arms)), rng_(seed), m_(features), lo_(context_lo), width_(context_hi - context_lo) {
+    : BanditLearner(std::move(arms)), rng_(seed), m_(features), lo_(context_lo), width_(context_hi - context_lo) {
   NEUROPS_CHECK(features >= 1 && features <= 32, "ChebCB: expected 1..32 Chebyshev features, found " << features);
   NEUROPS_CHECK(width_ > 0, "ChebCB: context interval [" << context_lo << ", " << context_hi << "] is empty");
   const auto d = arms_.size();
@@ -483,7 +484,7 @@ void ChebCB::import_own(const TunerState& s, const std::string& p) {
 
 std::string ChebCB::summary() const {
   std::ostringstream os;
-  os << OmegaTuner::summary();
+  os << BanditLearner::summary();
   os << "  eta = " << eta_ << ", cost scale = " << scale_ << "; greedy omega across the context range:";
   for (int k = 0; k <= 4; ++k) {
     const double c = lo_ + width_ * k / 4.0;
@@ -498,7 +499,7 @@ std::string ChebCB::summary() const {
 // ---------------------------------------------------------------------------------------------
 BinnedTsallisInf::BinnedTsallisInf(std::vector<double> arms, int bins, double context_lo, double context_hi,
                                    std::uint64_t seed, TsallisNormaliser normaliser)
-    : OmegaTuner(arms) {
+    : BanditLearner(arms) {
   NEUROPS_CHECK(bins >= 1, "BinnedTsallisInf: expected at least one bin, found " << bins);
   NEUROPS_CHECK(context_hi > context_lo,
                 "BinnedTsallisInf: context interval [" << context_lo << ", " << context_hi << "] is empty");
@@ -545,7 +546,7 @@ void BinnedTsallisInf::import_own(const TunerState& s, const std::string& p) {
 
 std::string BinnedTsallisInf::summary() const {
   std::ostringstream os;
-  os << OmegaTuner::summary();
+  os << BanditLearner::summary();
   for (std::size_t b = 0; b < bins_.size(); ++b) {
     const auto& p = bins_[b].pulls();
     const auto best = std::max_element(p.begin(), p.end()) - p.begin();
@@ -556,7 +557,7 @@ std::string BinnedTsallisInf::summary() const {
 }
 
 // ---------------------------------------------------------------------------------------------
-std::unique_ptr<OmegaTuner> make_tuner(const TunerConfig& c) {
+std::unique_ptr<BanditLearner> make_tuner(const TunerConfig& c) {
   NEUROPS_CHECK(c.arms >= 1, "tuner: expected at least one arm, found " << c.arms);
   NEUROPS_CHECK(c.omega_min > 0 && c.omega_max < 2 && c.omega_min <= c.omega_max,
                 "tuner: omega range must satisfy 0 < omega_min <= omega_max < 2, found [" << c.omega_min << ", "
@@ -579,6 +580,30 @@ std::unique_ptr<OmegaTuner> make_tuner(const TunerConfig& c) {
     return std::make_unique<FixedOmega>(c.fixed_omega);
   }
   NEUROPS_THROW("tuner: unknown learner '" << c.learner << "', expected tsallis, chebcb, binned or fixed");
+}
+
+FixedArm::FixedArm(std::vector<double> arms, int arm) : BanditLearner(std::move(arms)), arm_(arm) {
+  NEUROPS_CHECK(arm >= 0 && arm < static_cast<int>(arms_.size()),
+                "FixedArm: arm " << arm << " out of range, expected 0.." << arms_.size() - 1);
+}
+
+std::unique_ptr<BanditLearner> make_arm_set_learner(const ArmSetConfig& c) {
+  NEUROPS_CHECK(c.arms >= 1, "arm-set learner: expected at least one arm, found " << c.arms);
+  std::vector<double> labels(static_cast<std::size_t>(c.arms));
+  std::iota(labels.begin(), labels.end(), 0.0);
+  if (c.learner == "fixed") {
+    NEUROPS_CHECK(c.fixed_arm >= 0 && c.fixed_arm < c.arms,
+                  "arm-set learner: fixed arm " << c.fixed_arm << " out of range, expected 0.." << c.arms - 1);
+    return std::make_unique<FixedArm>(labels, c.fixed_arm);
+  }
+  NEUROPS_CHECK(c.learner == "tsallis",
+                "arm-set learner: unknown learner '" << c.learner << "', expected tsallis or fixed");
+  NEUROPS_CHECK(c.tsallis_normaliser == "reference" || c.tsallis_normaliser == "safeguarded",
+                "arm-set learner: unknown Tsallis-INF normaliser '" << c.tsallis_normaliser
+                                                                    << "', expected reference or safeguarded");
+  return std::make_unique<TsallisInf>(
+      labels, c.seed,
+      c.tsallis_normaliser == "reference" ? TsallisNormaliser::reference : TsallisNormaliser::safeguarded);
 }
 
 HindsightBaselines hindsight_baselines(const std::vector<std::vector<double>>& costs) {

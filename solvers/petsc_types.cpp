@@ -11,6 +11,7 @@ void register_petsc_types() {
   static bool registered = false;
   if (registered) return;
   NEUROPS_PETSC(PCRegister(PCSORBANDIT, PCCreate_SorBandit));
+  NEUROPS_PETSC(PCRegister(PCCONFIGBANDIT, PCCreate_ConfigBandit));
   NEUROPS_PETSC(KSPRegister(KSPDCDM, KSPCreate_DCDM));
   NEUROPS_PETSC(PCRegister(PCDCDM, PCCreate_DCDM));
   NEUROPS_PETSC(KSPGuessRegister(KSPGUESSNEUROPS, KSPGuessCreate_Neurops));

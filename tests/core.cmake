@@ -53,7 +53,8 @@ if(NEUROPS_BUILD_EXAMPLES)
       endfunction()
       neurops_add_h5py_check(test_io_h5py demo=neurops_demo generate=neurops_generate fno-train=fno_train)
       neurops_add_h5py_check(test_io_h5py_drivers mgno-darcy=mgno_darcy deeponet=deeponet_antiderivative
-                             tune-sor=neurops_tune_sor dcdm=dcdm_poisson learning-to-relax=learning_to_relax)
+                             tune-sor=neurops_tune_sor dcdm=dcdm_poisson learning-to-relax=learning_to_relax
+                             tune-configs=tune_solver_configs)
     endif()
   endif()
 endif()

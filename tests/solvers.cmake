@@ -3,8 +3,10 @@ neurops_add_test(NAME test_solvers
                  SOURCES solvers/fixture.cpp solvers/test_linear_systems.cpp solvers/test_sor.cpp
                          solvers/test_bandits.cpp solvers/test_bandit_state.cpp solvers/test_petsc_types.cpp
                          solvers/test_sorbandit_pc.cpp solvers/test_system_files.cpp
+                         solvers/test_configbandit_pc.cpp
                  LABELS unit)
-neurops_add_test(NAME test_solvers_mpi SOURCES solvers/fixture.cpp solvers/test_parallel.cpp LABELS unit mpi
+neurops_add_test(NAME test_solvers_mpi SOURCES solvers/fixture.cpp solvers/test_parallel.cpp
+                                                solvers/test_configbandit_mpi.cpp LABELS unit mpi
                  MPI_RANKS 2)
 
 # An unmodified PETSc tutorial (Debian package libpetsc3.18-dev-examples) picks the sorbandit PC
@@ -43,6 +45,28 @@ if(NEUROPS_PETSC_KSP_TUTORIALS)
            COMMAND petsc_ksp_tutorial_ex9 -dll_append $<TARGET_FILE:neurops> -t 1 -pc_type sorbandit -help)
   set_tests_properties(test_sorbandit_help_in_petsc_ex9 PROPERTIES LABELS unit ENVIRONMENT "${sorbandit_env}"
     PASS_REGULAR_EXPRESSION "-pc_sorbandit_learner.*-pc_sorbandit_arms.*-pc_sorbandit_omega_min.*-pc_sorbandit_context.*-pc_sorbandit_seed.*-pc_sorbandit_view.*-pc_sorbandit_state")
+  # The configbandit PC in the same unmodified tutorial: both of ex9's KSPs choose among option sets
+  # solve after solve; its report (pulls per option set) is printed once at the end.
+  add_test(NAME test_configbandit_in_petsc_ex9
+           COMMAND petsc_ksp_tutorial_ex9 -dll_append $<TARGET_FILE:neurops> -t 10 -m 12
+                   -ksp_type cg -pc_type configbandit -pc_configbandit_configs "icc;jacobi;sor -pc_sor_omega 1.5"
+                   -pc_configbandit_seed 2 -pc_configbandit_view -ksp_converged_reason
+                   -s2_pc_type configbandit -s2_pc_configbandit_configs "ilu;jacobi" -s2_pc_configbandit_cost iterations
+                   -s2_pc_configbandit_view)
+  set_tests_properties(test_configbandit_in_petsc_ex9 PROPERTIES LABELS unit ENVIRONMENT "${sorbandit_env}"
+    PASS_REGULAR_EXPRESSION "configbandit: 10 solves in this run.*sor -pc_sor_omega 1.5.*configbandit: 10 solves in this run.*ilu"
+    FAIL_REGULAR_EXPRESSION "DIVERGED|did not converge|PETSC ERROR")
+  # A misspelt option in a set stops the tutorial before its first solve, naming the set and the option.
+  add_test(NAME test_configbandit_bad_set_in_petsc_ex9
+           COMMAND petsc_ksp_tutorial_ex9 -dll_append $<TARGET_FILE:neurops> -t 1 -m 8 -ksp_type cg
+                   -pc_type configbandit -pc_configbandit_configs "icc;sor -pc_sor_omgea 1.5")
+  set_tests_properties(test_configbandit_bad_set_in_petsc_ex9 PROPERTIES LABELS unit ENVIRONMENT "${sorbandit_env}"
+    PASS_REGULAR_EXPRESSION "option set 1 'sor -pc_sor_omgea 1.5': option -pc_sor_omgea is not read")
+  add_test(NAME test_configbandit_help_in_petsc_ex9
+           COMMAND petsc_ksp_tutorial_ex9 -dll_append $<TARGET_FILE:neurops> -t 1 -pc_type configbandit
+                   -pc_configbandit_configs jacobi -help)
+  set_tests_properties(test_configbandit_help_in_petsc_ex9 PROPERTIES LABELS unit ENVIRONMENT "${sorbandit_env}"
+    PASS_REGULAR_EXPRESSION "-pc_configbandit_configs.*-pc_configbandit_learner.*-pc_configbandit_cost.*-pc_configbandit_seed.*-pc_configbandit_view.*-pc_configbandit_state")
 else()
   message(STATUS "PETSc KSP tutorials not found (Debian package libpetsc3.18-dev-examples): sorbandit dll test skipped")
 endif()
@@ -99,6 +123,23 @@ if(NEUROPS_BUILD_EXAMPLES)
                            ARGS -tune_family ltr_low -tune_count 2 -tune_state ../example_tune_sor_generate.out/generated.h5)
   set_tests_properties(example_tune_sor_state_exists PROPERTIES FIXTURES_REQUIRED tune_sor_systems
                        PASS_REGULAR_EXPRESSION "generated.h5' exists; add -tune_resume")
+endif()
+
+if(NEUROPS_BUILD_EXAMPLES)
+  # The configuration bandit against every fixed configuration, on short heat and Darcy sequences: the
+  # table of each, and the bandit played every configuration (no share of 0.0%).
+  neurops_add_example_test(NAME example_tune_solver_configs PROGRAM tune_solver_configs
+                           ARGS -tcfg_solves 50 -tcfg_heat_nx 24 -tcfg_darcy_n 33 -tcfg_out configs)
+  set_tests_properties(example_tune_solver_configs PROPERTIES
+    PASS_REGULAR_EXPRESSION "heat [^\n]*50 solves[^\n]*\n  configuration +total \\[s\\] +mean its +bandit share\n  icc +[0-9.]+ +[0-9.]+ +[0-9.]+%\n  gamg +[0-9.]+ +[0-9.]+ +[0-9.]+%\n  sor -pc_sor_omega 1.7 +[0-9.]+ +[0-9.]+ +[0-9.]+%\n.*  configbandit \\(tsallis\\) +[0-9.]+ +[0-9.]+ *\n  best fixed in hindsight: [^\n]*\n  bandit / best fixed = [0-9.]+.*Darcy [^\n]*50 solves.*bandit / best fixed = [0-9.]+.*outputs: configs.csv"
+    FAIL_REGULAR_EXPRESSION " 0\\.0%")
+  # A misspelt option in a set stops the driver before any solve, naming the set and the option (one
+  # set: a ';' would split the CMake argument list).
+  neurops_add_example_test(NAME example_tune_solver_configs_bad_set PROGRAM tune_solver_configs
+                           ARGS -tcfg_configs "sor -pc_sor_omgea 1.5" -tcfg_solves 5)
+  set_tests_properties(example_tune_solver_configs_bad_set PROPERTIES
+    PASS_REGULAR_EXPRESSION "tune_solver_configs: error: .*option set 0 'sor -pc_sor_omgea 1.5': option -pc_sor_omgea is not read"
+    FAIL_REGULAR_EXPRESSION "solves, CG")
 endif()
 
 # Benchmark smoke run (the full run: build/bench/sor_heat).

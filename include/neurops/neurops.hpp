@@ -74,6 +74,7 @@
 #include "neurops/solvers/dcdm_training.hpp"
 #include "neurops/solvers/dmda_bridge.hpp"
 #include "neurops/solvers/linear_solver.hpp"
+#include "neurops/solvers/pc_configbandit.hpp"
 #include "neurops/solvers/pc_sorbandit.hpp"
 #include "neurops/solvers/petsc_types.hpp"
 #include "neurops/solvers/solver_comparison.hpp"

@@ -1,6 +1,6 @@
 // Fuzzing the readers: seeded corruptions of every file type neurops reads here (field datasets,
 // DeepONet triples, linear systems in HDF5 and PETSc binary, plain FNO checkpoints, the checkpoints of
-// every other registered model through load_model, learner states of the SOR bandits). Each variant
+// every other registered model through load_model, learner states of the SOR and configuration bandits). Each variant
 // must give a clean neurops::Error or exactly the data that was written: never a crash (the process
 // would die; under the sanitizer build any memory error halts it), another exception type, or
 // silently different data. Errors should name the file or the dataset/attribute.
@@ -14,8 +14,8 @@
 //   test_fuzz -- --variants 2000 --seed 7
 // NEUROPS_FUZZ_VERBOSE=1 prints each variant before it is read (the last line names a crasher);
 // NEUROPS_FUZZ_ONLY=<file type> runs one type (fields, triples, system-hdf5, system-binary, checkpoint-fno,
-// learner-binned, learner-chebcb, checkpoint-deeponet, checkpoint-mgno, checkpoint-t1, checkpoint-sfno,
-// checkpoint-dcdm).
+// learner-binned, learner-chebcb, learner-configs, checkpoint-deeponet, checkpoint-mgno, checkpoint-t1,
+// checkpoint-sfno, checkpoint-dcdm).
 #define BOOST_TEST_MODULE neurops_fuzz
 #include <signal.h>
 #include <unistd.h>
@@ -530,6 +530,30 @@ Target learner_state(const fs::path& dir, const std::string& learner) {
   return t;
 }
 
+/// A configbandit learner's state (-pc_configbandit_state): Tsallis-INF over option sets after 30
+/// rounds of seeded costs. Loading must give exactly that learner or a clean error.
+Target arm_set_state(const fs::path& dir) {
+  const fs::path p = dir / "learner_configs.h5";
+  const solvers::ArmSetConfig config{.learner = "tsallis", .arms = 3, .seed = 5};
+  const std::vector<std::string> arm_set{"icc", "gamg", "sor -pc_sor_omega 1.7"};
+  auto learner = solvers::make_arm_set_learner(config);
+  Rng rng(9);
+  for (int t = 0; t < 30; ++t) {
+    const auto arm = learner->choose();
+    learner->observe(1.0 + 1e-3 * (1.0 + arm) * (1.0 + rng.uniform()));
+  }
+  solvers::save_arm_set_state(p, *learner, config, arm_set);
+  auto saved = std::make_shared<solvers::TunerState>();
+  learner->export_state(*saved);
+  Target t{"learner-configs", p, true, nullptr, {"learner state", "format_version", "learner", "arm_set", "seed"}};
+  t.load_equals_original = [saved, config, arm_set](const fs::path& v) {
+    solvers::TunerState got;
+    solvers::load_arm_set_state(v, config, arm_set)->export_state(got);
+    return got.reals == saved->reals && got.integers == saved->integers;
+  };
+  return t;
+}
+
 }  // namespace
 
 BOOST_TEST_GLOBAL_FIXTURE(PetscFixture);
@@ -546,7 +570,8 @@ BOOST_AUTO_TEST_CASE(corrupted_files_give_clean_errors_or_correct_data) {
                               linear_system(dir, "system.bin"),
                               fno_checkpoint(dir),
                               learner_state(dir, "binned"),
-                              learner_state(dir, "chebcb")};
+                              learner_state(dir, "chebcb"),
+                              arm_set_state(dir)};
   for (auto& t : model_checkpoints(dir)) targets.push_back(std::move(t));
   Tally total;
   std::printf("%-20s %9s %13s %17s %8s %11s %8s\n", "file type", "variants", "clean errors", "accepted-correct",

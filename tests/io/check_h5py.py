@@ -553,6 +553,21 @@ def check_tune_sor(c, exe, work):
     SNIPPET_FILES["omega_state.h5"] = os.path.join(out, "state_binned.h5")
 
 
+def check_tune_configs(c, exe, work):
+    """The configbandit learner state (section 10.4), written by the driver's bandit and continued."""
+    out = os.path.join(work, "tune_configs")
+    os.makedirs(out, exist_ok=True)
+    state = os.path.join(out, "configs_state.h5")
+    for _ in range(2):
+        run([exe, "-tcfg_problems", "darcy", "-tcfg_solves", "4", "-tcfg_darcy_n", "9", "-tcfg_configs",
+             "jacobi;sor -pc_sor_omega 1.5;icc", "-tcfg_bandit_pc_configbandit_state", state, "-tcfg_out", "configs"],
+            cwd=out)
+    c.check(state, "learner-configs-tsallis", {"K": 3})
+    with h5py.File(state, "r") as f:
+        assert f["rounds"][0] == 8 and decoded(f.attrs["arm_set"][1]) == "sor -pc_sor_omega 1.5"
+    SNIPPET_FILES["configs_state.h5"] = state
+
+
 def check_dcdm(c, exe, work):
     out = os.path.join(work, "dcdm")
     run([exe, "-dcdm_n", "4", "-dcdm_samples", "10", "-dcdm_epochs", "1", "-dcdm_batch", "5", "-dcdm_net_channels",
@@ -604,7 +619,7 @@ def main():
     ap.add_argument("--work", required=True, help="scratch folder (emptied first)")
     ap.add_argument("--spec", default=os.path.join(HERE, "..", "..", "docs", "file-formats.md"))
     for name in ("demo", "generate", "fno-train", "mgno-darcy", "deeponet", "tune-sor", "dcdm", "learning-to-relax",
-                 "sfno-dump"):
+                 "sfno-dump", "tune-configs"):
         ap.add_argument("--" + name, help="the driver's executable")
     a = ap.parse_args()
     shutil.rmtree(a.work, ignore_errors=True)
@@ -621,6 +636,8 @@ def main():
         check_deeponet(c, a.deeponet, a.work)
     if a.tune_sor:
         check_tune_sor(c, a.tune_sor, a.work)
+    if a.tune_configs:
+        check_tune_configs(c, a.tune_configs, a.work)
     if a.dcdm:
         check_dcdm(c, a.dcdm, a.work)
     if a.learning_to_relax:

@@ -12,6 +12,8 @@
 // Layout: docs/file-formats.md, "Learner state".
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "neurops/solvers/bandits.hpp"
 
@@ -28,5 +30,14 @@ void save_tuner_state(const std::filesystem::path& path, const OmegaTuner& tuner
 /// learner, arm set or configuration, a corrupt file or invalid state (non-finite values, negative
 /// counts, counters that disagree) is an Error naming the file and what differs.
 std::unique_ptr<OmegaTuner> load_tuner_state(const std::filesystem::path& path, const TunerConfig& config);
+
+/// The same for a learner over option sets (PC configbandit): `arm_set` (the option-set strings, one
+/// per arm, in order) and `config` are recorded; loading refuses a file of another learner, arm set,
+/// seed or normaliser, and a file of an omega tuner (and load_tuner_state refuses one of these).
+/// Layout: docs/file-formats.md, "Learner state over option sets".
+void save_arm_set_state(const std::filesystem::path& path, const BanditLearner& learner, const ArmSetConfig& config,
+                        const std::vector<std::string>& arm_set);
+std::unique_ptr<BanditLearner> load_arm_set_state(const std::filesystem::path& path, const ArmSetConfig& config,
+                                                  const std::vector<std::string>& arm_set);
 
 }  // namespace neurops::solvers

@@ -25,7 +25,8 @@
 
 namespace neurops::solvers {
 
-class OmegaTuner;
+class BanditLearner;
+using OmegaTuner = BanditLearner;
 
 inline constexpr const char* PCSORBANDIT = "sorbandit";
 

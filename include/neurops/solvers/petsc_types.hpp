@@ -5,6 +5,7 @@
 //
 // Types (one header each, named after the type):
 //   PC "sorbandit"   solvers/pc_sorbandit.hpp   SOR/SSOR with omega tuned online by a bandit learner
+//   PC "configbandit" solvers/pc_configbandit.hpp  online choice among whole PC configurations (option sets)
 //   KSP "dcdm"       solvers/ksp_dcdm.hpp       Deep Conjugate Direction Method (trained CNN directions)
 //   PC "dcdm"        solvers/pc_dcdm.hpp        the DCDM network as a nonlinear PC (for -ksp_type fcg)
 //   KSPGuess "neurops" solvers/ksp_guess_neurops.hpp  initial guess x0 = model(b) from a trained operator
@@ -12,6 +13,7 @@
 
 #include "neurops/solvers/ksp_dcdm.hpp"
 #include "neurops/solvers/ksp_guess_neurops.hpp"
+#include "neurops/solvers/pc_configbandit.hpp"
 #include "neurops/solvers/pc_dcdm.hpp"
 #include "neurops/solvers/pc_sorbandit.hpp"
 
