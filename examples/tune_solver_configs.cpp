@@ -243,6 +243,7 @@ int main(int argc, char** argv) {
     s.rtol = opt.real("rtol", 1e-8, "relative residual tolerance of CG");
     s.seed = opt.integer("seed", 0, "seed of the Darcy coefficients and of the bandit", 0, INT32_MAX);
     const std::string out = opt.string("out", "tune_solver_configs", "output prefix: writes <out>.csv");
+    opt.solver_prefix("tcfg_bandit_", "the bandit's KSP and PC (-tcfg_bandit_pc_configbandit_state file.h5)");
     if (opt.help_requested()) return 0;
     NEUROPS_CHECK(s.rtol > 0 && s.rtol < 1, "option -tcfg_rtol: expected a value in (0, 1), found " << s.rtol);
 

@@ -308,7 +308,7 @@ PetscErrorCode set_from_options(PC pc, PetscOptionItems* PetscOptionsObject) {
   s->cost_is_time = cost == 0;
   PetscInt normaliser = s->config.tsallis_normaliser == "reference" ? 1 : 0;
   PetscCall(
-      PetscOptionsEList("-pc_configbandit_tsallis_normaliser",
+      PetscOptionsEList("-pc_configbandit_tsallis_normalizer",
                         "Tsallis-INF normaliser: safeguarded (exact distribution) or reference (as the paper's code)",
                         "PCCONFIGBANDIT", normalisers, 2, normalisers[normaliser], &normaliser, nullptr));
   s->config.tsallis_normaliser = normalisers[normaliser];

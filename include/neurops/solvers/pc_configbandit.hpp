@@ -32,7 +32,7 @@
 //   -pc_configbandit_configs "type opts;type opts;..."   the arms (required)
 //   -pc_configbandit_learner tsallis|fixed  (tsallis)    -pc_configbandit_fixed 0   arm of `fixed`
 //   -pc_configbandit_cost time|iterations  (time)        -pc_configbandit_seed 0
-//   -pc_configbandit_tsallis_normaliser safeguarded|reference  (safeguarded: see ArmSetConfig)
+//   -pc_configbandit_tsallis_normalizer safeguarded|reference  (safeguarded: see ArmSetConfig)
 //   -pc_configbandit_view   report at destroy (pulls, mean cost and share of each arm; not repeated
 //        when -ksp_view has just shown it)
 //   -pc_configbandit_state file.h5   continue from this file when it exists (read at the first
