@@ -31,7 +31,9 @@ namespace {
 /// for `functions` branch inputs and `points` trunk inputs and `outputs` dot products (bench/roofline.hpp).
 /// Hand check at the defaults (10,000 triples, [100, 40, 40], [1, 40, 40]): 2 * 10^4 * (4000 + 1600
 /// + 40 + 1600 + 40) = 0.1456 GFLOP forward; the step adds the weight gradients (0.1456) and the input
-/// gradients of the second layers and the dot product (2 * 10^4 * 3240 = 0.0648): 0.356 GFLOP.
+/// gradients of the second layers and the dot product (2 * 10^4 * 3280 = 0.0656): 0.357 GFLOP.
+/// Independent count: torch.profiler (with_flops) on the peer's forward pass gives addmm 0.1448 +
+/// bmm 0.0008 = 0.1456 GFLOP.
 double deeponet_flops(index_t sensors, index_t width, double functions, double points, double outputs) {
   const double w = double(width);
   return 2 * functions * (double(sensors) * w + w * w) + 2 * points * (w + w * w) + 2 * outputs * w;
@@ -83,8 +85,6 @@ int main(int argc, char** argv) {
       model.eval();
       (void)model.forward({u_functions, grid});
     };
-    const GemmPeak peak = GemmPeak::measure(smoke);
-
     std::printf(
         "DeepONet: [%lld, %lld, %lld] branch, [1, %lld, %lld] trunk, ReLU, batch %lld triples, float32, %d threads, "
         "%lld parameters, %d rounds x median of %d runs\n",
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
       peer = torch_round(bench::peer_script("deeponet_train_step.py"), a.str(), threads);
     }
     const RoundTimes t = alternate_rounds(
-        rounds,
+        rounds, smoke,
         [&] {
           return std::map<std::string, double>{{"train", median_ms(train_step, runs)},
                                                {"infer", median_ms(infer, runs)},
@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
     const double b = double(batch), w = double(width);
     const double forward = deeponet_flops(sensors, width, b, b, b);
     const double input_gradients = 2 * b * (w * w + w * w + 2 * w);
+    const GemmPeak peak = t.peak();
     Report report("deeponet_train_step", peak, "pytorch");
     report.add("train step", t, "train", "torch_train_ms", 2 * forward + input_gradients);
     report.add("inference", t, "infer", "torch_infer_ms", forward);

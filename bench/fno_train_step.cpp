@@ -37,6 +37,9 @@ struct Flops {
 /// Hand check at the defaults (batch 16, 64^2, width 32, 12 modes, 4 layers, 3 -> 128 -> 1): 1x1
 /// products 2 * 65536 * (3*32 + 4*32*32 + 32*128 + 128) = 1.11 GFLOP, mixing 8 * 16 * 32^2 * 288 * 4
 /// = 0.151 GFLOP, FFTs 4 * 2 * 512 * 2.5 * 4096 * 12 = 0.503 GFLOP: 1.76 GFLOP forward.
+/// Independent count: torch.profiler (with_flops) on the peer's forward pass gives mm 0.5662 + conv2d
+/// 0.5369 = 1.1031 GFLOP for the 1x1 products (as here) and bmm 0.0377 GFLOP for the mixing, which
+/// it counts at 2 flops per complex multiply-add (x 4 = 0.151 as here); it does not count FFTs.
 Flops fno_forward_flops(const operators::FnoConfig& c, index_t batch, index_t grid) {
   const double points = double(grid) * double(grid), w = double(c.width), samples = double(batch);
   const double pointwise = double(c.in_channels) * w + double(c.layers) * w * w +
@@ -71,8 +74,6 @@ int main(int argc, char** argv) {
     Rng rng(0);
     const auto x = Tensor<float>::randn({batch, in_channels, grid, grid}, rng);
     const auto y = Tensor<float>::randn({batch, 1, grid, grid}, rng);
-    const GemmPeak peak = GemmPeak::measure(smoke);
-
     std::printf(
         "FNO-2D: width %lld, %lld modes, %lld layers, %lld^2, batch %lld, %lld->1 channels, float32, %d threads, "
         "%lld parameters, %d rounds x median of %d runs\n",
@@ -86,7 +87,7 @@ int main(int argc, char** argv) {
       peer = torch_round(bench::peer_script("fno_train_step.py"), a.str(), threads);
     }
     const RoundTimes t = alternate_rounds(
-        rounds,
+        rounds, smoke,
         [&] {
           const StepTimes s = time_field_model(fno, x, y, runs);
           return std::map<std::string, double>{{"train", s.train_ms}, {"infer", s.infer_ms}};
@@ -95,6 +96,7 @@ int main(int argc, char** argv) {
     // Training: the products run three times (forward, input and weight gradients; no input gradient
     // of the lifting, which reads the model's input), the transforms twice.
     const Flops f = fno_forward_flops(c, batch, grid);
+    const GemmPeak peak = t.peak();
     Report report("fno_train_step", peak, "pytorch");
     report.add("train step", t, "train", "torch_train_ms", 3 * f.dense - f.input + 2 * f.fft);
     report.add("inference", t, "infer", "torch_infer_ms", f.dense + f.fft);

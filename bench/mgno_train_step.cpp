@@ -90,8 +90,6 @@ int main(int argc, char** argv) {
     Rng rng(0);
     const auto x = Tensor<float>::randn({batch, 1, grid, grid}, rng);
     const auto y = Tensor<float>::randn({batch, 1, grid, grid}, rng);
-    const GemmPeak peak = GemmPeak::measure(smoke);
-
     std::printf(
         "MgNO: width %lld, %lld layers, pre [%s] post [%s], %lld^2, batch %lld, float32, %d threads, "
         "%lld parameters, %d rounds x median of %d runs\n",
@@ -105,7 +103,7 @@ int main(int argc, char** argv) {
       peer = torch_round(bench::peer_script("mgno_train_step.py"), a.str(), threads);
     }
     const RoundTimes t = alternate_rounds(
-        rounds,
+        rounds, smoke,
         [&] {
           const StepTimes s = time_field_model(model, x, y, runs);
           return std::map<std::string, double>{{"train", s.train_ms}, {"infer", s.infer_ms}};
@@ -116,6 +114,7 @@ int main(int argc, char** argv) {
     // Training: every convolution runs three times (forward, input and weight gradients), less the
     // input gradients of those that read the model's input.
     const double forward = mgno_forward_flops(c, batch, grid);
+    const GemmPeak peak = t.peak();
     Report report("mgno_train_step", peak, "pytorch");
     report.add("train step", t, "train", "torch_train_ms", 3 * forward - mgno_input_products(c, batch, grid));
     report.add("inference", t, "infer", "torch_infer_ms", forward);

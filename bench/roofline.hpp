@@ -61,7 +61,7 @@ double eigen_gemm_gflops(int m, int runs) {
 }
 
 /// float32 and float64 GEMM rates of this process (sizes 1024 or, for smoke runs, 256: larger than
-/// the caches, small enough to take well under a second).
+/// the caches, small enough to take a fraction of a second).
 struct GemmPeak {
   double f32 = NAN, f64 = NAN;
   static GemmPeak measure(bool smoke) {
@@ -71,17 +71,27 @@ struct GemmPeak {
   double of(bool f64_row) const { return f64_row ? f64 : f32; }
 };
 
-/// Milliseconds per row key, one entry per round (a side that did not report a key has fewer).
+/// Milliseconds per row key, one entry per round (a side that did not report a key has fewer), and
+/// the GEMM rates measured at the start of every round.
 struct RoundTimes {
   std::map<std::string, std::vector<double>> ours, peer;
+  std::vector<GemmPeak> gemm;
+  /// Medians over the rounds: the limit as the machine offered it while the benchmark ran.
+  GemmPeak peak() const {
+    std::vector<double> f32, f64;
+    for (const auto& g : gemm) f32.push_back(g.f32), f64.push_back(g.f64);
+    return gemm.empty() ? GemmPeak{} : GemmPeak{median(f32), median(f64)};
+  }
 };
 
-/// `rounds` rounds of { ours(); peer(); }. Each call times its own work (a median of its runs) and
-/// returns row key -> milliseconds; a peer that could not run returns an empty map.
-inline RoundTimes alternate_rounds(int rounds, const std::function<std::map<std::string, double>()>& ours,
+/// `rounds` rounds of { GEMM rates; ours(); peer(); }. Each call times its own work (a median of its
+/// runs) and returns row key -> milliseconds; a peer that could not run returns an empty map. The GEMM
+/// is measured in every round because on a shared machine one measurement may fall in a slow phase.
+inline RoundTimes alternate_rounds(int rounds, bool smoke, const std::function<std::map<std::string, double>()>& ours,
                                    const std::function<std::map<std::string, double>()>& peer) {
   RoundTimes t;
   for (int r = 0; r < rounds; ++r) {
+    t.gemm.push_back(GemmPeak::measure(smoke));
     for (const auto& [key, ms] : ours()) t.ours[key].push_back(ms);
     if (!peer) continue;
     for (const auto& [key, ms] : peer()) t.peer[key].push_back(ms);
