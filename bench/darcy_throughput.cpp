@@ -125,12 +125,15 @@ int main(int argc, char** argv) {
           rate2.push_back(spawn(2, args));
           return std::map<std::string, double>{{"2", 1e3 / rate2.back()}};
         },
-        [&] { return std::map<std::string, double>{{"1", 1e3 / rate1.back()}}; });
+        [&] {
+          return std::map<std::string, double>{{"1", 1e3 / rate1.back()}};
+        });
     const double rate = median(rate1), two = median(rate2);
-    std::printf("\nDarcy %lldx%lld, %s + %s, %s, %d rounds x median of %d runs x %lld samples (median %.0f KSP iterations)\n",
-                (long long)n, (long long)n, solver.last_solve().ksp_type.c_str(), solver.last_solve().pc_type.c_str(),
-                distributed ? "every solve split over the ranks" : "one sample per rank (PETSC_COMM_SELF)", rounds,
-                repeats, (long long)samples, median(iterations));
+    std::printf(
+        "\nDarcy %lldx%lld, %s + %s, %s, %d rounds x median of %d runs x %lld samples (median %.0f KSP iterations)\n",
+        (long long)n, (long long)n, solver.last_solve().ksp_type.c_str(), solver.last_solve().pc_type.c_str(),
+        distributed ? "every solve split over the ranks" : "one sample per rank (PETSC_COMM_SELF)", rounds, repeats,
+        (long long)samples, median(iterations));
     std::printf("%-10s %18s %10s\n", "ranks", "samples/s", "speed-up");
     std::printf("%-10d %18.3f %10.2f\n", 1, rate, 1.0);
     std::printf("%-10d %18.3f %10.2f\n", 2, two, two / rate);

@@ -114,8 +114,8 @@ int main(int argc, char** argv) {
     Report report("deeponet_train_step", peak, "pytorch");
     report.add("train step", t, "train", "torch_train_ms", 2 * forward + input_gradients);
     report.add("inference", t, "infer", "torch_infer_ms", forward);
-    report.add("Cartesian inference", t, "cartesian", "", deeponet_flops(sensors, width, double(functions), 100,
-                                                                           double(functions) * 100));
+    report.add("Cartesian inference", t, "cartesian", "",
+               deeponet_flops(sensors, width, double(functions), 100, double(functions) * 100));
     report.print();
     std::printf("  (Cartesian inference: %lld functions x 100 shared points, neurops only)\n", (long long)functions);
     print_peak_memory(peak_rss_mb(), t.peer);

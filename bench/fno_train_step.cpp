@@ -42,11 +42,12 @@ struct Flops {
 /// it counts at 2 flops per complex multiply-add (x 4 = 0.151 as here); it does not count FFTs.
 Flops fno_forward_flops(const operators::FnoConfig& c, index_t batch, index_t grid) {
   const double points = double(grid) * double(grid), w = double(c.width), samples = double(batch);
-  const double pointwise = double(c.in_channels) * w + double(c.layers) * w * w +
-                           w * double(c.projection_channels) + double(c.projection_channels) * double(c.out_channels);
+  const double pointwise = double(c.in_channels) * w + double(c.layers) * w * w + w * double(c.projection_channels) +
+                           double(c.projection_channels) * double(c.out_channels);
   const double kept = 2.0 * double(c.modes[0]) * double(c.modes[0]);
   return {2 * samples * points * pointwise + 8 * samples * w * w * kept * double(c.layers),
-          double(c.layers) * 2 * samples * w * real_fft_flops(points), 2 * samples * points * double(c.in_channels) * w};
+          double(c.layers) * 2 * samples * w * real_fft_flops(points),
+          2 * samples * points * double(c.in_channels) * w};
 }
 
 }  // namespace

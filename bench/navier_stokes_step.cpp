@@ -129,8 +129,9 @@ int main(int argc, char** argv) {
       };
     const bench::RoundTimes t = bench::alternate_rounds(rounds, smoke, time_ours, torch);
 
-    std::printf("\nNavier-Stokes step, float64, %d threads, OMP_WAIT_POLICY=%s, %d rounds x median of %d runs x %d steps\n",
-                threads, std::getenv("OMP_WAIT_POLICY"), rounds, repeats, steps);
+    std::printf(
+        "\nNavier-Stokes step, float64, %d threads, OMP_WAIT_POLICY=%s, %d rounds x median of %d runs x %d steps\n",
+        threads, std::getenv("OMP_WAIT_POLICY"), rounds, repeats, steps);
     std::printf("%-8s %20s %20s\n", "n", "checksum neurops", "checksum torch");
     bool consistent = true;
     bench::Report report("navier_stokes_step", t.peak(), "pytorch");

@@ -115,11 +115,11 @@ int main(int argc, char** argv) {
     auto time_ours = [&] {
       std::map<std::string, double> ms;
       for (const index_t n : sizes) {
-        pde::NsResidual est(n, {.time_derivative = from_frames ? pde::NsTimeDerivative::frames
-                                                               : pde::NsTimeDerivative::reference_imex,
-                                .frame_dt = 1e-2,
-                                .dt = 1e-2,
-                                .threads = threads});
+        pde::NsResidual est(
+            n, {.time_derivative = from_frames ? pde::NsTimeDerivative::frames : pde::NsTimeDerivative::reference_imex,
+                .frame_dt = 1e-2,
+                .dt = 1e-2,
+                .threads = threads});
         const Tensor<double> w = trajectory(n, frames);
         Tensor<double> g;
         double value = est.value_and_gradient(w, g);  // warm-up
@@ -152,8 +152,9 @@ int main(int argc, char** argv) {
       };
     const bench::RoundTimes t = bench::alternate_rounds(rounds, smoke, time_ours, torch);
 
-    std::printf("\nNsResidual (%s), float64, %lld frames, %d threads, OMP_WAIT_POLICY=%s, %d rounds x median of %d runs\n",
-                time_derivative.c_str(), (long long)frames, threads, std::getenv("OMP_WAIT_POLICY"), rounds, repeats);
+    std::printf(
+        "\nNsResidual (%s), float64, %lld frames, %d threads, OMP_WAIT_POLICY=%s, %d rounds x median of %d runs\n",
+        time_derivative.c_str(), (long long)frames, threads, std::getenv("OMP_WAIT_POLICY"), rounds, repeats);
     std::printf("%-6s %20s %20s\n", "n", "loss neurops", "loss torch");
     bool consistent = true;
     bench::Report report("ns_residual", t.peak(), "pytorch");

@@ -134,9 +134,10 @@ class Report {
                   number(f.ratio, "%.2fx").c_str(), f.spread.c_str(), number(f.rate, "%.2f").c_str(),
                   number(f.pct, "%.1f").c_str(), r.note.empty() ? "" : "  ", r.note.c_str());
     }
-    std::printf("  (ratio = %s / neurops per round, median over %zu round(s); Eigen GEMM %.1f GFLOP/s float32, %.1f "
-                "float64)\n",
-                peer_name_.c_str(), rounds(), peak_.f32, peak_.f64);
+    std::printf(
+        "  (ratio = %s / neurops per round, median over %zu round(s); Eigen GEMM %.1f GFLOP/s float32, %.1f "
+        "float64)\n",
+        peer_name_.c_str(), rounds(), peak_.f32, peak_.f64);
     for (const auto& r : rows_) {
       const Figures f = figures(r);
       std::printf("summary\t%s\t%s\t%.3f\t%s\t%s\t%s\t%s\n", bench_.c_str(), r.name.c_str(), f.ours,

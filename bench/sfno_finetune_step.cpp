@@ -100,7 +100,10 @@ int main(int argc, char** argv) {
       torch = bench::torch_round(script, args, threads);
     }
     const bench::RoundTimes t = bench::alternate_rounds(
-        rounds, smoke, [&] { return std::map<std::string, double>{{"finetune", bench::median_ms(iteration, runs)}}; },
+        rounds, smoke,
+        [&] {
+          return std::map<std::string, double>{{"finetune", bench::median_ms(iteration, runs)}};
+        },
         torch);
     const double rss = bench::peak_rss_mb();
     std::printf(

@@ -85,8 +85,8 @@ int main(int argc, char** argv) {
       rounds = 1;
       tuner_steps = 10;
     }
-    NEUROPS_CHECK(repeats >= 1 && rounds >= 1,
-                  "options -bench_repeats and -bench_rounds: expected at least 1, found " << repeats << " and " << rounds);
+    NEUROPS_CHECK(repeats >= 1 && rounds >= 1, "options -bench_repeats and -bench_rounds: expected at least 1, found "
+                                                   << repeats << " and " << rounds);
     NEUROPS_CHECK(omega > 0 && omega < 2, "option -bench_omega: expected a value in (0, 2), found " << omega);
     char load[256] = "n/a";
     if (FILE* f = std::fopen("/proc/loadavg", "r")) {
@@ -135,8 +135,8 @@ int main(int argc, char** argv) {
                                  {.ksp_type = KSPCG, .pc_type = PCSOR}, A, b, x, int(repeats)));
         rows.push_back(
             run_petsc("PETSc CG + ICC(0)", "bench_icc_", {.ksp_type = KSPCG, .pc_type = PCICC}, A, b, x, int(repeats)));
-        rows.push_back(run_petsc("PETSc CG + GAMG", "bench_gamg_", {.ksp_type = KSPCG, .pc_type = PCGAMG}, A, b, x,
-                                 int(repeats)));
+        rows.push_back(
+            run_petsc("PETSc CG + GAMG", "bench_gamg_", {.ksp_type = KSPCG, .pc_type = PCGAMG}, A, b, x, int(repeats)));
         for (std::size_t i = 2; i < rows.size(); ++i) times.peer[rows[i].method].push_back(1e3 * rows[i].solve);
       }
       for (auto& r : rows)  // medians over the rounds

@@ -148,8 +148,8 @@ int main(int argc, char** argv) {
     Adam<float> adam(flat, {.lr = 1e-3});
     auto time_ours = [&] {
       std::map<std::string, double> ours;
-      for (auto [name, effort] : {std::pair{"estimate", FftPlannerEffort::estimate},
-                                  std::pair{"measure", FftPlannerEffort::measure}}) {
+      for (auto [name, effort] :
+           {std::pair{"estimate", FftPlannerEffort::estimate}, std::pair{"measure", FftPlannerEffort::measure}}) {
         set_fft_planner_effort(effort);
         ours[name] = median_ms(fwd_bwd, c.runs);
       }
@@ -217,9 +217,7 @@ int main(int argc, char** argv) {
     report.add("SpectralConv2d fwd+bwd (best plan)", times, "best", "torch_spectral_conv_ms", 2 * fft + 3 * mixing);
     report.add("SpectralConv2d forward (eval)", times, "forward", "torch_spectral_forward_ms", fft + mixing);
     report.add({"Adam step", times.ours.at("adam"),
-                times.peer.count("torch_adam_ms") ? times.peer.at("torch_adam_ms") : std::vector<double>{},
-                NAN,
-                false,
+                times.peer.count("torch_adam_ms") ? times.peer.at("torch_adam_ms") : std::vector<double>{}, NAN, false,
                 "memory-bound: no GEMM share"});
     report.print();
     std::printf("  FFTW planner: FFTW_ESTIMATE %.2f ms, FFTW_MEASURE %.2f ms (fwd+bwd, median over rounds)\n",

@@ -2,9 +2,9 @@
 // pass through neurops and through the same model in PyTorch CPU (bench/t1_train_step.py, DCT through
 // the FFT as the reference computes it, run with Debian's /usr/bin/python3), float32, same thread
 // count, in alternating rounds with ratios, spreads and neurops' GFLOP/s against Eigen's float32 GEMM
-// rate (bench/roofline.hpp); then the neurops FNO of the reference baseline (24 modes, width 32, 6 layers, grid appended)
-// on the same batch, the model T1 is compared with per epoch. Prints medians, ratios and the peak
-// resident memory of each process.
+// rate (bench/roofline.hpp); then the neurops FNO of the reference baseline (24 modes, width 32, 6 layers, grid
+// appended) on the same batch, the model T1 is compared with per epoch. Prints medians, ratios and the peak resident
+// memory of each process.
 //
 // Default problem (the T1 Navier-Stokes config): 24^2 modes, width 48, 8 blocks, 64^2, batch 64, 1 -> 1.
 //
