@@ -3,7 +3,8 @@
 // What it measures: one training step of a convolution (forward, then backward giving the input,
 // weight and bias gradients) at the same thread count and dtype in both libraries, in alternating
 // rounds (neurops, PyTorch, neurops, ...) so that both see the same background load; the table gives
-// medians over all runs and the best run:
+// medians over all runs and the best run, then (bench/roofline.hpp) the ratio of each round's medians
+// with its median and spread over the rounds, and neurops' GFLOP/s against Eigen's GEMM rate:
 //   conv2d: batch 16, 24 -> 24 channels, 64^2 grid, 3x3 kernel, zero padding 1
 //   conv3d: batch 1, 16 -> 16 channels, 64^3 grid, 3x3x3 kernel, zero padding 1
 // The PyTorch peer is bench/conv_layers.py, run with Debian's /usr/bin/python3 (python3-torch).
@@ -13,7 +14,7 @@
 // gradients are printed, and the program fails if they exceed float precision.
 //
 // Sample runs:
-//   ./conv_layers                                  # full sizes, 2 threads, float32, 3 rounds x 5 runs
+//   ./conv_layers                                  # full sizes, 2 threads, float32, 5 rounds x 5 runs
 //   ./conv_layers -bench_rounds 5 -bench_threads 1
 //   ./conv_layers -bench_dtype double
 //   ./conv_layers -bench_smoke                     # seconds-long version (a CTest with label bench)
@@ -37,6 +38,7 @@
 #include "neurops/nn/linear.hpp"
 #include "neurops/nn/norm.hpp"
 #include "neurops/nn/pooling.hpp"
+#include "roofline.hpp"
 #include "torch_peer.hpp"
 
 using namespace neurops;
@@ -89,6 +91,21 @@ void time_neurops(const Case& c, int runs, Runs& out) {
       out.backward.push_back((tt - tf) * 1e3);
     }
   }
+}
+
+/// 2 flops per multiply-add of the 3^d-tap convolution (bench/roofline.hpp); forward + backward runs
+/// it three times (output, input gradient, weight gradient).
+double conv_forward_flops(const Case& c) {
+  return 2 * double(c.batch) * double(c.channels) * double(c.channels) * std::pow(3.0, c.dims) *
+         std::pow(double(c.extent), c.dims);
+}
+
+/// Medians of each round's `runs` consecutive entries of `v`.
+std::vector<double> round_medians(const std::vector<double>& v, int runs) {
+  std::vector<double> out;
+  for (std::size_t i = 0; i + std::size_t(runs) <= v.size(); i += std::size_t(runs))
+    out.push_back(median(std::vector<double>(v.begin() + std::ptrdiff_t(i), v.begin() + std::ptrdiff_t(i + runs))));
+  return out;
 }
 
 std::vector<double> parse_list(const std::string& s) {
@@ -261,7 +278,7 @@ int main(int argc, char** argv) {
     Options opt("conv_layers benchmark", "bench_");
     const bool smoke = opt.flag("smoke", false, "seconds-long run on small shapes");
     const int runs = static_cast<int>(opt.integer("runs", smoke ? 2 : 5, "timed runs per case and round"));
-    const int rounds = static_cast<int>(opt.integer("rounds", smoke ? 1 : 3, "alternating neurops/PyTorch rounds"));
+    const int rounds = static_cast<int>(opt.integer("rounds", smoke ? 1 : 5, "alternating neurops/PyTorch rounds"));
     const int threads = static_cast<int>(opt.integer("threads", 2, "OpenMP threads (both libraries)"));
     const std::string dtype = opt.choice("dtype", "float", {"float", "double"}, "scalar type");
     const bool torch = opt.flag("torch", true, "also run the PyTorch peer");
@@ -285,7 +302,9 @@ int main(int argc, char** argv) {
     //    that both see the same background load on a shared machine; medians over all runs.
     std::map<std::string, Runs> mine, peer;
     double worst = -1;
+    bench::RoundTimes per_round;
     for (int round = 0; round < rounds; ++round) {
+      per_round.gemm.push_back(bench::GemmPeak::measure(smoke));
       for (const auto& c : timing_cases(smoke)) {
         if (dtype == "float")
           time_neurops<float>(c, runs, mine[c.name]);
@@ -343,6 +362,12 @@ int main(int argc, char** argv) {
       }
       std::printf("\n");
     }
+    bench::Report report("conv_layers", per_round.peak(), "pytorch");
+    for (const auto& c : timing_cases(smoke))
+      report.add({c.name + " fwd+bwd", round_medians(mine[c.name].total(), runs),
+                  torch ? round_medians(peer[c.name].total(), runs) : std::vector<double>{}, 3 * conv_forward_flops(c),
+                  dtype == "double", ""});
+    report.print();
     if (torch) {
       const double tolerance = dtype == "float" ? 1e-5 : 1e-12;
       NEUROPS_CHECK(worst <= tolerance,

@@ -9,7 +9,12 @@
 //   ./darcy_throughput -bench_distributed       # the same with distributed solves
 //   mpiexec -n 2 --oversubscribe ./darcy_throughput -bench_spawn 0   # one measurement on 2 ranks
 //   ./darcy_throughput -bench_smoke             # seconds-long check (CTest label bench)
-// Each timed run makes `samples` samples; the median over `repeats` runs is reported.
+// Each timed run makes `samples` samples; the median over `repeats` runs is reported. The 1-rank and
+// 2-rank measurements alternate over -bench_rounds rounds (bench/roofline.hpp); the closing table
+// gives the time per sample on 2 ranks against 1 rank (the ratio is the speed-up, median over the
+// rounds with its spread) and the GFLOP/s of PETSc's flop counter (the solve; the GRF sampling's FFTs
+// are not counted) against Eigen's float64 GEMM rate: a sparse solve is memory-bound, so the share is
+// small by nature.
 #include <mpi.h>
 #include <unistd.h>
 
@@ -21,6 +26,7 @@
 #include "neurops/neurops.hpp"
 #include "neurops/pde/darcy.hpp"
 #include "neurops/pde/grf.hpp"
+#include "roofline.hpp"
 
 using namespace neurops;
 
@@ -57,7 +63,8 @@ int main(int argc, char** argv) {
     const bool smoke = opt.flag("smoke", false, "small grid, few samples (CI)");
     index_t n = opt.integer("n", 128, "grid nodes per side");
     index_t samples = opt.integer("samples", 10, "samples per timed run");
-    int repeats = int(opt.integer("repeats", 5, "timed runs (median reported)"));
+    int repeats = int(opt.integer("repeats", 3, "timed runs per round (median reported)"));
+    int rounds = int(opt.integer("rounds", 5, "alternating 1-rank / 2-rank rounds"));
     const bool spawn_two = opt.flag("spawn", true, "also measure on 2 ranks by running this program under mpiexec");
     const bool distributed =
         opt.flag("distributed", false, "split every solve over all ranks instead of one sample per rank");
@@ -66,10 +73,10 @@ int main(int argc, char** argv) {
       n = 33;
       samples = 2;
       repeats = 2;
+      rounds = 1;
     }
     pde::DirichletGrf grf(n, {.alpha = 2.0, .tau = 3.0});
     pde::DarcySolver solver(n, {.comm = distributed ? PETSC_COMM_WORLD : PETSC_COMM_SELF});
-    std::vector<double> rates;
     std::vector<double> iterations;
     // One sample as neurops_generate makes it: coefficient and solution rows of the chunk.
     auto generate = [&](index_t index, index_t row, std::vector<Tensor<double>>& chunk) {
@@ -80,33 +87,61 @@ int main(int argc, char** argv) {
       std::copy(u.begin(), u.end(), chunk[1].begin() + row * u.numel());
       iterations.push_back(double(solver.last_solve().iterations));
     };
-    for (int r = 0; r < repeats; ++r) {
-      std::vector<Tensor<double>> chunk{Tensor<double>(Shape{samples, n, n}), Tensor<double>(Shape{samples, n, n})};
-      MPI_Barrier(PETSC_COMM_WORLD);
-      Timer t;
-      if (distributed)
-        for (index_t s = 0; s < samples; ++s) generate(s, s, chunk);
-      else
-        examples::generate_across_ranks(generate, 0, samples, chunk, PETSC_COMM_WORLD);
-      MPI_Barrier(PETSC_COMM_WORLD);
-      rates.push_back(double(samples) / t.seconds());
+    double flops_per_sample = 0;
+    auto measure = [&] {
+      std::vector<double> rates;
+      for (int r = 0; r < repeats; ++r) {
+        std::vector<Tensor<double>> chunk{Tensor<double>(Shape{samples, n, n}), Tensor<double>(Shape{samples, n, n})};
+        MPI_Barrier(PETSC_COMM_WORLD);
+        PetscLogDouble flops_before = 0, flops_after = 0;
+        NEUROPS_PETSC(PetscGetFlops(&flops_before));
+        Timer t;
+        if (distributed)
+          for (index_t s = 0; s < samples; ++s) generate(s, s, chunk);
+        else
+          examples::generate_across_ranks(generate, 0, samples, chunk, PETSC_COMM_WORLD);
+        MPI_Barrier(PETSC_COMM_WORLD);
+        rates.push_back(double(samples) / t.seconds());
+        NEUROPS_PETSC(PetscGetFlops(&flops_after));
+        flops_per_sample = double(flops_after - flops_before) / double(samples);
+      }
+      return median(rates);
+    };
+    if (!spawn_two || session.size() != 1) {
+      const double rate = measure();
+      if (session.rank() == 0) std::printf("samples_per_second=%.6g\n", rate);
+      return 0;
     }
-    const double rate = median(rates);
-    if (session.rank() == 0) std::printf("samples_per_second=%.6g\n", rate);
-    if (!spawn_two || session.size() != 1) return 0;
 
     const std::string args = "-bench_n " + std::to_string(n) + " -bench_samples " + std::to_string(samples) +
                              " -bench_repeats " + std::to_string(repeats) + " -bench_distributed " +
                              (distributed ? "1" : "0");
-    const double rate2 = spawn(2, args);
-    std::printf("\nDarcy %lldx%lld, %s + %s, %s, median of %d runs x %lld samples (median %.0f KSP iterations)\n",
-                (long long)n, (long long)n, solver.last_solve().ksp_type.c_str(), solver.last_solve().pc_type.c_str(),
-                distributed ? "every solve split over the ranks" : "one sample per rank (PETSC_COMM_SELF)", repeats,
-                (long long)samples, median(iterations));
+    std::vector<double> rate1, rate2;
+    // Milliseconds per sample: 2 ranks as the measured side, 1 rank as its peer.
+    const bench::RoundTimes t = bench::alternate_rounds(
+        rounds, smoke,
+        [&] {
+          rate1.push_back(measure());
+          rate2.push_back(spawn(2, args));
+          return std::map<std::string, double>{{"2", 1e3 / rate2.back()}};
+        },
+        [&] {
+          return std::map<std::string, double>{{"1", 1e3 / rate1.back()}};
+        });
+    const double rate = median(rate1), two = median(rate2);
+    std::printf(
+        "\nDarcy %lldx%lld, %s + %s, %s, %d rounds x median of %d runs x %lld samples (median %.0f KSP iterations)\n",
+        (long long)n, (long long)n, solver.last_solve().ksp_type.c_str(), solver.last_solve().pc_type.c_str(),
+        distributed ? "every solve split over the ranks" : "one sample per rank (PETSC_COMM_SELF)", rounds, repeats,
+        (long long)samples, median(iterations));
     std::printf("%-10s %18s %10s\n", "ranks", "samples/s", "speed-up");
     std::printf("%-10d %18.3f %10.2f\n", 1, rate, 1.0);
-    std::printf("%-10d %18.3f %10.2f\n", 2, rate2, rate2 / rate);
-    return std::isnan(rate2) ? 1 : 0;
+    std::printf("%-10d %18.3f %10.2f\n", 2, two, two / rate);
+    bench::Report report("darcy_throughput", t.peak(), "1 rank");
+    report.add("ms per sample, 2 ranks", t, "2", "1", flops_per_sample, true);
+    report.print();
+    std::printf("  (GFLOP/s: PETSc-counted flops per sample, %.3g, on 2 ranks' time per sample)\n", flops_per_sample);
+    return std::isnan(two) ? 1 : 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "darcy_throughput: error: %s\n", e.what());
     return 1;

@@ -1,9 +1,11 @@
 // One 2-D Navier-Stokes time step (pseudo-spectral, CN + Heun, 2/3 dealiasing, float64) through
 // neurops and through the same scheme in PyTorch CPU (bench/navier_stokes_step.py, spawned with
-// /usr/bin/python3), same thread count, medians of several runs, printed side by side.
+// /usr/bin/python3), same thread count, in alternating rounds (bench/roofline.hpp): medians of several
+// runs side by side, the ratio's median over the rounds with its spread, and neurops' GFLOP/s of the
+// step's FFTs against Eigen's float64 GEMM rate measured in the same run.
 //
 //   ./navier_stokes_step                       # 256^2 and 512^2, 2 threads
-//   ./navier_stokes_step -bench_sizes 256,512,1024 -bench_threads 2 -bench_repeats 9
+//   ./navier_stokes_step -bench_sizes 256,512,1024 -bench_threads 2 -bench_repeats 9 -bench_rounds 3
 //   ./navier_stokes_step -bench_smoke          # seconds-long check (CTest label bench)
 // Both sides start from the same smooth field and report mean w^2 after the timed steps (checksum),
 // which must agree: the two codes run the same scheme.
@@ -23,6 +25,7 @@
 
 #include "neurops/neurops.hpp"
 #include "neurops/pde/navier_stokes.hpp"
+#include "roofline.hpp"
 #include "torch_peer.hpp"
 
 using namespace neurops;
@@ -38,6 +41,11 @@ Tensor<double> initial_vorticity(index_t n) {
     }
   return w;
 }
+
+/// One step's FFTs (bench/roofline.hpp: 2.5 N log2 N per real transform of N = n^2 points): two
+/// advection evaluations (predictor and corrector), each 4 inverse transforms (u, v, w_x, w_y) and one
+/// forward transform of the product. The element-wise spectral work is left out.
+double step_flops(index_t n) { return 10 * bench::real_fft_flops(double(n) * double(n)); }
 
 struct PeerResult {
   double step_s = NAN, checksum = NAN;
@@ -71,7 +79,8 @@ int main(int argc, char** argv) {
     const bool smoke = opt.flag("smoke", false, "tiny sizes and few runs (CI)");
     auto sizes = opt.integers("sizes", {256, 512}, "grid sizes");
     const int threads = int(opt.integer("threads", 2, "OpenMP/FFTW threads (and torch.set_num_threads)"));
-    int repeats = int(opt.integer("repeats", 7, "timed runs per size (the median is reported)"));
+    int repeats = int(opt.integer("repeats", 5, "timed runs per size and round (the median is reported)"));
+    int rounds = int(opt.integer("rounds", 5, "alternating neurops/PyTorch rounds"));
     int steps = int(opt.integer("steps", 10, "steps per timed run"));
     const bool peer = opt.flag("peer", true, "also run the PyTorch peer");
     const std::string script =
@@ -81,37 +90,58 @@ int main(int argc, char** argv) {
       sizes = {64};
       repeats = 3;
       steps = 2;
+      rounds = 1;
     }
     std::string size_list;
     for (auto n : sizes) size_list += (size_list.empty() ? "" : ",") + std::to_string(n);
 
-    std::map<index_t, PeerResult> torch;
-    if (peer) torch = run_peer(script, size_list, threads, repeats, steps);
-
-    std::printf("\nNavier-Stokes step, float64, %d threads, OMP_WAIT_POLICY=%s, median of %d runs x %d steps\n",
-                threads, std::getenv("OMP_WAIT_POLICY"), repeats, steps);
-    std::printf("%-8s %14s %14s %8s %20s %20s\n", "n", "neurops [ms]", "torch [ms]", "ratio", "checksum neurops",
-                "checksum torch");
-    bool consistent = true;
-    for (const index_t n : sizes) {
-      pde::NavierStokes2d ns({.n = n, .viscosity = 1e-3, .dt = 1e-4, .threads = threads, .measure_plans = true});
-      ns.set_vorticity(initial_vorticity(n));
-      for (int s = 0; s < 3; ++s) ns.step();
-      std::vector<double> times;
-      for (int r = 0; r < repeats; ++r) {
-        Timer t;
-        for (int s = 0; s < steps; ++s) ns.step();
-        times.push_back(t.seconds() / steps);
+    // One round: neurops at every size from the same initial field, then the peer at every size.
+    std::map<index_t, double> checksums, peer_checksums;
+    auto time_ours = [&] {
+      std::map<std::string, double> ms;
+      for (const index_t n : sizes) {
+        pde::NavierStokes2d ns({.n = n, .viscosity = 1e-3, .dt = 1e-4, .threads = threads, .measure_plans = true});
+        ns.set_vorticity(initial_vorticity(n));
+        for (int s = 0; s < 3; ++s) ns.step();
+        std::vector<double> times;
+        for (int r = 0; r < repeats; ++r) {
+          Timer t;
+          for (int s = 0; s < steps; ++s) ns.step();
+          times.push_back(t.seconds() / steps);
+        }
+        const Tensor<double> w = ns.vorticity();
+        double checksum = 0;
+        for (double v : w) checksum += v * v / double(w.numel());
+        checksums[n] = checksum;
+        ms[std::to_string(n)] = 1e3 * median(times);
       }
-      const Tensor<double> w = ns.vorticity();
-      double checksum = 0;
-      for (double v : w) checksum += v * v / double(w.numel());
-      const double ours = median(times);
-      const PeerResult p = torch.count(n) ? torch[n] : PeerResult{};
-      std::printf("%-8lld %14.3f %14.3f %8.2f %20.12e %20.12e\n", (long long)n, 1e3 * ours, 1e3 * p.step_s,
-                  p.step_s / ours, checksum, p.checksum);
-      if (!std::isnan(p.checksum) && std::abs(p.checksum - checksum) > 1e-9 * std::abs(checksum)) consistent = false;
+      return ms;
+    };
+    std::function<std::map<std::string, double>()> torch;
+    if (peer)
+      torch = [&] {
+        std::map<std::string, double> ms;
+        for (const auto& [n, p] : run_peer(script, size_list, threads, repeats, steps)) {
+          ms[std::to_string(n)] = 1e3 * p.step_s;
+          peer_checksums[n] = p.checksum;
+        }
+        return ms;
+      };
+    const bench::RoundTimes t = bench::alternate_rounds(rounds, smoke, time_ours, torch);
+
+    std::printf(
+        "\nNavier-Stokes step, float64, %d threads, OMP_WAIT_POLICY=%s, %d rounds x median of %d runs x %d steps\n",
+        threads, std::getenv("OMP_WAIT_POLICY"), rounds, repeats, steps);
+    std::printf("%-8s %20s %20s\n", "n", "checksum neurops", "checksum torch");
+    bool consistent = true;
+    bench::Report report("navier_stokes_step", t.peak(), "pytorch");
+    for (const index_t n : sizes) {
+      const double checksum = checksums[n], theirs = peer_checksums.count(n) ? peer_checksums[n] : NAN;
+      std::printf("%-8lld %20.12e %20.12e\n", (long long)n, checksum, theirs);
+      if (!std::isnan(theirs) && std::abs(theirs - checksum) > 1e-9 * std::abs(checksum)) consistent = false;
+      report.add("step " + std::to_string(n) + "^2", t, std::to_string(n), std::to_string(n), step_flops(n), true);
     }
+    report.print();
     if (!consistent) {
       std::fprintf(stderr, "navier_stokes_step: neurops and the PyTorch peer disagree on the checksum\n");
       return 1;

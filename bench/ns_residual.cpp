@@ -1,10 +1,11 @@
 // The Spectral-Refiner's residual loss (pde::NsResidual: value, and value + gradient with respect to
 // the trajectory) through neurops and through the reference's formulas in PyTorch CPU with autograd
-// (bench/ns_residual.py, spawned with /usr/bin/python3), float64, same thread count, medians printed
-// side by side with the ratio.
+// (bench/ns_residual.py, spawned with /usr/bin/python3), float64, same thread count, in alternating
+// rounds (bench/roofline.hpp): medians side by side, the ratio's median over the rounds with its
+// spread, and neurops' GFLOP/s of its FFTs against Eigen's float64 GEMM rate measured in the run.
 //
 //   ./ns_residual                                   # 256^2 x 40 frames (the fine-tuning size), 2 threads
-//   ./ns_residual -bench_sizes 64,256 -bench_frames 40 -bench_threads 2 -bench_repeats 5
+//   ./ns_residual -bench_sizes 64,256 -bench_frames 40 -bench_threads 2 -bench_repeats 5 -bench_rounds 3
 //   ./ns_residual -bench_smoke                      # seconds-long check (CTest label bench)
 //   ./ns_residual -bench_time_derivative frames     # w_t from the frames (both sides), frame_dt = 1e-2
 // Both sides evaluate the same smooth trajectory with dt = 1e-2 (where the reference's difference
@@ -23,6 +24,7 @@
 
 #include "neurops/neurops.hpp"
 #include "neurops/pde/ns_residual.hpp"
+#include "roofline.hpp"
 #include "torch_peer.hpp"
 
 using namespace neurops;
@@ -41,6 +43,16 @@ Tensor<double> trajectory(index_t n, index_t frames) {
                         0.05 * std::sin(two_pi * (7 * x + 5 * y));
       }
   return w;
+}
+
+/// Real 2-D FFTs of n^2 points per frame as pde/ns_residual.cpp computes the loss (its work; the
+/// element-wise spectral products are left out, bench/roofline.hpp). With the reference's IMEX rate a
+/// frame's value takes the transform of w and two convection terms (4 inverse + 1 forward each): 11;
+/// the gradient adds the value again, two convection adjoints (1 inverse + 4 forward each) and the
+/// inverse of the gradient: 33. From the frames: the value 1 + 5, the gradient 6 + 12 = 18.
+double transforms_per_frame(bool from_frames, bool gradient) {
+  if (from_frames) return gradient ? 18 : 6;
+  return gradient ? 33 : 11;
 }
 
 struct PeerResult {
@@ -78,7 +90,8 @@ int main(int argc, char** argv) {
     auto sizes = opt.integers("sizes", {256}, "grid sizes");
     index_t frames = opt.integer("frames", 40, "frames of the trajectory (the SFNO output horizon)", 1, 1 << 16);
     const int threads = int(opt.integer("threads", 2, "OpenMP threads (and torch.set_num_threads)", 1, 1024));
-    int repeats = int(opt.integer("repeats", 5, "timed runs per size (the median is reported)", 1, 1000));
+    int repeats = int(opt.integer("repeats", 3, "timed runs per size and round (the median is reported)", 1, 1000));
+    int rounds = int(opt.integer("rounds", 5, "alternating neurops/PyTorch rounds", 1, 1000));
     const std::string time_derivative = opt.choice("time_derivative", "reference_imex", {"reference_imex", "frames"},
                                                    "w_t: the reference's IMEX rate, or differences between frames");
     const bool peer = opt.flag("peer", true, "also run the PyTorch peer");
@@ -89,44 +102,72 @@ int main(int argc, char** argv) {
       sizes = {32};
       frames = 4;
       repeats = 2;
+      rounds = 1;
     }
     std::string size_list;
     for (auto n : sizes) size_list += (size_list.empty() ? "" : ",") + std::to_string(n);
-    std::map<index_t, PeerResult> torch;
-    if (peer) torch = run_peer(script, size_list, frames, threads, repeats, time_derivative);
     const bool from_frames = time_derivative == "frames";
     NEUROPS_CHECK(!from_frames || frames >= 3,
                   "ns_residual: -bench_time_derivative frames needs -bench_frames >= 3, found " << frames);
 
-    std::printf("\nNsResidual (%s), float64, %lld frames, %d threads, OMP_WAIT_POLICY=%s, median of %d runs\n",
-                time_derivative.c_str(), (long long)frames, threads, std::getenv("OMP_WAIT_POLICY"), repeats);
-    std::printf("%-6s %12s %12s %7s %14s %14s %7s %20s %20s\n", "n", "value [ms]", "torch [ms]", "ratio",
-                "value+grad [ms]", "torch [ms]", "ratio", "loss neurops", "loss torch");
-    bool consistent = true;
-    for (const index_t n : sizes) {
-      pde::NsResidual est(
-          n, {.time_derivative = from_frames ? pde::NsTimeDerivative::frames : pde::NsTimeDerivative::reference_imex,
-              .frame_dt = 1e-2,
-              .dt = 1e-2,
-              .threads = threads});
-      const Tensor<double> w = trajectory(n, frames);
-      Tensor<double> g;
-      double value = est.value_and_gradient(w, g);  // warm-up
-      std::vector<double> value_times, gradient_times;
-      for (int r = 0; r < repeats; ++r) {
-        Timer t;
-        value = est.norms(w).total;
-        value_times.push_back(t.seconds());
-        Timer t2;
-        est.value_and_gradient(w, g);
-        gradient_times.push_back(t2.seconds());
+    // One round: neurops at every size, then the peer at every size.
+    std::map<index_t, double> losses;
+    auto time_ours = [&] {
+      std::map<std::string, double> ms;
+      for (const index_t n : sizes) {
+        pde::NsResidual est(
+            n, {.time_derivative = from_frames ? pde::NsTimeDerivative::frames : pde::NsTimeDerivative::reference_imex,
+                .frame_dt = 1e-2,
+                .dt = 1e-2,
+                .threads = threads});
+        const Tensor<double> w = trajectory(n, frames);
+        Tensor<double> g;
+        double value = est.value_and_gradient(w, g);  // warm-up
+        std::vector<double> value_times, gradient_times;
+        for (int r = 0; r < repeats; ++r) {
+          Timer t;
+          value = est.norms(w).total;
+          value_times.push_back(t.seconds());
+          Timer t2;
+          est.value_and_gradient(w, g);
+          gradient_times.push_back(t2.seconds());
+        }
+        losses[n] = value;
+        ms["value " + std::to_string(n)] = 1e3 * median(value_times);
+        ms["gradient " + std::to_string(n)] = 1e3 * median(gradient_times);
       }
-      const double v = median(value_times), vg = median(gradient_times);
-      const PeerResult p = torch.count(n) ? torch[n] : PeerResult{};
-      std::printf("%-6lld %12.2f %12.2f %7.2f %14.2f %14.2f %7.2f %20.12e %20.12e\n", (long long)n, 1e3 * v,
-                  1e3 * p.value_s, p.value_s / v, 1e3 * vg, 1e3 * p.gradient_s, p.gradient_s / vg, value, p.checksum);
-      if (!std::isnan(p.checksum) && std::abs(p.checksum - value) > 1e-8 * std::abs(value)) consistent = false;
+      return ms;
+    };
+    std::map<index_t, double> peer_losses;
+    std::function<std::map<std::string, double>()> torch;
+    if (peer)
+      torch = [&] {
+        std::map<std::string, double> ms;
+        for (const auto& [n, p] : run_peer(script, size_list, frames, threads, repeats, time_derivative)) {
+          ms["value " + std::to_string(n)] = 1e3 * p.value_s;
+          ms["gradient " + std::to_string(n)] = 1e3 * p.gradient_s;
+          peer_losses[n] = p.checksum;
+        }
+        return ms;
+      };
+    const bench::RoundTimes t = bench::alternate_rounds(rounds, smoke, time_ours, torch);
+
+    std::printf(
+        "\nNsResidual (%s), float64, %lld frames, %d threads, OMP_WAIT_POLICY=%s, %d rounds x median of %d runs\n",
+        time_derivative.c_str(), (long long)frames, threads, std::getenv("OMP_WAIT_POLICY"), rounds, repeats);
+    std::printf("%-6s %20s %20s\n", "n", "loss neurops", "loss torch");
+    bool consistent = true;
+    bench::Report report("ns_residual", t.peak(), "pytorch");
+    for (const index_t n : sizes) {
+      const double value = losses[n], checksum = peer_losses.count(n) ? peer_losses[n] : NAN;
+      std::printf("%-6lld %20.12e %20.12e\n", (long long)n, value, checksum);
+      if (!std::isnan(checksum) && std::abs(checksum - value) > 1e-8 * std::abs(value)) consistent = false;
+      const double frame_fft = double(frames) * bench::real_fft_flops(double(n) * double(n));
+      const std::string v = "value " + std::to_string(n), g = "gradient " + std::to_string(n);
+      report.add(v, t, v, v, transforms_per_frame(from_frames, false) * frame_fft, true);
+      report.add("value+grad " + std::to_string(n), t, g, g, transforms_per_frame(from_frames, true) * frame_fft, true);
     }
+    report.print();
     if (!consistent) {
       std::fprintf(stderr, "ns_residual: neurops and the PyTorch peer disagree on the loss\n");
       return 1;

@@ -1,14 +1,16 @@
 // Benchmark: forward+backward of a 2-D SpectralConv (FNO Fourier layer) through neurops and through
 // the same layer in PyTorch CPU (neuraloperator style: rfft2, einsum mixing on both corners,
 // irfft2), float32, same thread count; plus one Adam step over ~1M parameters against
-// torch.optim.Adam. Medians of several runs, printed side by side with the ratio.
+// torch.optim.Adam. Alternating rounds (neurops, PyTorch, ...; bench/roofline.hpp): medians of several
+// runs per round, the ratio's median over the rounds with its spread, and neurops' GFLOP/s against
+// Eigen's float32 GEMM rate measured in the same run.
 //
 // The PyTorch side is bench/spectral_conv.py, run with /usr/bin/python3 (Debian's python3-torch)
 // and OMP_NUM_THREADS set to the same thread count. The first run also checks that both produce the
 // same output and gradients from the same input, weights and output gradient.
 //
 //   build/bench/spectral_conv                 # batch 16, 32->32 channels, 64^2, 12 modes, 2 threads
-//   build/bench/spectral_conv --runs 20 --threads 2
+//   build/bench/spectral_conv --runs 20 --threads 2 --rounds 7
 //   build/bench/spectral_conv -bench_smoke       # seconds-long version registered as a CTest (label bench)
 //   build/bench/spectral_conv --no-torch      # neurops only
 //
@@ -32,6 +34,7 @@
 #include "neurops/nn/optim.hpp"
 #include "neurops/nn/spectral_conv.hpp"
 #include "neurops/nn/transforms.hpp"
+#include "roofline.hpp"
 #include "torch_peer.hpp"
 
 using namespace neurops;
@@ -41,7 +44,7 @@ namespace {
 
 struct Config {
   index_t batch = 16, channels = 32, grid = 64, modes = 12, adam_params = 1 << 20;
-  int runs = 10, threads = 2;
+  int runs = 10, threads = 2, rounds = 5;
   bool torch = true, smoke = false;
 };
 
@@ -68,12 +71,15 @@ void write_raw(const std::filesystem::path& path, const Tensor<float>& t) {
   NEUROPS_CHECK(out.good(), "cannot write " << path.string());
 }
 
+/// One run of the peer; with a non-empty `check_dir` it also compares its results with the files there.
 std::map<std::string, double> run_peer(const Config& c, const std::filesystem::path& check_dir) {
   const std::filesystem::path script = bench::peer_script("spectral_conv.py");
   std::ostringstream cmd;
   cmd << "OMP_NUM_THREADS=" << c.threads << " /usr/bin/python3 " << script << " --batch " << c.batch << " --channels "
       << c.channels << " --grid " << c.grid << " --modes " << c.modes << " --runs " << c.runs << " --threads "
-      << c.threads << " --adam-params " << c.adam_params << " --check " << check_dir << " 2>&1";
+      << c.threads << " --adam-params " << c.adam_params;
+  if (!check_dir.empty()) cmd << " --check " << check_dir;
+  cmd << " 2>&1";
   std::map<std::string, double> values;
   FILE* pipe = popen(cmd.str().c_str(), "r");
   NEUROPS_CHECK(pipe, "cannot run " << cmd.str());
@@ -107,15 +113,17 @@ int main(int argc, char** argv) {
       };
       if (a == "-bench_smoke") {
         c.smoke = true;
-        c.batch = 2, c.channels = 8, c.grid = 32, c.modes = 6, c.runs = 3, c.adam_params = 1 << 16;
+        c.batch = 2, c.channels = 8, c.grid = 32, c.modes = 6, c.runs = 3, c.rounds = 1, c.adam_params = 1 << 16;
       } else if (a == "--runs") {
         c.runs = std::stoi(next());
+      } else if (a == "--rounds") {
+        c.rounds = std::stoi(next());
       } else if (a == "--threads") {
         c.threads = std::stoi(next());
       } else if (a == "--no-torch") {
         c.torch = false;
       } else if (a == "--help" || a == "-help") {
-        std::cout << "usage: spectral_conv [-bench_smoke] [--runs N] [--threads T] [--no-torch]\n";
+        std::cout << "usage: spectral_conv [-bench_smoke] [--runs N] [--rounds R] [--threads T] [--no-torch]\n";
         return 0;
       } else {
         NEUROPS_THROW("unknown option '" << a << "' (try --help)");
@@ -124,7 +132,7 @@ int main(int argc, char** argv) {
     omp_set_num_threads(c.threads);
     std::cout << "SpectralConv2d forward+backward: batch " << c.batch << ", " << c.channels << "->" << c.channels
               << " channels, " << c.grid << "^2 grid, " << c.modes << " modes, float32, " << c.threads << " threads, "
-              << c.runs << " runs (median)\n";
+              << c.rounds << " rounds x " << c.runs << " runs (median)\n";
 
     // 1. neurops layer with both planner efforts (the layer parallelises over signals itself).
     SpectralConv<float> layer(c.channels, c.channels, {c.modes, c.modes}, false, 0);
@@ -136,18 +144,23 @@ int main(int argc, char** argv) {
       layer.forward(x);
       layer.backward(dy);
     };
-    std::map<std::string, double> ours;
-    for (auto [name, effort] : {std::pair{"FFTW_ESTIMATE", FftPlannerEffort::estimate},
-                                std::pair{"FFTW_MEASURE", FftPlannerEffort::measure}}) {
-      set_fft_planner_effort(effort);
-      ours[name] = median_ms(fwd_bwd, c.runs);
-      std::printf("  neurops SpectralConv2d fwd+bwd, %-14s %8.2f ms\n", name, ours[name]);
-    }
-    set_fft_planner_effort(FftPlannerEffort::estimate);
-    layer.eval();
-    const double ours_fwd = median_ms([&]() { layer.forward(x); }, c.runs);
-    layer.train();
-    const double ours_best = std::min(ours["FFTW_ESTIMATE"], ours["FFTW_MEASURE"]);
+    FlatParameter flat(c.adam_params);
+    Adam<float> adam(flat, {.lr = 1e-3});
+    auto time_ours = [&] {
+      std::map<std::string, double> ours;
+      for (auto [name, effort] :
+           {std::pair{"estimate", FftPlannerEffort::estimate}, std::pair{"measure", FftPlannerEffort::measure}}) {
+        set_fft_planner_effort(effort);
+        ours[name] = median_ms(fwd_bwd, c.runs);
+      }
+      set_fft_planner_effort(FftPlannerEffort::estimate);
+      ours["best"] = std::min(ours["estimate"], ours["measure"]);
+      layer.eval();
+      ours["forward"] = median_ms([&]() { layer.forward(x); }, c.runs);
+      layer.train();
+      ours["adam"] = median_ms([&]() { adam.step(); }, std::max(c.runs, 20));  // 2. Adam over ~1M parameters
+      return ours;
+    };
 
     // Threading strategies of the plain transforms: a 2-D rFFT layer (forward + backward) of the
     // same tensor with the batch x channel loop split over OpenMP threads, or FFTW's own threads.
@@ -166,16 +179,12 @@ int main(int argc, char** argv) {
     }
     set_fft_threading(FftThreading::openmp_split);
 
-    // 2. Adam step over ~1M parameters.
-    FlatParameter flat(c.adam_params);
-    Adam<float> adam(flat, {.lr = 1e-3});
-    const double ours_adam = median_ms([&]() { adam.step(); }, std::max(c.runs, 20));
-
-    // 3. PyTorch peer, with a cross-check of the forward pass on the same data.
-    std::map<std::string, double> peer;
+    // 3. PyTorch peer in alternating rounds; its first run also checks the forward pass and gradients
+    //    against neurops' on the same data.
+    std::function<std::map<std::string, double>()> peer;
+    std::map<std::string, double> check;
+    const auto dir = std::filesystem::temp_directory_path() / ("neurops_bench_spectral_" + std::to_string(::getpid()));
     if (c.torch && torch_available()) {
-      const auto dir =
-          std::filesystem::temp_directory_path() / ("neurops_bench_spectral_" + std::to_string(::getpid()));
       std::filesystem::create_directories(dir);
       { std::ofstream(dir / "sizes.txt") << c.batch << " " << c.channels << " " << c.grid << " " << c.modes << "\n"; }
       write_raw(dir / "x.bin", x);
@@ -187,26 +196,34 @@ int main(int argc, char** argv) {
       write_raw(dir / "dx.bin", layer.backward(dy));
       write_raw(dir / "dweight0.bin", layer.weight(0).grad);
       write_raw(dir / "dweight1.bin", layer.weight(1).grad);
-      peer = run_peer(c, dir);
-      std::filesystem::remove_all(dir);
+      peer = [&] {
+        auto values = run_peer(c, check.empty() ? dir : std::filesystem::path());
+        if (check.empty()) check = values;
+        return values;
+      };
     } else {
       std::cout << "  (PyTorch peer skipped: " << (c.torch ? "/usr/bin/python3 has no torch" : "--no-torch") << ")\n";
     }
+    const bench::RoundTimes times = bench::alternate_rounds(c.rounds, c.smoke, time_ours, peer);
+    std::filesystem::remove_all(dir);
 
-    std::printf("\n%-38s %12s %12s %8s\n", "work", "neurops ms", "torch ms", "ratio");
-    auto row = [&](const char* what, double mine, const char* key) {
-      if (peer.count(key))
-        std::printf("%-38s %12.2f %12.2f %7.2fx\n", what, mine, peer[key], peer[key] / mine);
-      else
-        std::printf("%-38s %12.2f %12s %8s\n", what, mine, "-", "-");
-    };
-    row("SpectralConv2d forward+backward", ours["FFTW_ESTIMATE"], "torch_spectral_conv_ms");
-    row("SpectralConv2d fwd+bwd (best planner)", ours_best, "torch_spectral_conv_ms");
-    row("SpectralConv2d forward (eval)", ours_fwd, "torch_spectral_forward_ms");
-    row("Adam step", ours_adam, "torch_adam_ms");
-    std::printf("(ratio = torch / neurops; > 1 means neurops is faster)\n");
-    if (peer.count("check_relative_diff")) {
-      const double rel = peer["check_relative_diff"];
+    // Forward: rfft2 of every input channel, the complex mixing over 2 m x m modes, irfft2 of every
+    // output channel; backward: the same for the input gradient plus the weight gradient's mixing.
+    const double points = double(c.grid) * double(c.grid), signals = double(c.batch) * double(c.channels);
+    const double fft = 2 * signals * bench::real_fft_flops(points);
+    const double mixing = 8 * double(c.batch) * double(c.channels) * double(c.channels) * 2 * double(c.modes * c.modes);
+    bench::Report report("spectral_conv", times.peak(), "pytorch");
+    report.add("SpectralConv2d fwd+bwd", times, "estimate", "torch_spectral_conv_ms", 2 * fft + 3 * mixing);
+    report.add("SpectralConv2d fwd+bwd (best plan)", times, "best", "torch_spectral_conv_ms", 2 * fft + 3 * mixing);
+    report.add("SpectralConv2d forward (eval)", times, "forward", "torch_spectral_forward_ms", fft + mixing);
+    report.add({"Adam step", times.ours.at("adam"),
+                times.peer.count("torch_adam_ms") ? times.peer.at("torch_adam_ms") : std::vector<double>{}, NAN, false,
+                "memory-bound: no GEMM share"});
+    report.print();
+    std::printf("  FFTW planner: FFTW_ESTIMATE %.2f ms, FFTW_MEASURE %.2f ms (fwd+bwd, median over rounds)\n",
+                median(times.ours.at("estimate")), median(times.ours.at("measure")));
+    if (check.count("check_relative_diff")) {
+      const double rel = check["check_relative_diff"];
       std::printf(
           "agreement with PyTorch autograd on the same input, weights and output gradient\n"
           "(forward, input gradient, both weight gradients): max |diff| / max |value| = %.2e\n",

@@ -1,13 +1,14 @@
 // Benchmark: one T1 training step (forward, RelativeL2DCT loss, backward, Adam) and one inference
 // pass through neurops and through the same model in PyTorch CPU (bench/t1_train_step.py, DCT through
 // the FFT as the reference computes it, run with Debian's /usr/bin/python3), float32, same thread
-// count; then the neurops FNO of the reference baseline (24 modes, width 32, 6 layers, grid appended)
-// on the same batch, the model T1 is compared with per epoch. Prints medians, ratios and the peak
-// resident memory of each process.
+// count, in alternating rounds with ratios, spreads and neurops' GFLOP/s against Eigen's float32 GEMM
+// rate (bench/roofline.hpp); then the neurops FNO of the reference baseline (24 modes, width 32, 6 layers, grid
+// appended) on the same batch, the model T1 is compared with per epoch. Prints medians, ratios and the peak resident
+// memory of each process.
 //
 // Default problem (the T1 Navier-Stokes config): 24^2 modes, width 48, 8 blocks, 64^2, batch 64, 1 -> 1.
 //
-//   build/bench/t1_train_step                  # 10 runs, 2 threads, PyTorch peer and FNO
+//   build/bench/t1_train_step                  # 5 rounds x 1 run, 2 threads, PyTorch peer and FNO
 //   build/bench/t1_train_step -runs 5 -batch 32
 //   build/bench/t1_train_step -bench_smoke     # seconds-long CTest version (label bench)
 //   build/bench/t1_train_step -no_torch -no_fno
@@ -22,6 +23,7 @@
 #include "neurops/nn/dct_loss.hpp"
 #include "neurops/operators/fno.hpp"
 #include "neurops/operators/t1.hpp"
+#include "roofline.hpp"
 #include "torch_peer.hpp"
 
 using namespace neurops;
@@ -52,6 +54,28 @@ Steps make_steps(nn::Model<float>& model, nn::Adam<float>& adam, const nn::Loss<
   return s;
 }
 
+struct T1Flops {
+  double dense, lift, dct;  // one forward pass: all products, the lift's share, one DCT of one channel
+};
+
+/// One forward pass of T1 as neurops computes it (bench/roofline.hpp's conventions): the orthonormal
+/// 2-D DCT-II of the input and grid channels at 2.5 P log2 P each (a real transform of P points),
+/// the lift of the kept m^2 modes, per block the per-mode width x width channel mixing and the two
+/// per-channel frequency mixings (m x m along each axis), and the per-mode head width -> 128 -> 1.
+/// Hand check at the defaults (batch 64, 64^2, width 48, 24 modes, 8 blocks): per sample lift 2 * 3
+/// * 48 * 576 = 0.166 MFLOP, blocks 8 * 2 * (48^2 * 576 + 2 * 48 * 24^3) = 26.5 MFLOP, head 2 * 576 *
+/// (48 * 128 + 128) = 7.23 MFLOP, DCTs 3 * 2.5 * 4096 * 12 = 0.369 MFLOP: 34.2 MFLOP, x 64 = 2.19 GFLOP.
+T1Flops t1_forward_flops(const operators::T1Config& c, index_t batch) {
+  const double b = double(batch), w = double(c.width), m1 = double(c.modes[0]);
+  const double m2 = double(c.modes.size() > 1 ? c.modes[1] : c.modes[0]), kept = m1 * m2;
+  const double points = double(c.grid[0]) * double(c.grid[1]), in = double(c.in_channels + 2);
+  const double lift = 2 * b * in * w * kept;
+  const double blocks = double(c.layers) * 2 * b * (w * w * kept + w * m1 * m1 * m2 + w * m2 * m2 * m1);
+  const double head = 2 * b * kept * double(c.head_channels) * (w + double(c.out_channels));
+  const double dct = b * real_fft_flops(points);  // one channel
+  return {lift + blocks + head, lift, dct};
+}
+
 /// Medians of a and b timed alternately (a, b, a, b, ... after one warm-up each), so that a load
 /// that changes during the run (a shared machine) weighs on both alike.
 std::pair<double, double> alternating_medians(const std::function<void()>& a, const std::function<void()>& b,
@@ -76,7 +100,8 @@ int main(int argc, char** argv) {
   try {
     const bool smoke = arg_flag(argc, argv, "-bench_smoke");
     const int threads = arg_int(argc, argv, "-threads", 2);
-    const int runs = arg_int(argc, argv, "-runs", smoke ? 2 : 10);
+    const int runs = arg_int(argc, argv, "-runs", smoke ? 2 : 1);
+    const int rounds = arg_int(argc, argv, "-rounds", smoke ? 1 : 5);
     const index_t batch = arg_int(argc, argv, "-batch", smoke ? 2 : 64);
     const index_t grid = arg_int(argc, argv, "-grid", smoke ? 32 : 64);
     const index_t width = arg_int(argc, argv, "-width", smoke ? 8 : 48);
@@ -97,28 +122,34 @@ int main(int argc, char** argv) {
     nn::Adam<float> adam(t1, {.lr = 1e-3});
     Tensor<float> grad;
     const Steps t1_steps = make_steps(t1, adam, loss, x, y, grad);
-    const StepTimes ours{median_ms(t1_steps.train, runs), median_ms(t1_steps.infer, runs)};
-    const double ours_rss = peak_rss_mb();
-
     std::printf(
         "T1-2D: width %lld, %lld^2 modes, %lld blocks, %lld^2, batch %lld, 1->1 channels, float32, %d threads, "
-        "%lld parameters, median of %d runs\n",
+        "%lld parameters, %d rounds x median of %d runs\n",
         (long long)width, (long long)modes, (long long)layers, (long long)grid, (long long)batch, threads,
-        (long long)t1.parameter_count(), runs);
-    std::map<std::string, double> torch;
+        (long long)t1.parameter_count(), rounds, runs);
+    std::function<std::map<std::string, double>()> peer;
     if (!arg_flag(argc, argv, "-no_torch")) {
       std::ostringstream a;
       a << "--batch " << batch << " --grid " << grid << " --width " << width << " --modes " << modes << " --layers "
         << layers << " --runs " << runs << " --threads " << threads;
-      torch = run_torch(bench::peer_script("t1_train_step.py"), a.str(), threads);
+      peer = torch_round(bench::peer_script("t1_train_step.py"), a.str(), threads);
     }
-    print_row("train step [ms]", ours.train_ms, torch, "torch_train_ms");
-    print_row("inference [ms]", ours.infer_ms, torch, "torch_infer_ms");
-    if (torch.count("torch_peak_rss_mb"))
-      std::printf("  %-22s neurops %10.1f   pytorch %10.1f\n", "peak memory [MB]", ours_rss,
-                  torch["torch_peak_rss_mb"]);
-    else
-      std::printf("  %-22s neurops %10.1f\n", "peak memory [MB]", ours_rss);
+    const RoundTimes t = alternate_rounds(
+        rounds, smoke,
+        [&] {
+          return std::map<std::string, double>{{"train", median_ms(t1_steps.train, runs)},
+                                               {"infer", median_ms(t1_steps.infer, runs)}};
+        },
+        peer);
+    // Training: the products three times (forward, input and weight gradients) but no input gradient of
+    // the lift; the DCT of the input and grid channels (no gradient needed) and the loss's DCT of the target.
+    const T1Flops f = t1_forward_flops(c, batch);
+    const GemmPeak peak = t.peak();
+    Report report("t1_train_step", peak, "pytorch");
+    report.add("train step", t, "train", "torch_train_ms", 3 * f.dense - f.lift + (double(c.in_channels) + 3) * f.dct);
+    report.add("inference", t, "infer", "torch_infer_ms", f.dense + (double(c.in_channels) + 2) * f.dct);
+    report.print();
+    print_peak_memory(peak_rss_mb(), t.peer);
 
     if (!arg_flag(argc, argv, "-no_fno")) {
       operators::FnoConfig f;

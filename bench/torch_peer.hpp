@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -117,12 +118,21 @@ inline bool arg_flag(int argc, char** argv, const std::string& name) {
   return false;
 }
 
-/// Prints one row: both medians and the ratio pytorch / neurops (> 1: neurops is faster).
-inline void print_row(const char* what, double ours, std::map<std::string, double>& torch, const char* key) {
-  if (torch.count(key))
-    std::printf("  %-22s neurops %10.2f   pytorch %10.2f   ratio %6.2fx\n", what, ours, torch[key], torch[key] / ours);
+/// One round of the PyTorch peer for bench/roofline.hpp's alternate_rounds: runs `script` once.
+inline std::function<std::map<std::string, double>()> torch_round(const std::filesystem::path& script,
+                                                                  const std::string& args, int threads) {
+  return [script, args, threads] { return run_torch(script, args, threads); };
+}
+
+/// Prints the peak resident memory of neurops and, if it reported one, of the peer (the median over
+/// the peer's rounds under `key`).
+inline void print_peak_memory(double ours_mb, const std::map<std::string, std::vector<double>>& peer,
+                              const char* key = "torch_peak_rss_mb") {
+  const auto it = peer.find(key);
+  if (it != peer.end() && !it->second.empty())
+    std::printf("  %-30s neurops %9.1f   pytorch %9.1f\n", "peak memory [MB]", ours_mb, median(it->second));
   else
-    std::printf("  %-22s neurops %10.2f   pytorch        n/a\n", what, ours);
+    std::printf("  %-30s neurops %9.1f\n", "peak memory [MB]", ours_mb);
 }
 
 }  // namespace neurops::bench

@@ -16,7 +16,7 @@ set_tests_properties(example_dcdm_poisson PROPERTIES
 if(TARGET bench_dcdm_apply)
   add_test(NAME bench_dcdm_apply_smoke COMMAND bench_dcdm_apply -n 16 -runs 1 -bench_smoke)
   set_tests_properties(bench_dcdm_apply_smoke PROPERTIES LABELS bench ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}"
-                       PASS_REGULAR_EXPRESSION "of GEMM")
+                       PASS_REGULAR_EXPRESSION "summary\tdcdm_apply\tconv 3x3x3")
 endif()
 
 # PETSc's ex45 (3-D 7-point Laplacian on a DMDA, Dirichlet rows) built unmodified, selecting KSP dcdm

@@ -5,7 +5,12 @@ neurops_add_test(NAME test_trainer SOURCES training/test_trainer.cpp LABELS unit
 neurops_add_test(NAME test_trainer_mpi SOURCES training/test_trainer_mpi.cpp LABELS mpi MPI_RANKS 2)
 if(TARGET bench_fno_train_step)
   add_test(NAME bench_fno_train_step_smoke COMMAND bench_fno_train_step -bench_smoke)
-  set_tests_properties(bench_fno_train_step_smoke PROPERTIES LABELS bench ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
+  # The machine-readable line scripts/bench.sh gathers: bench, row, neurops ms, peer ms, ratio, spread, % GEMM.
+  set_tests_properties(
+    bench_fno_train_step_smoke
+    PROPERTIES LABELS bench ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}"
+               PASS_REGULAR_EXPRESSION
+               "summary\tfno_train_step\ttrain step\t[0-9.]+\t[0-9.]+\t[0-9.]+\t[0-9.]+-[0-9.]+\t[0-9.]+\n")
 endif()
 
 # fno_train end to end on a small Darcy dataset written by neurops_generate (a CTest fixture).
