@@ -7,7 +7,7 @@
 // Default problem (the FNO baseline of the training issue): width 32, 12 modes, 4 layers, 64^2 grid,
 // batch 16, 3 input channels, 1 output.
 //
-//   build/bench/fno_train_step                    # 5 rounds x 5 runs, 2 threads, with the PyTorch peer
+//   build/bench/fno_train_step                    # 5 rounds x 3 runs, 2 threads, with the PyTorch peer
 //   build/bench/fno_train_step -rounds 9 -runs 10 -threads 2
 //   build/bench/fno_train_step -bench_smoke           # seconds-long CTest version (label bench)
 //   build/bench/fno_train_step -no_torch          # neurops only
@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
   try {
     const bool smoke = arg_flag(argc, argv, "-bench_smoke");
     const int threads = arg_int(argc, argv, "-threads", 2);
-    const int runs = arg_int(argc, argv, "-runs", smoke ? 2 : 5);
+    const int runs = arg_int(argc, argv, "-runs", smoke ? 2 : 3);
     const int rounds = arg_int(argc, argv, "-rounds", smoke ? 1 : 5);
     const index_t batch = arg_int(argc, argv, "-batch", smoke ? 2 : 16);
     const index_t grid = arg_int(argc, argv, "-grid", smoke ? 32 : 64);

@@ -7,7 +7,7 @@
 // Default problem: width 24, 4 layers, 4 levels with pre-smoothing [1, 1, 1, 2], 64^2 grid, batch 16,
 // one input channel (Darcy's coefficient), one output.
 //
-//   build/bench/mgno_train_step                    # 5 rounds x 3 runs, 2 threads, with the PyTorch peer
+//   build/bench/mgno_train_step                    # 5 rounds x 2 runs, 2 threads, with the PyTorch peer
 //   build/bench/mgno_train_step -rounds 9 -runs 5 -threads 2
 //   build/bench/mgno_train_step -bench_smoke           # seconds-long CTest version (label bench)
 //   build/bench/mgno_train_step -no_torch          # neurops only
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   try {
     const bool smoke = arg_flag(argc, argv, "-bench_smoke");
     const int threads = arg_int(argc, argv, "-threads", 2);
-    const int runs = arg_int(argc, argv, "-runs", smoke ? 2 : 3);
+    const int runs = arg_int(argc, argv, "-runs", 2);
     const int rounds = arg_int(argc, argv, "-rounds", smoke ? 1 : 5);
     const index_t batch = arg_int(argc, argv, "-batch", smoke ? 2 : 16);
     const index_t grid = arg_int(argc, argv, "-grid", smoke ? 32 : 64);

@@ -20,8 +20,6 @@
 // `Report` prints the human table and one machine-readable line per row,
 //   summary<TAB>bench<TAB>row<TAB>neurops_ms<TAB>peer_ms<TAB>ratio<TAB>spread<TAB>pct_gemm
 // which scripts/bench.sh gathers into the closing summary table.
-#include <omp.h>
-
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
@@ -38,10 +36,9 @@ namespace neurops::bench {
 /// Rate in GFLOP/s of `flops` done in `ms` milliseconds.
 inline double gflops(double flops, double ms) { return flops / (ms * 1e6); }
 
-/// 2.5 N log2 N: one real FFT of N points (forward or inverse), N the product of the transform's extents.
+/// 2.5 N log2 N: one real FFT of N points (forward or inverse), N the product of the transform's extents
+/// (half the 5 N log2 N of a complex one).
 inline double real_fft_flops(double points) { return 2.5 * points * std::log2(points); }
-/// 5 N log2 N: one complex FFT of N points.
-inline double complex_fft_flops(double points) { return 5.0 * points * std::log2(points); }
 
 /// Eigen's GEMM rate in GFLOP/s for m x m x m products of scalar T: the median of `runs` products
 /// after a warm-up, at the current OpenMP thread count.
@@ -61,12 +58,22 @@ double eigen_gemm_gflops(int m, int runs) {
 }
 
 /// float32 and float64 GEMM rates of this process (sizes 1024 or, for smoke runs, 256: larger than
-/// the caches, small enough to take a fraction of a second).
+/// the caches, small enough to take a fraction of a second). Each is the larger of Eigen's threaded
+/// GEMM and `threads` times its one-thread rate: Eigen's threads busy-wait on each other, so on a
+/// machine where another job takes a core for a moment the threaded product loses whole time slices,
+/// while the one-thread rate times the threads is the limit the cores offer.
 struct GemmPeak {
   double f32 = NAN, f64 = NAN;
   static GemmPeak measure(bool smoke) {
-    const int m = smoke ? 256 : 1024, runs = smoke ? 2 : 5;
-    return {eigen_gemm_gflops<float>(m, runs), eigen_gemm_gflops<double>(m, runs)};
+    const int m = smoke ? 256 : 1024, runs = smoke ? 2 : 5, threads = Eigen::nbThreads();
+    GemmPeak p{eigen_gemm_gflops<float>(m, runs), eigen_gemm_gflops<double>(m, runs)};
+    if (threads > 1) {
+      Eigen::setNbThreads(1);
+      p.f32 = std::max(p.f32, threads * eigen_gemm_gflops<float>(m, runs));
+      p.f64 = std::max(p.f64, threads * eigen_gemm_gflops<double>(m, runs));
+      Eigen::setNbThreads(0);  // back to OpenMP's thread count
+    }
+    return p;
   }
   double of(bool f64_row) const { return f64_row ? f64 : f32; }
 };
@@ -76,9 +83,8 @@ struct GemmPeak {
 struct RoundTimes {
   std::map<std::string, std::vector<double>> ours, peer;
   std::vector<GemmPeak> gemm;
-  /// The best round's rates: the limit the machine reached during this run. (Eigen's threaded GEMM
-  /// busy-waits between its threads, so a round in which another job takes a core can measure a
-  /// fraction of the rate; the best round is the machine's limit, a median could be the load's.)
+  /// The best round's rates: the limit the machine reached during this run (a median could be the
+  /// limit of the other jobs' load).
   GemmPeak peak() const {
     GemmPeak p{0, 0};
     for (const auto& g : gemm) p.f32 = std::max(p.f32, g.f32), p.f64 = std::max(p.f64, g.f64);
@@ -126,11 +132,11 @@ class Report {
 
   /// The human table, the GEMM rates it is measured against, then the machine-readable lines.
   void print() const {
-    std::printf("\n  %-30s %11s %11s %8s %15s %9s %7s\n", "", "neurops ms", (peer_name_ + " ms").c_str(), "ratio",
+    std::printf("\n  %-36s %11s %12s %8s %15s %9s %7s\n", "", "neurops ms", (peer_name_ + " ms").c_str(), "ratio",
                 "[min-max]", "GFLOP/s", "% GEMM");
     for (const auto& r : rows_) {
       const Figures f = figures(r);
-      std::printf("  %-30s %11.3f %11s %8s %15s %9s %7s%s%s\n", r.name.c_str(), f.ours, number(f.peer, "%.3f").c_str(),
+      std::printf("  %-36s %11.3f %12s %8s %15s %9s %7s%s%s\n", r.name.c_str(), f.ours, number(f.peer, "%.3f").c_str(),
                   number(f.ratio, "%.2fx").c_str(), f.spread.c_str(), number(f.rate, "%.2f").c_str(),
                   number(f.pct, "%.1f").c_str(), r.note.empty() ? "" : "  ", r.note.c_str());
     }

@@ -8,7 +8,7 @@
 // Default problem (the Spectral-Refiner's Navier-Stokes setting): modes 12/12/5, width 20, 4 layers,
 // 64^2 grid, 10 input frames -> 40 output frames, 10 latent frames, batch 4.
 //
-//   build/bench/sfno_train_step                 # 5 rounds x 5 runs, 2 threads, with the PyTorch peer
+//   build/bench/sfno_train_step                 # 5 rounds x 2 runs, 2 threads, with the PyTorch peer
 //   build/bench/sfno_train_step -rounds 9 -runs 5 -batch 8
 //   build/bench/sfno_train_step -bench_smoke    # seconds-long CTest version (label bench)
 //   build/bench/sfno_train_step -no_torch       # neurops only
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   try {
     const bool smoke = arg_flag(argc, argv, "-bench_smoke");
     const int threads = arg_int(argc, argv, "-threads", 2);
-    const int runs = arg_int(argc, argv, "-runs", smoke ? 2 : 5);
+    const int runs = arg_int(argc, argv, "-runs", 2);
     const int rounds = arg_int(argc, argv, "-rounds", smoke ? 1 : 5);
     const index_t batch = arg_int(argc, argv, "-batch", smoke ? 2 : 4);
     const index_t grid = arg_int(argc, argv, "-grid", smoke ? 16 : 64);

@@ -8,7 +8,7 @@
 //
 // Default problem (the T1 Navier-Stokes config): 24^2 modes, width 48, 8 blocks, 64^2, batch 64, 1 -> 1.
 //
-//   build/bench/t1_train_step                  # 5 rounds x 5 runs, 2 threads, PyTorch peer and FNO
+//   build/bench/t1_train_step                  # 5 rounds x 1 run, 2 threads, PyTorch peer and FNO
 //   build/bench/t1_train_step -runs 5 -batch 32
 //   build/bench/t1_train_step -bench_smoke     # seconds-long CTest version (label bench)
 //   build/bench/t1_train_step -no_torch -no_fno
@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
   try {
     const bool smoke = arg_flag(argc, argv, "-bench_smoke");
     const int threads = arg_int(argc, argv, "-threads", 2);
-    const int runs = arg_int(argc, argv, "-runs", smoke ? 2 : 5);
+    const int runs = arg_int(argc, argv, "-runs", smoke ? 2 : 1);
     const int rounds = arg_int(argc, argv, "-rounds", smoke ? 1 : 5);
     const index_t batch = arg_int(argc, argv, "-batch", smoke ? 2 : 64);
     const index_t grid = arg_int(argc, argv, "-grid", smoke ? 32 : 64);
