@@ -1,6 +1,7 @@
 neurops_add_test(NAME test_deeponet SOURCES operators/test_deeponet.cpp LABELS gradcheck unit)
 neurops_add_test(NAME test_mgno SOURCES operators/test_mgno.cpp LABELS gradcheck unit)
 neurops_add_test(NAME test_model_io SOURCES operators/test_model_io.cpp LABELS unit)
+neurops_add_test(NAME test_predict_allocation SOURCES operators/test_predict_allocation.cpp LABELS unit)
 
 if(NEUROPS_BUILD_EXAMPLES)
   neurops_add_example_test(NAME example_deeponet_antiderivative PROGRAM deeponet_antiderivative
@@ -42,3 +43,10 @@ foreach(bench deeponet_train_step mgno_train_step)
     set_tests_properties(bench_${bench}_smoke PROPERTIES LABELS bench ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}")
   endif()
 endforeach()
+
+# Batch-1 predict latency of every saved operator (the full run: OMP_NUM_THREADS=2 build/bench/predict_latency).
+if(TARGET bench_predict_latency)
+  add_test(NAME bench_predict_latency_smoke COMMAND bench_predict_latency -bench_smoke)
+  set_tests_properties(bench_predict_latency_smoke PROPERTIES LABELS bench ENVIRONMENT "${NEUROPS_TEST_ENVIRONMENT}"
+                       PASS_REGULAR_EXPRESSION "summary\tpredict_latency\tDCDM network")
+endif()

@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 #include <vector>
 
+#include "neurops/core/aligned_vector.hpp"
 #include "neurops/nn/init.hpp"
 
 namespace neurops::nn {
@@ -68,7 +69,10 @@ Tensor<T> PointwiseFfn<T>::forward(const Tensor<T>& x) {
   {
     // Whole-buffer activations (one call per tile, not per row); the columns past a short last tile
     // hold finite leftovers that nothing reads.
-    RowMatrix<T> h = RowMatrix<T>::Zero(hidden_, kTile);
+    // The tile's hidden activations live in a buffer-cache block (AlignedVector, zeroed), so that
+    // repeated inference calls take no memory from the system.
+    AlignedVector<T> h_storage(static_cast<std::size_t>(hidden_ * kTile));
+    Eigen::Map<RowMatrix<T>> h(h_storage.data(), hidden_, kTile);
 #pragma omp for schedule(static)
     for (index_t job = 0; job < n * tiles; ++job) {
       const index_t s = job / tiles, b = (job % tiles) * kTile, len = std::min(kTile, P - b);

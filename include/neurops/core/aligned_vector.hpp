@@ -1,6 +1,6 @@
 #pragma once
 // AlignedVector<T>: a std::vector whose storage starts on a 64-byte boundary, as a Tensor's does
-// (both allocate through aligned_allocate).
+// (both allocate through aligned_allocate, which draws on the buffer cache: core/buffer_cache.hpp).
 //
 // Why: Eigen's vectorised loops over unaligned maps peel scalar iterations until the destination
 // is aligned, and a peeled coefficient is summed in another order than one computed in a SIMD
@@ -13,16 +13,17 @@
 #include <new>
 #include <vector>
 
+#include "neurops/core/buffer_cache.hpp"
+
 namespace neurops {
 
 /// Alignment of every buffer neurops' kernels read: a cache line, an AVX-512 packet.
 inline constexpr std::size_t kBufferAlignment = 64;
 
-/// `bytes` (rounded up to a multiple of kBufferAlignment, as aligned_alloc wants) on a
-/// kBufferAlignment boundary, released with std::free; nullptr when out of memory.
-inline void* aligned_allocate(std::size_t bytes) {
-  return std::aligned_alloc(kBufferAlignment, (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment);
-}
+/// `bytes` on a kBufferAlignment boundary, released with aligned_release (never std::free: the
+/// block comes from the buffer cache); nullptr when out of memory.
+inline void* aligned_allocate(std::size_t bytes) { return buffer_cache_acquire(bytes); }
+inline void aligned_release(void* p) noexcept { buffer_cache_release(p); }
 
 /// Allocator with a fixed 64-byte alignment (cache line, AVX-512 packet), the same in every
 /// translation unit whatever its compile flags, so storage allocated in one and freed in another
@@ -42,7 +43,7 @@ struct AlignedAllocator {
     if (!p) throw std::bad_alloc();
     return static_cast<T*>(p);
   }
-  void deallocate(T* p, std::size_t) noexcept { std::free(p); }
+  void deallocate(T* p, std::size_t) noexcept { aligned_release(p); }
 
   template <class U>
   bool operator==(const AlignedAllocator<U>&) const noexcept {

@@ -68,7 +68,9 @@ class Shape {
   /// Axes [first, rank) as a shape (e.g. the spatial part of (N, C, H, W) is tail(2)).
   Shape tail(int first) const {
     NEUROPS_CHECK(first >= 0 && first <= rank_, "shape " << str() << ": tail(" << first << ") out of range");
-    return Shape(std::vector<index_t>(dims_.begin() + first, dims_.begin() + rank_));
+    Shape s;  // built in place: shapes are taken on every layer call, which must not allocate
+    s.assign(dims_.begin() + first, dims_.begin() + rank_);
+    return s;
   }
   /// Product of the extents of axes [first, rank).
   index_t tail_numel(int first) const noexcept {
@@ -131,7 +133,7 @@ index_t linear_index(const Shape& shape, I... idx) {
   return lin;
 }
 struct AlignedFree {
-  void operator()(void* p) const noexcept { std::free(p); }
+  void operator()(void* p) const noexcept { aligned_release(p); }
 };
 }  // namespace detail
 

@@ -15,6 +15,7 @@
 // A model also describes itself, so a checkpoint can be turned back into a working object without
 // knowing its type in advance (see operators/model_io.hpp): its registered type name, its
 // configuration (save_config), its channel counts, and the grid it was trained on.
+#include <array>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -25,21 +26,32 @@
 namespace neurops::nn {
 
 /// The inputs of one model call, by reference: `{x}`, `{branch, trunk}`, or a single tensor.
+/// Held in place (at most kMaxInputs), so that a model call allocates nothing for its arguments.
 template <class T>
 class Inputs {
  public:
-  Inputs(const Tensor<T>& x) : items_{&x} {}  // NOLINT: one field converts implicitly
+  static constexpr std::size_t kMaxInputs = 8;
+
+  Inputs(const Tensor<T>& x) : items_{&x}, size_(1) {}  // NOLINT: one field converts implicitly
   Inputs(std::initializer_list<std::reference_wrapper<const Tensor<T>>> list) {
-    for (const auto& r : list) items_.push_back(&r.get());
+    for (const auto& r : list) push(&r.get());
   }
   explicit Inputs(const std::vector<Tensor<T>>& list) {
-    for (const auto& t : list) items_.push_back(&t);
+    for (const auto& t : list) push(&t);
   }
-  std::size_t size() const noexcept { return items_.size(); }
-  const Tensor<T>& operator[](std::size_t i) const { return *items_.at(i); }
+  std::size_t size() const noexcept { return size_; }
+  const Tensor<T>& operator[](std::size_t i) const {
+    NEUROPS_CHECK(i < size_, "model inputs: input " << i << " requested, " << size_ << " given");
+    return *items_[i];
+  }
 
  private:
-  std::vector<const Tensor<T>*> items_;
+  void push(const Tensor<T>* t) {
+    NEUROPS_CHECK(size_ < kMaxInputs, "model inputs: at most " << kMaxInputs << " inputs, found more");
+    items_[size_++] = t;
+  }
+  std::array<const Tensor<T>*, kMaxInputs> items_{};
+  std::size_t size_ = 0;
 };
 
 template <class T>
