@@ -13,6 +13,7 @@
 #include "neurops/core/progress.hpp"
 #include "neurops/solvers/bandit_state.hpp"
 #include "neurops/solvers/bandits.hpp"
+#include "write_learner_state.hpp"
 
 namespace neurops::solvers {
 
@@ -384,25 +385,9 @@ PetscErrorCode view(PC pc, PetscViewer viewer) {
 
 // Writes the learner's state to -pc_configbandit_state (rank 0 writes; every rank learns whether it worked).
 PetscErrorCode write_state(PC pc, const ConfigBandit& s) {
-  PetscFunctionBeginUser;
-  if (s.state_path.empty() || !s.learner) PetscFunctionReturn(0);
-  PetscMPIInt rank = 0;
-  PetscCallMPI(MPI_Comm_rank(comm_of(pc), &rank));
-  std::string failure;
-  if (rank == 0) {
-    try {
-      save_arm_set_state(s.state_path, *s.learner, s.config, arm_texts(s));
-    } catch (const std::exception& e) {
-      failure = e.what();
-    }
-  }
-  int failed = failure.empty() ? 0 : 1;
-  PetscCallMPI(MPI_Bcast(&failed, 1, MPI_INT, 0, comm_of(pc)));
-  PetscCheck(!failed, comm_of(pc), PETSC_ERR_FILE_WRITE,
-             "pc configbandit: -pc_configbandit_state %s: the learner state was not written (%s); a previous file "
-             "of that name is unchanged",
-             s.state_path.c_str(), rank == 0 ? failure.c_str() : "see rank 0");
-  PetscFunctionReturn(0);
+  if (s.state_path.empty() || !s.learner) return 0;
+  return write_learner_state(pc, "-pc_configbandit_state", s.state_path,
+                             [&] { save_arm_set_state(s.state_path, *s.learner, s.config, arm_texts(s)); });
 }
 
 PetscErrorCode destroy(PC pc) {

@@ -16,6 +16,7 @@
 #include "neurops/solvers/bandits.hpp"
 #include "neurops/solvers/pc_sorbandit.hpp"
 #include "neurops/solvers/sor.hpp"
+#include "write_learner_state.hpp"
 
 namespace neurops::solvers {
 
@@ -100,26 +101,9 @@ PetscLogDouble flops_per_apply(const LocalCsr& csr, bool symmetric) {
 
 // Writes the learner's state to -pc_sorbandit_state (rank 0 writes; every rank learns whether it worked).
 PetscErrorCode write_state(PC pc, const SorBandit& s) {
-  PetscFunctionBeginUser;
-  if (s.state_path.empty() || !s.tuner) PetscFunctionReturn(0);
-  const MPI_Comm comm = PetscObjectComm(reinterpret_cast<PetscObject>(pc));
-  PetscMPIInt rank = 0;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  std::string failure;
-  if (rank == 0) {
-    try {
-      save_tuner_state(s.state_path, *s.tuner, s.config);
-    } catch (const std::exception& e) {
-      failure = e.what();
-    }
-  }
-  int failed = failure.empty() ? 0 : 1;
-  PetscCallMPI(MPI_Bcast(&failed, 1, MPI_INT, 0, comm));
-  PetscCheck(!failed, comm, PETSC_ERR_FILE_WRITE,
-             "pc sorbandit: -pc_sorbandit_state %s: the learner state was not written (%s); a previous file of that "
-             "name is unchanged",
-             s.state_path.c_str(), rank == 0 ? failure.c_str() : "see rank 0");
-  PetscFunctionReturn(0);
+  if (s.state_path.empty() || !s.tuner) return 0;
+  return write_learner_state(pc, "-pc_sorbandit_state", s.state_path,
+                             [&] { save_tuner_state(s.state_path, *s.tuner, s.config); });
 }
 
 double mean_diagonal(Mat A) {
