@@ -51,7 +51,12 @@ inline void count(std::size_t bytes) {
 }  // namespace
 
 #if defined(__SANITIZE_ADDRESS__)
+#if __has_include(<sanitizer/allocator_interface.h>)
 #include <sanitizer/allocator_interface.h>
+#else  // GCC ships no declaration of the hook; its libasan (LLVM's compiler-rt) exports it
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*, std::size_t),
+                                                         void (*free_hook)(const volatile void*));
+#endif
 namespace {
 void on_malloc(const volatile void*, std::size_t bytes) { count(bytes); }
 void on_free(const volatile void*) {}
