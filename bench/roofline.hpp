@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "neurops/core/progress.hpp"
+#include "torch_peer.hpp"
 
 namespace neurops::bench {
 
@@ -47,14 +48,7 @@ double eigen_gemm_gflops(int m, int runs) {
   using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
   const Matrix a = Matrix::Random(m, m), b = Matrix::Random(m, m);
   Matrix c(m, m);
-  c.noalias() = a * b;  // warm-up: pages, Eigen's blocking workspace
-  std::vector<double> ms;
-  for (int i = 0; i < runs; ++i) {
-    Timer t;
-    c.noalias() = a * b;
-    ms.push_back(t.seconds() * 1e3);
-  }
-  return gflops(2.0 * m * double(m) * m, median(ms));
+  return gflops(2.0 * m * double(m) * m, median_ms([&] { c.noalias() = a * b; }, runs));  // warm-up inside
 }
 
 /// float32 and float64 GEMM rates of this process (sizes 1024 or, for smoke runs, 256: larger than
